@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// @kubernetes/client-node 2.x needs Node >= 22.19; say so plainly instead of failing on import.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 19)) {
+  process.stderr.write(
+    `error: kubectl teamtask needs Node.js >= 22.19 (found ${process.version}); ` +
+      'install Node 24, or run it from a checkout where `npm ci` brought its own Node\n',
+  );
+  process.exit(1);
+}
+const { execute } = await import('@oclif/core');
+await execute({ dir: import.meta.url });

@@ -1,0 +1,72 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { loadKube, type ResolvedKube } from '../kube/config.js';
+import { explain } from '../kube/errors.js';
+import { render, type OutputFormat } from './output.js';
+
+export type KubeFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
+export type KubeArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/**
+ * The one place that owns the kube flags, the `-o` rendering and the error contract:
+ * commands return data, and every failure becomes `error: …` plus a `hint: …` on stderr,
+ * exit 1 (usage errors exit 2, as oclif's parser decides).
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    kubeconfig: Flags.string({
+      description: 'path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)',
+      helpGroup: 'KUBE',
+    }),
+    context: Flags.string({ description: 'the kubeconfig context to use', helpGroup: 'KUBE' }),
+    namespace: Flags.string({
+      char: 'n',
+      description: "namespace (default: the context's namespace, else default)",
+      helpGroup: 'KUBE',
+    }),
+    verbose: Flags.boolean({ description: 'print stack traces of errors', helpGroup: 'GLOBAL' }),
+  };
+
+  protected flags!: KubeFlags<T>;
+  protected args!: KubeArgs<T>;
+  private resolved?: ResolvedKube;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const ctor = this.ctor as typeof BaseCommand;
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: ctor.baseFlags,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as KubeFlags<T>;
+    this.args = args as KubeArgs<T>;
+  }
+
+  /** The cluster the kube flags point at, loaded on first use (commands that need none never load it). */
+  protected get kube(): ResolvedKube {
+    this.resolved ??= loadKube({
+      kubeconfig: this.flags.kubeconfig,
+      context: this.flags.context,
+      namespace: this.flags.namespace,
+    });
+    return this.resolved;
+  }
+
+  /** Prints data as `-o json|yaml`, or as the command's human text when no format is asked for. */
+  protected print(data: unknown, format: OutputFormat | undefined, human: () => string): void {
+    this.log(format ? render(data, format) : human());
+  }
+
+  protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
+    // Parse errors and explicit exits carry their own exit code and message: oclif prints them.
+    if (err instanceof Errors.ExitError || err.oclif?.exit !== undefined) throw err;
+    const { message, hint } = explain(err, this.resolved?.server);
+    this.logToStderr(`error: ${message}`);
+    if (hint) this.logToStderr(`hint: ${hint}`);
+    if (this.flags?.verbose && err.stack) this.logToStderr(err.stack);
+    this.exit(1);
+  }
+}

@@ -1,0 +1,69 @@
+import { ApiException } from '@kubernetes/client-node';
+import { KubeConfigError } from './config.js';
+
+/** An error reduced to what a user needs: one line, and what to do about it. */
+export interface Explained {
+  message: string;
+  hint?: string;
+}
+
+interface StatusBody {
+  reason?: string;
+  message?: string;
+}
+
+/** The API server's Status object from an ApiException; its body is raw text, not parsed. */
+export function apiStatus(err: ApiException<unknown>): StatusBody | undefined {
+  const body = err.body;
+  if (body && typeof body === 'object' && !Buffer.isBuffer(body)) return body as StatusBody;
+  try {
+    return JSON.parse(String(body)) as StatusBody;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isApiError(err: unknown, code: number): boolean {
+  return err instanceof ApiException && err.code === code;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
+
+function networkCode(err: unknown): string | undefined {
+  // undici wraps the socket error: `fetch failed` with the real one as `cause`.
+  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+  }
+  return undefined;
+}
+
+/** Turns any error from a command into one line and a hint. `server` names the cluster tried. */
+export function explain(err: unknown, server?: string): Explained {
+  if (err instanceof KubeConfigError) return { message: err.message, hint: err.hint };
+  if (err instanceof ApiException) {
+    const status = apiStatus(err);
+    const message = status?.message ?? `the API server answered HTTP ${err.code}`;
+    switch (err.code) {
+      case 401:
+        return {
+          message: `unauthorized: ${message}`,
+          hint: 'your credentials were refused; check the kubeconfig user',
+        };
+      case 403:
+        return { message: `forbidden: ${message}`, hint: 'ask a cluster admin for a Role that allows this' };
+      case 404:
+        return { message: `not found: ${message}`, hint: 'check the name and the namespace (-n)' };
+      default:
+        return { message };
+    }
+  }
+  const code = networkCode(err);
+  if (code) {
+    return {
+      message: `cannot reach the cluster${server ? ` at ${server}` : ''} (${code})`,
+      hint: 'check --kubeconfig and --context; for a local control plane run: npm run cluster:up',
+    };
+  }
+  return { message: err instanceof Error ? err.message : String(err) };
+}

@@ -1,0 +1,57 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { clusterEnv, REPO_ROOT } from './paths.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Kubeconfig of the cluster under test. */
+    kubeconfig: string;
+    /** Folder of the locally built binaries (kubectl among them); empty for an external cluster. */
+    kcpBin: string;
+    /** Folder of the local control plane's component logs; empty for an external cluster. */
+    kcpLogs: string;
+  }
+}
+
+/**
+ * Gives the e2e project a cluster: the one $KUBECONFIG names when it is set (kind, or any
+ * cluster), otherwise the local control plane, started here (and built on a cache miss) and
+ * stopped afterwards if this run started it. No cluster means a loud failure, never a skip.
+ */
+export default function setup(project: TestProject): () => void {
+  const cluster = join(REPO_ROOT, 'test', 'cluster');
+  const external = process.env.KUBECONFIG;
+  let startedHere = false;
+  let kubeconfig: string;
+  let kcpBin = '';
+  let kcpLogs = '';
+  if (external) {
+    kubeconfig = external;
+  } else {
+    const env = clusterEnv();
+    startedHere = spawnSync('bash', [join(cluster, 'status.sh')]).status !== 0;
+    const out = execFileSync('bash', [join(cluster, 'up.sh')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    });
+    kubeconfig = out.trim().split('\n').at(-1)!;
+    kcpBin = env.KCP_BIN;
+    kcpLogs = join(env.KCP_STATE, 'logs');
+  }
+  const probe = spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz'], {
+    env: { ...process.env, PATH: [kcpBin, process.env.PATH].filter(Boolean).join(':') },
+    encoding: 'utf8',
+  });
+  if (probe.status !== 0) {
+    throw new Error(`e2e: the cluster of ${kubeconfig} is not ready: ${probe.stderr || probe.error}`);
+  }
+  project.provide('kubeconfig', kubeconfig);
+  project.provide('kcpBin', kcpBin);
+  project.provide('kcpLogs', kcpLogs);
+  return () => {
+    if (startedHere && !process.env.TEAMTASK_KEEP_CLUSTER) {
+      execFileSync('bash', [join(cluster, 'down.sh')], { stdio: 'inherit' });
+    }
+  };
+}

@@ -1,0 +1,67 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+import { REPO_ROOT } from './paths.js';
+
+/** A KubeConfig for the cluster under test (admin credentials). */
+export function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(inject('kubeconfig'));
+  return kc;
+}
+
+/** PATH for subprocesses: the project's bin (kubectl-teamtask), then the built kubectl, then the rest. */
+export function testPath(): string {
+  return [join(REPO_ROOT, 'bin'), inject('kcpBin'), process.env.PATH].filter(Boolean).join(':');
+}
+
+/** Runs a command the way a user would in a shell pointed at the cluster under test. */
+export function run(command: string, args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(command, args, {
+    env: { ...process.env, KUBECONFIG: inject('kubeconfig'), PATH: testPath() },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+export const kubectl = (...args: string[]) => run('kubectl', args);
+
+/** Polls until `check` returns a value other than undefined; fails with `what` after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Creates a namespace with a unique name and waits for its `default` ServiceAccount (pods are
+ * refused until the ServiceAccount controller made it). Returns its name and a cleanup.
+ */
+export async function freshNamespace(prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
+  const core = kubeConfig().makeApiClient(CoreV1Api);
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await core.createNamespace({ body: { metadata: { name, labels: { 'teamtask.dev/e2e': 'true' } } } });
+  await eventually(`serviceaccount default in ${name}`, () =>
+    core.readNamespacedServiceAccount({ name: 'default', namespace: name }),
+  );
+  return { name, remove: async () => void (await core.deleteNamespace({ name })) };
+}

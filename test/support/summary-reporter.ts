@@ -1,0 +1,28 @@
+import type { Reporter, TestModule, TestRunEndReason } from 'vitest/node';
+
+/**
+ * Prints the plain closing line CI reads, `N passed, N failed`, summed over every project.
+ * A module that failed to load and an unhandled error each count as a failure.
+ */
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(
+    modules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<unknown>,
+    _reason: TestRunEndReason,
+  ): void {
+    let passed = 0;
+    let failed = unhandledErrors.length;
+    let skipped = 0;
+    for (const mod of modules) {
+      failed += mod.errors().length;
+      for (const test of mod.children.allTests()) {
+        const state = test.result().state;
+        if (state === 'passed') passed++;
+        else if (state === 'failed') failed++;
+        else skipped++;
+      }
+    }
+    const line = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+    process.stdout.write(`\n${line}\n`);
+  }
+}
