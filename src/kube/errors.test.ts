@@ -56,6 +56,15 @@ describe('explain', () => {
       },
     },
     {
+      name: 'any other fetch failure gives its cause as the reason',
+      err: new TypeError('fetch failed', { cause: new Error('bad port') }),
+      server: 'https://127.0.0.1:1',
+      want: {
+        message: 'cannot reach the cluster at https://127.0.0.1:1 (bad port)',
+        hint: 'check --kubeconfig and --context; for a local control plane run: npm run cluster:up',
+      },
+    },
+    {
       name: 'a kubeconfig problem keeps its own hint',
       err: new KubeConfigError(
         'context "x" not found in the kubeconfig',

@@ -59,9 +59,12 @@ export function explain(err: unknown, server?: string): Explained {
     }
   }
   const code = networkCode(err);
-  if (code) {
+  // undici's fetch fails with `TypeError: fetch failed`; the reason is in its cause.
+  const fetchFailure = err instanceof TypeError && err.message === 'fetch failed';
+  if (code || fetchFailure) {
+    const reason = code ?? ((err as { cause?: Error }).cause?.message || 'fetch failed');
     return {
-      message: `cannot reach the cluster${server ? ` at ${server}` : ''} (${code})`,
+      message: `cannot reach the cluster${server ? ` at ${server}` : ''} (${reason})`,
       hint: 'check --kubeconfig and --context; for a local control plane run: npm run cluster:up',
     };
   }

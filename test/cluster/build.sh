@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok and
-# kwokctl from their Go modules into a cache folder keyed by their versions. A no-op when the
+# Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok from
+# their Go modules into a cache folder keyed by their versions. A no-op when the
 # cache is complete. Only the Go module proxy is used: nothing is downloaded from elsewhere.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -23,10 +23,9 @@ build_etcd() {
 }
 
 build_kwok() {
-  [ -x "$staging/kwok" ] && [ -x "$staging/kwokctl" ] && return
-  kcp_log "building kwok and kwokctl $KWOK_VERSION"
-  (cd "$CLUSTER_DIR/kwok-bin" && go build -trimpath -ldflags="-s -w" -o "$staging/" \
-    sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl)
+  [ -x "$staging/kwok" ] && return
+  kcp_log "building kwok $KWOK_VERSION"
+  (cd "$CLUSTER_DIR/kwok-bin" && go build -trimpath -ldflags="-s -w" -o "$staging/kwok" sigs.k8s.io/kwok/cmd/kwok)
 }
 
 build_kubernetes() {
@@ -39,7 +38,7 @@ build_kubernetes() {
   local minor ldflags p
   minor=$(echo "$K8S_VERSION" | cut -d. -f2)
   ldflags="-s -w"
-  # kwokctl and kubectl parse `--version`; without these the binaries say v0.0.0-master.
+  # `--version`, `kubectl version` and the API's /version report these; unset, they say v0.0.0-master.
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
     ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"

@@ -12,7 +12,7 @@ KCP_CACHE_ROOT=${TEAMTASK_KCP_CACHE:-$HOME/.cache/teamtask-kcp}
 KCP_BIN=${TEAMTASK_KCP_BIN:-$KCP_CACHE_ROOT/$K8S_VERSION-etcd$ETCD_VERSION-kwok$KWOK_VERSION/bin}
 # Runtime state (pids, logs, PKI) of the one local cluster the scripts manage.
 KCP_STATE=${TEAMTASK_KCP_STATE:-$KCP_CACHE_ROOT/clusters/e2e}
-KCP_BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl)
+KCP_BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
 
 kcp_log() { printf '[cluster] %s\n' "$*" >&2; }
 

@@ -7,6 +7,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +42,15 @@ const pod = (name: string): V1Pod => ({
     ],
   },
 });
+
+/** A loopback port nothing listens on: bound once by us, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 async function apiError(promise: Promise<unknown>): Promise<ApiException<unknown>> {
   try {
@@ -157,14 +167,15 @@ describe('kubectl plugin discovery', () => {
     );
   });
 
-  it('fails `version` with one line and a hint when the cluster is unreachable', () => {
+  it('fails `version` with one line and a hint when the cluster is unreachable', async () => {
+    const port = await closedPort();
     const dir = mkdtempSync(join(tmpdir(), 'teamtask-e2e-'));
     const unreachable = join(dir, 'kubeconfig');
     const cluster = kc.getCurrentCluster()!;
     // The same cluster entry with the port moved to one nothing listens on.
     const copy = new KubeConfig();
     copy.loadFromOptions({
-      clusters: [{ ...cluster, server: 'https://127.0.0.1:1' }],
+      clusters: [{ ...cluster, server: `https://127.0.0.1:${port}` }],
       users: [kc.getCurrentUser()!],
       contexts: [{ name: 'closed', cluster: cluster.name, user: kc.getCurrentUser()!.name }],
       currentContext: 'closed',
@@ -174,7 +185,7 @@ describe('kubectl plugin discovery', () => {
     expect(res.status).toBe(1);
     expect(res.stdout).toMatch(/^Client Version: v/);
     expect(res.stderr).toBe(
-      'error: cannot reach the cluster at https://127.0.0.1:1 (ECONNREFUSED)\n' +
+      `error: cannot reach the cluster at https://127.0.0.1:${port} (ECONNREFUSED)\n` +
         'hint: check --kubeconfig and --context; for a local control plane run: npm run cluster:up\n',
     );
   });

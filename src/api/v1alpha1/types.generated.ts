@@ -1,0 +1,145 @@
+// Generated from crds/*.yaml by src/api/v1alpha1/types.test.ts: do not edit.
+// After changing a CRD schema, run `npm run generate`.
+
+/** The integers from start to end, both included, in order. */
+export interface ListSpecSourceRange {
+  /** The first item. */
+  start: number;
+  /** The last item (included). */
+  end: number;
+}
+
+/** One item per non-empty line of a key of a ConfigMap in the List's namespace. */
+export interface ListSpecSourceConfigMap {
+  /** The ConfigMap's name. */
+  name: string;
+  /** The key whose value holds the items. */
+  key?: string;
+}
+
+/** The items. Exactly one of range, inline or configMap. */
+export interface ListSpecSource {
+  /** The integers from start to end, both included, in order. */
+  range?: ListSpecSourceRange;
+  /** The items themselves, at most 1000 of at most 253 characters each; use a ConfigMap for more. */
+  inline?: string[];
+  /** One item per non-empty line of a key of a ConfigMap in the List's namespace. */
+  configMap?: ListSpecSourceConfigMap;
+}
+
+/** What to process and how to hand it out. */
+export interface ListSpec {
+  /** The items. Exactly one of range, inline or configMap. */
+  source: ListSpecSource;
+  /** How many items a worker takes at a time. Immutable. */
+  blockSize: number;
+  /** How many times an item is tried before it counts as failed. */
+  maxAttempts?: number;
+  /** How long a worker may go without reporting before its block is taken back and handed to another worker. */
+  leaseSeconds?: number;
+  /** At most this many blocks are assigned at once (default no cap beyond the workers). */
+  maxBlocksInFlight?: number;
+  /** While true, no new blocks are assigned; work in progress finishes. */
+  suspend?: boolean;
+}
+
+export interface ListStatusAssignment {
+  /** The Block holding the range. */
+  block: string;
+  /** Offset of the range's first item. */
+  index: number;
+  size: number;
+  /** Fencing token of the assignment; reports with another token are ignored. */
+  token: number;
+  attempt?: number;
+  /** Offsets within the range already reported done, as ranges. */
+  done?: string;
+  leaseExpires?: string;
+}
+
+export interface ListStatusRetry {
+  ranges: string;
+  attempts: number;
+}
+
+export interface ListStatusCondition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+/** The ledger. Written only by the controller. */
+export interface ListStatus {
+  observedGeneration?: number;
+  /** Number of items in the List. */
+  totalItems?: number;
+  completedItems?: number;
+  failedItems?: number;
+  /** Blocks (worker slots) currently attached to this List. */
+  workers?: number;
+  /** Offsets of completed items, as ranges such as "0-41999,43000-43999". */
+  completed?: string;
+  /** Offsets of items that failed maxAttempts times, as ranges. */
+  failed?: string;
+  /** The ranges assigned now, one per Block. */
+  assignments?: ListStatusAssignment[];
+  /** Items to hand out again, grouped by how many attempts they have used. */
+  retry?: ListStatusRetry[];
+  /** The next fencing token to hand out. */
+  nextToken?: number;
+  startTime?: string;
+  completionTime?: string;
+  conditions?: ListStatusCondition[];
+}
+
+/** The worker's latest report on its current range. The controller folds it into the List; it is ignored unless token equals status.token. */
+export interface BlockSpecReport {
+  /** The fencing token of the range reported on (status.token when it was assigned). */
+  token: number;
+  /** Offsets within the List finished successfully, as ranges. */
+  done?: string;
+  /** Offsets within the List whose command failed, as ranges. */
+  failed?: string;
+  /** True when the whole range is reported (done or failed) and the worker wants the next. */
+  complete?: boolean;
+  /** True when the worker gives back what it did not report (shutting down). */
+  release?: boolean;
+  /** When the worker last reported or renewed its lease. */
+  renewTime?: string;
+}
+
+/** Written by the worker. */
+export interface BlockSpec {
+  /** The List, in the same namespace, this worker works on. */
+  list: string;
+  /** Who works here, for people to read (pod name, or user@host). */
+  worker?: string;
+  /** The worker's latest report on its current range. The controller folds it into the List; it is ignored unless token equals status.token. */
+  report?: BlockSpecReport;
+}
+
+/** Written by the controller. */
+export interface BlockStatus {
+  /** Pending (waiting for a range), Ready (a range is assigned), Drained (the List has nothing left for this worker: it may exit), or Released. */
+  phase?: "Pending" | "Ready" | "Drained" | "Released";
+  /** Assigned slots out of slots, as kubectl shows for pods ("1/1" or "0/1"). */
+  ready?: string;
+  /** Offset of the first item of the assigned range, or "Pending". */
+  index?: number | string;
+  /** Number of items in the assigned range, or "Pending". */
+  size?: number | string;
+  /** Fencing token of the assignment; the worker echoes it in spec.report.token. */
+  token?: number;
+  /** Which attempt at these items this is (1 for the first). */
+  attempt?: number;
+  /** How many times the worker behind this Block restarted. */
+  restarts?: number;
+  /** Ranges this Block has completed. */
+  blocksCompleted?: number;
+  /** The controller's latest word to the worker and to people. */
+  message?: string;
+  observedGeneration?: number;
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { installObjects, objectRef } from './manifests.js';
+
+describe('installObjects', () => {
+  it('applies CRDs first, then the namespace, RBAC, admission policy and the controller', () => {
+    expect(installObjects().map(objectRef)).toMatchInlineSnapshot(`
+      [
+        "customresourcedefinition.apiextensions.k8s.io/lists.teamtask.dev",
+        "customresourcedefinition.apiextensions.k8s.io/blocks.teamtask.dev",
+        "namespace/teamtask-system",
+        "serviceaccount/teamtask-controller",
+        "clusterrole.rbac.authorization.k8s.io/teamtask-controller",
+        "clusterrolebinding.rbac.authorization.k8s.io/teamtask-controller",
+        "role.rbac.authorization.k8s.io/teamtask-controller-leader-election",
+        "rolebinding.rbac.authorization.k8s.io/teamtask-controller-leader-election",
+        "configmap/teamtask-limits",
+        "validatingadmissionpolicy.admissionregistration.k8s.io/teamtask-list-limits",
+        "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-list-limits",
+        "deployment.apps/teamtask-controller",
+      ]
+    `);
+  });
+
+  it('puts --image into every container of the controller Deployment and nowhere else', () => {
+    const objects = installObjects({ image: 'registry.example/teamtask:dev' });
+    const deployment = objects.find((o) => o.kind === 'Deployment') as V1Deployment;
+    expect(deployment.spec!.template.spec!.containers.map((c) => c.image)).toEqual([
+      'registry.example/teamtask:dev',
+    ]);
+    expect(JSON.stringify(installObjects()).includes('registry.example')).toBe(false);
+  });
+});

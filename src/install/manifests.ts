@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { CRD_DIR, CRD_FILES } from '../api/v1alpha1/crds.js';
+
+export const MANIFEST_DIR = join(CRD_DIR, '..', 'manifests');
+export const SYSTEM_NAMESPACE = 'teamtask-system';
+export const CONTROLLER_NAME = 'teamtask-controller';
+export const DEFAULT_IMAGE = 'teamtask/teamtask:0.1.0';
+
+/** Apply order: what later objects refer to comes first (CRDs, the namespace, RBAC, then workloads). */
+const MANIFEST_FILES = [
+  'namespace.yaml',
+  'controller-rbac.yaml',
+  'admission-policy.yaml',
+  'controller-deployment.yaml',
+];
+
+export interface InstallOptions {
+  /** The controller image; the Deployment's default when absent. */
+  image?: string;
+}
+
+function readObjects(path: string): KubernetesObject[] {
+  return parseAllDocuments(readFileSync(path, 'utf8'))
+    .map((doc) => doc.toJS() as KubernetesObject | null)
+    .filter((o): o is KubernetesObject => o !== null);
+}
+
+/** Everything `kubectl teamtask install` applies, in apply order. Pure apart from reading the shipped YAML. */
+export function installObjects(options: InstallOptions = {}): KubernetesObject[] {
+  const objects = [
+    ...Object.values(CRD_FILES).flatMap((f) => readObjects(join(CRD_DIR, f))),
+    ...MANIFEST_FILES.flatMap((f) => readObjects(join(MANIFEST_DIR, f))),
+  ];
+  if (options.image) {
+    const deployment = objects.find(
+      (o) => o.kind === 'Deployment' && o.metadata?.name === CONTROLLER_NAME,
+    ) as V1Deployment | undefined;
+    for (const c of deployment?.spec?.template.spec?.containers ?? []) c.image = options.image;
+  }
+  return objects;
+}
+
+/** kubectl's `<resource>.<group>/<name>` for an object, e.g. `deployment.apps/teamtask-controller`. */
+export function objectRef(o: KubernetesObject): string {
+  const group = o.apiVersion?.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
+  return `${o.kind!.toLowerCase()}${group}/${o.metadata!.name}`;
+}
