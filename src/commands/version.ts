@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { VersionApi, type VersionInfo } from '@kubernetes/client-node';
 import { BaseCommand } from '../cli/base-command.js';
-import { STRUCTURED_FORMATS } from '../cli/output.js';
+import { structuredOutputFlag } from '../cli/flags.js';
 
 export interface VersionResult {
   clientVersion: { gitVersion: string; nodeVersion: string };
@@ -15,7 +15,7 @@ export default class Version extends BaseCommand<typeof Version> {
   static override examples = ['kubectl teamtask version', 'kubectl teamtask version --client -o json'];
   static override flags = {
     client: Flags.boolean({ description: 'print only the client version; do not contact the cluster' }),
-    output: Flags.option({ char: 'o', options: STRUCTURED_FORMATS, description: 'output format' })(),
+    output: structuredOutputFlag(),
   };
 
   public async run(): Promise<VersionResult> {

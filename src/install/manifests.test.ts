@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Deployment } from '@kubernetes/client-node';
+import { toWire } from '../kube/wire.js';
 import { installObjects, objectRef } from './manifests.js';
 
 describe('installObjects', () => {
   it('applies CRDs first, then the namespace, RBAC, admission policy and the controller', () => {
     expect(installObjects().map(objectRef)).toMatchInlineSnapshot(`
       [
-        "customresourcedefinition.apiextensions.k8s.io/lists.teamtask.dev",
+        "customresourcedefinition.apiextensions.k8s.io/worklists.teamtask.dev",
         "customresourcedefinition.apiextensions.k8s.io/blocks.teamtask.dev",
         "namespace/teamtask-system",
         "serviceaccount/teamtask-controller",
@@ -15,8 +16,8 @@ describe('installObjects', () => {
         "role.rbac.authorization.k8s.io/teamtask-controller-leader-election",
         "rolebinding.rbac.authorization.k8s.io/teamtask-controller-leader-election",
         "configmap/teamtask-limits",
-        "validatingadmissionpolicy.admissionregistration.k8s.io/teamtask-list-limits",
-        "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-list-limits",
+        "validatingadmissionpolicy.admissionregistration.k8s.io/teamtask-worklist-limits",
+        "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-worklist-limits",
         "deployment.apps/teamtask-controller",
       ]
     `);
@@ -29,5 +30,15 @@ describe('installObjects', () => {
       'registry.example/teamtask:dev',
     ]);
     expect(JSON.stringify(installObjects()).includes('registry.example')).toBe(false);
+  });
+});
+
+describe('the objects install sends', () => {
+  it('keep the API spelling of schema extensions through client-node models', () => {
+    const blocks = installObjects().find((o) => o.metadata?.name === 'blocks.teamtask.dev')!;
+    const wire = JSON.stringify(toWire(blocks));
+    expect(wire).toContain('"x-kubernetes-int-or-string":true');
+    expect(wire).toContain('"x-kubernetes-validations"');
+    expect(wire).not.toContain('x_kubernetes');
   });
 });

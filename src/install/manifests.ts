@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { CRD_DIR, CRD_FILES } from '../api/v1alpha1/crds.js';
+import { modelsFromYaml } from '../kube/wire.js';
 
 export const MANIFEST_DIR = join(CRD_DIR, '..', 'manifests');
 export const SYSTEM_NAMESPACE = 'teamtask-system';
@@ -23,12 +23,10 @@ export interface InstallOptions {
 }
 
 function readObjects(path: string): KubernetesObject[] {
-  return parseAllDocuments(readFileSync(path, 'utf8'))
-    .map((doc) => doc.toJS() as KubernetesObject | null)
-    .filter((o): o is KubernetesObject => o !== null);
+  return modelsFromYaml(readFileSync(path, 'utf8'));
 }
 
-/** Everything `kubectl teamtask install` applies, in apply order. Pure apart from reading the shipped YAML. */
+/** Everything `kubectl teamtask install` applies, in apply order, as client-node models (see kube/wire.ts). */
 export function installObjects(options: InstallOptions = {}): KubernetesObject[] {
   const objects = [
     ...Object.values(CRD_FILES).flatMap((f) => readObjects(join(CRD_DIR, f))),

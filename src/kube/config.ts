@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { HintedError } from './errors.js';
 
 /** How the user pointed at a cluster, the way kubectl resolves it. */
 export interface KubeTarget {
@@ -67,12 +68,5 @@ export function loadKube(target: KubeTarget = {}): ResolvedKube {
   return { kc, namespace, server: cluster.server };
 }
 
-export class KubeConfigError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-    this.name = 'KubeConfigError';
-  }
-}
+/** The kubeconfig does not lead to a cluster. */
+export class KubeConfigError extends HintedError {}

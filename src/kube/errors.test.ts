@@ -14,17 +14,17 @@ describe('explain', () => {
   it.each([
     {
       name: 'a forbidden request names the refusal and asks for a Role',
-      err: status(403, 'lists.teamtask.dev is forbidden: User "x" cannot list'),
+      err: status(403, 'worklists.teamtask.dev is forbidden: User "x" cannot list'),
       want: {
-        message: 'forbidden: lists.teamtask.dev is forbidden: User "x" cannot list',
+        message: 'forbidden: worklists.teamtask.dev is forbidden: User "x" cannot list',
         hint: 'ask a cluster admin for a Role that allows this',
       },
     },
     {
       name: 'a missing object points at the name and the namespace',
-      err: status(404, 'lists.teamtask.dev "p" not found'),
+      err: status(404, 'worklists.teamtask.dev "p" not found'),
       want: {
-        message: 'not found: lists.teamtask.dev "p" not found',
+        message: 'not found: worklists.teamtask.dev "p" not found',
         hint: 'check the name and the namespace (-n)',
       },
     },
@@ -38,8 +38,8 @@ describe('explain', () => {
     },
     {
       name: 'any other API error passes the server message through',
-      err: status(422, 'List.teamtask.dev "p" is invalid: spec.blockSize: must be at least 1'),
-      want: { message: 'List.teamtask.dev "p" is invalid: spec.blockSize: must be at least 1' },
+      err: status(422, 'Worklist.teamtask.dev "p" is invalid: spec.blockSize: must be at least 1'),
+      want: { message: 'Worklist.teamtask.dev "p" is invalid: spec.blockSize: must be at least 1' },
     },
     {
       name: 'an API error without a Status body still says the HTTP code',

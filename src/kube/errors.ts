@@ -1,5 +1,15 @@
 import { ApiException } from '@kubernetes/client-node';
-import { KubeConfigError } from './config.js';
+
+/** An error whose message is already meant for the user, with what to do about it. */
+export class HintedError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
 
 /** An error reduced to what a user needs: one line, and what to do about it. */
 export interface Explained {
@@ -27,6 +37,11 @@ export function isApiError(err: unknown, code: number): boolean {
   return err instanceof ApiException && err.code === code;
 }
 
+/** Errors worth retrying: throttling, and the server being briefly unable to serve (5xx). */
+export function isTransient(err: unknown): boolean {
+  return err instanceof ApiException && (err.code === 429 || err.code >= 500);
+}
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
 
 function networkCode(err: unknown): string | undefined {
@@ -40,7 +55,7 @@ function networkCode(err: unknown): string | undefined {
 
 /** Turns any error from a command into one line and a hint. `server` names the cluster tried. */
 export function explain(err: unknown, server?: string): Explained {
-  if (err instanceof KubeConfigError) return { message: err.message, hint: err.hint };
+  if (err instanceof HintedError) return { message: err.message, hint: err.hint };
   if (err instanceof ApiException) {
     const status = apiStatus(err);
     const message = status?.message ?? `the API server answered HTTP ${err.code}`;
@@ -51,6 +66,9 @@ export function explain(err: unknown, server?: string): Explained {
           hint: 'your credentials were refused; check the kubeconfig user',
         };
       case 403:
+        if (message.includes('because it is being terminated')) {
+          return { message, hint: 'the namespace is being deleted: wait until it is gone, then try again' };
+        }
         return { message: `forbidden: ${message}`, hint: 'ask a cluster admin for a Role that allows this' };
       case 404:
         return { message: `not found: ${message}`, hint: 'check the name and the namespace (-n)' };

@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { clusterEnv, REPO_ROOT } from './paths.js';
@@ -19,7 +20,7 @@ declare module 'vitest' {
  * cluster), otherwise the local control plane, started here (and built on a cache miss) and
  * stopped afterwards if this run started it. No cluster means a loud failure, never a skip.
  */
-export default function setup(project: TestProject): () => void {
+export default function setup(project: TestProject): () => Promise<void> {
   const cluster = join(REPO_ROOT, 'test', 'cluster');
   const external = process.env.KUBECONFIG;
   let startedHere = false;
@@ -49,9 +50,11 @@ export default function setup(project: TestProject): () => void {
   project.provide('kubeconfig', kubeconfig);
   project.provide('kcpBin', kcpBin);
   project.provide('kcpLogs', kcpLogs);
-  return () => {
+  // Asynchronous and quiet: a blocking stop would stall vitest's own shutdown of its workers,
+  // and the run's last line must stay the `N passed, N failed` summary.
+  return async () => {
     if (startedHere && !process.env.TEAMTASK_KEEP_CLUSTER) {
-      execFileSync('bash', [join(cluster, 'down.sh')], { stdio: 'inherit' });
+      await promisify(execFile)('bash', [join(cluster, 'down.sh')]);
     }
   };
 }

@@ -1,24 +1,24 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import type { BlockSpec, BlockStatus, ListSpec, ListStatus } from './types.generated.js';
+import type { BlockSpec, BlockStatus, WorklistSpec, WorklistStatus } from './types.generated.js';
 
 export * from './types.generated.js';
 
 export const GROUP = 'teamtask.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = 'teamtask.dev/v1alpha1';
-export const LIST_PLURAL = 'lists';
+export const WORKLIST_PLURAL = 'worklists';
 export const BLOCK_PLURAL = 'blocks';
 
-/** A List: the work, and its ledger (crds/teamtask.dev_lists.yaml). */
-export interface List {
+/** A Worklist: the work, and its ledger (crds/teamtask.dev_worklists.yaml). */
+export interface Worklist {
   apiVersion: typeof API_VERSION;
-  kind: 'List';
+  kind: 'Worklist';
   metadata: V1ObjectMeta;
-  spec: ListSpec;
-  status?: ListStatus;
+  spec: WorklistSpec;
+  status?: WorklistStatus;
 }
 
-/** A Block: one worker's claim slot on a List (crds/teamtask.dev_blocks.yaml). */
+/** A Block: one worker's claim slot on a Worklist (crds/teamtask.dev_blocks.yaml). */
 export interface Block {
   apiVersion: typeof API_VERSION;
   kind: 'Block';
@@ -27,8 +27,8 @@ export interface Block {
   status?: BlockStatus;
 }
 
-/** Condition types on a List. */
-export const ListConditions = {
+/** Condition types on a Worklist. */
+export const WorklistConditions = {
   Ready: 'Ready',
   Complete: 'Complete',
   Failed: 'Failed',

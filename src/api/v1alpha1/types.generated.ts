@@ -2,15 +2,15 @@
 // After changing a CRD schema, run `npm run generate`.
 
 /** The integers from start to end, both included, in order. */
-export interface ListSpecSourceRange {
+export interface WorklistSpecSourceRange {
   /** The first item. */
   start: number;
   /** The last item (included). */
   end: number;
 }
 
-/** One item per non-empty line of a key of a ConfigMap in the List's namespace. */
-export interface ListSpecSourceConfigMap {
+/** One item per non-empty line of a key of a ConfigMap in the Worklist's namespace. */
+export interface WorklistSpecSourceConfigMap {
   /** The ConfigMap's name. */
   name: string;
   /** The key whose value holds the items. */
@@ -18,19 +18,19 @@ export interface ListSpecSourceConfigMap {
 }
 
 /** The items. Exactly one of range, inline or configMap. */
-export interface ListSpecSource {
+export interface WorklistSpecSource {
   /** The integers from start to end, both included, in order. */
-  range?: ListSpecSourceRange;
+  range?: WorklistSpecSourceRange;
   /** The items themselves, at most 1000 of at most 253 characters each; use a ConfigMap for more. */
   inline?: string[];
-  /** One item per non-empty line of a key of a ConfigMap in the List's namespace. */
-  configMap?: ListSpecSourceConfigMap;
+  /** One item per non-empty line of a key of a ConfigMap in the Worklist's namespace. */
+  configMap?: WorklistSpecSourceConfigMap;
 }
 
 /** What to process and how to hand it out. */
-export interface ListSpec {
+export interface WorklistSpec {
   /** The items. Exactly one of range, inline or configMap. */
-  source: ListSpecSource;
+  source: WorklistSpecSource;
   /** How many items a worker takes at a time. Immutable. */
   blockSize: number;
   /** How many times an item is tried before it counts as failed. */
@@ -43,7 +43,7 @@ export interface ListSpec {
   suspend?: boolean;
 }
 
-export interface ListStatusAssignment {
+export interface WorklistStatusAssignment {
   /** The Block holding the range. */
   block: string;
   /** Offset of the range's first item. */
@@ -57,12 +57,12 @@ export interface ListStatusAssignment {
   leaseExpires?: string;
 }
 
-export interface ListStatusRetry {
+export interface WorklistStatusRetry {
   ranges: string;
   attempts: number;
 }
 
-export interface ListStatusCondition {
+export interface WorklistStatusCondition {
   type: string;
   status: "True" | "False" | "Unknown";
   observedGeneration?: number;
@@ -72,36 +72,36 @@ export interface ListStatusCondition {
 }
 
 /** The ledger. Written only by the controller. */
-export interface ListStatus {
+export interface WorklistStatus {
   observedGeneration?: number;
-  /** Number of items in the List. */
+  /** Number of items in the Worklist. */
   totalItems?: number;
   completedItems?: number;
   failedItems?: number;
-  /** Blocks (worker slots) currently attached to this List. */
+  /** Blocks (worker slots) currently attached to this Worklist. */
   workers?: number;
   /** Offsets of completed items, as ranges such as "0-41999,43000-43999". */
   completed?: string;
   /** Offsets of items that failed maxAttempts times, as ranges. */
   failed?: string;
   /** The ranges assigned now, one per Block. */
-  assignments?: ListStatusAssignment[];
+  assignments?: WorklistStatusAssignment[];
   /** Items to hand out again, grouped by how many attempts they have used. */
-  retry?: ListStatusRetry[];
+  retry?: WorklistStatusRetry[];
   /** The next fencing token to hand out. */
   nextToken?: number;
   startTime?: string;
   completionTime?: string;
-  conditions?: ListStatusCondition[];
+  conditions?: WorklistStatusCondition[];
 }
 
-/** The worker's latest report on its current range. The controller folds it into the List; it is ignored unless token equals status.token. */
+/** The worker's latest report on its current range. The controller folds it into the Worklist; it is ignored unless token equals status.token. */
 export interface BlockSpecReport {
   /** The fencing token of the range reported on (status.token when it was assigned). */
   token: number;
-  /** Offsets within the List finished successfully, as ranges. */
+  /** Offsets within the Worklist finished successfully, as ranges. */
   done?: string;
-  /** Offsets within the List whose command failed, as ranges. */
+  /** Offsets within the Worklist whose command failed, as ranges. */
   failed?: string;
   /** True when the whole range is reported (done or failed) and the worker wants the next. */
   complete?: boolean;
@@ -113,17 +113,17 @@ export interface BlockSpecReport {
 
 /** Written by the worker. */
 export interface BlockSpec {
-  /** The List, in the same namespace, this worker works on. */
-  list: string;
+  /** The Worklist, in the same namespace, this worker works on. */
+  worklist: string;
   /** Who works here, for people to read (pod name, or user@host). */
   worker?: string;
-  /** The worker's latest report on its current range. The controller folds it into the List; it is ignored unless token equals status.token. */
+  /** The worker's latest report on its current range. The controller folds it into the Worklist; it is ignored unless token equals status.token. */
   report?: BlockSpecReport;
 }
 
 /** Written by the controller. */
 export interface BlockStatus {
-  /** Pending (waiting for a range), Ready (a range is assigned), Drained (the List has nothing left for this worker: it may exit), or Released. */
+  /** Pending (waiting for a range), Ready (a range is assigned), Drained (the Worklist has nothing left for this worker: it may exit), or Released. */
   phase?: "Pending" | "Ready" | "Drained" | "Released";
   /** Assigned slots out of slots, as kubectl shows for pods ("1/1" or "0/1"). */
   ready?: string;

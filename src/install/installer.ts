@@ -1,0 +1,213 @@
+import {
+  AppsV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1CustomResourceDefinition,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+import {
+  BLOCK_PLURAL,
+  GROUP,
+  WORKLIST_PLURAL,
+  VERSION,
+  type Block,
+  type Worklist,
+} from '../api/v1alpha1/index.js';
+import { explain, HintedError, isApiError, isTransient } from '../kube/errors.js';
+import { CONTROLLER_NAME, objectRef, SYSTEM_NAMESPACE } from './manifests.js';
+
+export const FIELD_MANAGER = 'teamtask';
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** An install or uninstall that could not finish, with what to do about it. */
+export class InstallError extends HintedError {}
+
+/** Applies and removes Teamtask's objects. Every write is server-side apply under one field manager. */
+export class Installer {
+  private readonly objects: KubernetesObjectApi;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly clock: Clock = realClock,
+  ) {
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  /** Server-side applies each object in order; `dryRun` asks the server to validate without persisting. */
+  async apply(objects: KubernetesObject[], dryRun = false): Promise<KubernetesObject[]> {
+    const applied: KubernetesObject[] = [];
+    for (const o of objects) {
+      applied.push(
+        await this.objects.patch(
+          o,
+          undefined,
+          dryRun ? 'All' : undefined,
+          FIELD_MANAGER,
+          true,
+          PatchStrategy.ServerSideApply,
+        ),
+      );
+    }
+    return applied;
+  }
+
+  /** Waits until every CRD among `objects` is Established and the controller has an available replica. */
+  async waitReady(objects: KubernetesObject[], timeoutMs: number): Promise<void> {
+    const deadline = this.clock.now() + timeoutMs;
+    for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) {
+      await this.until(deadline, async () => {
+        const live = (await this.objects.read(crd as never)) as V1CustomResourceDefinition;
+        const established = live.status?.conditions?.find((c) => c.type === 'Established');
+        return established?.status === 'True'
+          ? undefined
+          : `CRD ${crd.metadata!.name} is not Established: ${established?.message ?? 'no condition yet'}`;
+      });
+    }
+    if (!objects.some((o) => o.kind === 'Deployment')) return;
+    const apps = this.kc.makeApiClient(AppsV1Api);
+    await this.until(deadline, async () => {
+      const d: V1Deployment = await apps.readNamespacedDeployment({
+        name: CONTROLLER_NAME,
+        namespace: SYSTEM_NAMESPACE,
+      });
+      if ((d.status?.availableReplicas ?? 0) >= 1) return undefined;
+      const why = d.status?.conditions?.map((c) => `${c.type}=${c.status}: ${c.message}`).join('; ');
+      return `deployment ${SYSTEM_NAMESPACE}/${CONTROLLER_NAME} has no available replica yet${why ? ` (${why})` : ''}`;
+    });
+  }
+
+  /** Worklists of every namespace, as `namespace/name`; none when the CRD is not installed. */
+  async existingWorklists(): Promise<string[]> {
+    const custom = this.kc.makeApiClient(CustomObjectsApi);
+    try {
+      const res = (await custom.listClusterCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: WORKLIST_PLURAL,
+      })) as {
+        items: Worklist[];
+      };
+      return res.items.map((l) => `${l.metadata.namespace}/${l.metadata.name}`);
+    } catch (err) {
+      if (isApiError(err, 404)) return [];
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes the objects in reverse apply order and waits until they are gone. Worklists are deleted
+   * with the CRDs; with `force` that is allowed, and Blocks' finalizers (which only the now
+   * removed controller would clear) are dropped so nothing hangs.
+   */
+  async uninstall(objects: KubernetesObject[], force: boolean, timeoutMs: number): Promise<string[]> {
+    const worklists = await this.existingWorklists();
+    if (worklists.length > 0 && !force) {
+      throw new InstallError(
+        `${worklists.length} Worklist(s) still exist: ${worklists.slice(0, 5).join(', ')}${worklists.length > 5 ? ', …' : ''}`,
+        'delete them first (kubectl delete worklists --all -A), or pass --force to delete them with everything',
+      );
+    }
+    const deleted: string[] = [];
+    const reversed = [...objects].reverse();
+    const crds = reversed.filter((o) => o.kind === 'CustomResourceDefinition');
+    for (const o of reversed.filter((o) => o.kind !== 'CustomResourceDefinition')) {
+      if (await this.deleteIfPresent(o)) deleted.push(objectRef(o));
+    }
+    await this.dropBlockFinalizers();
+    for (const o of crds) {
+      if (await this.deleteIfPresent(o)) deleted.push(objectRef(o));
+    }
+    const deadline = this.clock.now() + timeoutMs;
+    for (const o of reversed) {
+      await this.until(deadline, async () =>
+        (await this.exists(o)) ? `${objectRef(o)} is still being deleted` : undefined,
+      );
+    }
+    return deleted;
+  }
+
+  private async dropBlockFinalizers(): Promise<void> {
+    const custom = this.kc.makeApiClient(CustomObjectsApi);
+    let blocks: Block[];
+    try {
+      blocks = (
+        (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: BLOCK_PLURAL })) as {
+          items: Block[];
+        }
+      ).items;
+    } catch (err) {
+      if (isApiError(err, 404)) return;
+      throw err;
+    }
+    for (const b of blocks.filter((b) => b.metadata.finalizers?.length)) {
+      await custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          plural: BLOCK_PLURAL,
+          namespace: b.metadata.namespace!,
+          name: b.metadata.name!,
+          body: { metadata: { finalizers: null } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
+  }
+
+  private async exists(o: KubernetesObject): Promise<boolean> {
+    try {
+      await this.objects.read(o as never);
+      return true;
+    } catch (err) {
+      if (isApiError(err, 404)) return false;
+      throw err;
+    }
+  }
+
+  private async deleteIfPresent(o: KubernetesObject): Promise<boolean> {
+    try {
+      await this.objects.delete(o, undefined, undefined, undefined, undefined, 'Foreground');
+      return true;
+    } catch (err) {
+      if (isApiError(err, 404)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Polls `pending` (undefined = done) until the deadline; then fails with its last answer.
+   * Transient API errors (a CRD's storage re-initialising, throttling) count as not done yet.
+   */
+  private async until(deadline: number, pending: () => Promise<string | undefined>): Promise<void> {
+    for (;;) {
+      let why: string | undefined;
+      try {
+        why = await pending();
+      } catch (err) {
+        if (!isTransient(err)) throw err;
+        why = explain(err).message;
+      }
+      if (why === undefined) return;
+      if (this.clock.now() >= deadline) {
+        throw new InstallError(
+          `timed out: ${why}`,
+          'see kubectl get events -n teamtask-system, or raise --timeout',
+        );
+      }
+      await this.clock.sleep(500);
+    }
+  }
+}
