@@ -4,7 +4,7 @@ import { toWire } from '../kube/wire.js';
 import { installObjects, objectRef } from './manifests.js';
 
 describe('installObjects', () => {
-  it('applies CRDs first, then the namespace, RBAC, admission policy and the controller', () => {
+  it('applies CRDs first, then the namespace, RBAC, user roles, admission policy and the controller', () => {
     expect(installObjects().map(objectRef)).toMatchInlineSnapshot(`
       [
         "customresourcedefinition.apiextensions.k8s.io/worklists.teamtask.dev",
@@ -15,6 +15,8 @@ describe('installObjects', () => {
         "clusterrolebinding.rbac.authorization.k8s.io/teamtask-controller",
         "role.rbac.authorization.k8s.io/teamtask-controller-leader-election",
         "rolebinding.rbac.authorization.k8s.io/teamtask-controller-leader-election",
+        "clusterrole.rbac.authorization.k8s.io/teamtask-edit",
+        "clusterrole.rbac.authorization.k8s.io/teamtask-view",
         "configmap/teamtask-limits",
         "validatingadmissionpolicy.admissionregistration.k8s.io/teamtask-worklist-limits",
         "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-worklist-limits",

@@ -13,6 +13,7 @@ export const DEFAULT_IMAGE = 'teamtask/teamtask:0.1.0';
 const MANIFEST_FILES = [
   'namespace.yaml',
   'controller-rbac.yaml',
+  'user-rbac.yaml',
   'admission-policy.yaml',
   'controller-deployment.yaml',
 ];

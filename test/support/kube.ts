@@ -18,8 +18,9 @@ export function testPath(): string {
 }
 
 /** Runs a command the way a user would in a shell pointed at the cluster under test. */
-export function run(command: string, args: string[]): SpawnSyncReturns<string> {
+export function run(command: string, args: string[], input?: string): SpawnSyncReturns<string> {
   return spawnSync(command, args, {
+    input,
     env: { ...process.env, KUBECONFIG: inject('kubeconfig'), PATH: testPath() },
     encoding: 'utf8',
     timeout: 60_000,
@@ -27,6 +28,10 @@ export function run(command: string, args: string[]): SpawnSyncReturns<string> {
 }
 
 export const kubectl = (...args: string[]) => run('kubectl', args);
+
+/** `kubectl <args> -f -` with the given manifest on stdin. */
+export const kubectlStdin = (manifest: string, ...args: string[]) =>
+  run('kubectl', [...args, '-f', '-'], manifest);
 
 /** Polls until `check` returns a value other than undefined; fails with `what` after `timeoutMs`. */
 export async function eventually<T>(

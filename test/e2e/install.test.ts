@@ -1,0 +1,105 @@
+import { ApiException, KubernetesObjectApi } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { installObjects } from '../../src/install/manifests.js';
+import { freshNamespace, kubeConfig, kubectl, kubectlStdin, run } from '../support/kube.js';
+
+// install / uninstall as a whole: refusing to lose Worklists, leaving no trace, and installing
+// again on a cluster that had Teamtask before.
+
+const objects = KubernetesObjectApi.makeApiClient(kubeConfig());
+const teamtask = (...args: string[]) => run('kubectl', ['teamtask', ...args]);
+let ns: Awaited<ReturnType<typeof freshNamespace>>;
+
+const worklist = (name: string) =>
+  stringify({
+    apiVersion: 'teamtask.dev/v1alpha1',
+    kind: 'Worklist',
+    metadata: { name },
+    spec: { source: { range: { start: 1, end: 100 } }, blockSize: 10 },
+  });
+
+async function present(): Promise<string[]> {
+  const found: string[] = [];
+  for (const o of installObjects()) {
+    try {
+      await objects.read(o as never);
+      found.push(`${o.kind}/${o.metadata!.name}`);
+    } catch (err) {
+      if (!(err instanceof ApiException && err.code === 404)) throw err;
+    }
+  }
+  return found;
+}
+
+beforeAll(async () => {
+  expect(teamtask('install').status).toBe(0);
+  ns = await freshNamespace('e2e-install');
+});
+afterAll(async () => {
+  teamtask('install');
+  await ns?.remove();
+});
+
+describe('kubectl teamtask uninstall', () => {
+  it('refuses while a Worklist exists, and deletes nothing', async () => {
+    expect(kubectlStdin(worklist('keep-me'), 'create', '-n', ns.name).status).toBe(0);
+    const res = teamtask('uninstall');
+    expect(res.status).toBe(1);
+    expect(res.stderr).toBe(
+      `error: 1 Worklist(s) still exist: ${ns.name}/keep-me\n` +
+        'hint: delete them first (kubectl delete worklists --all -A), or pass --force to delete them with everything\n',
+    );
+    expect(await present()).toHaveLength(installObjects().length);
+  });
+
+  it('with --force removes everything, even a Block held by a finalizer, leaving no trace', async () => {
+    const block = stringify({
+      apiVersion: 'teamtask.dev/v1alpha1',
+      kind: 'Block',
+      metadata: { name: 'held', finalizers: ['teamtask.dev/fold-into-worklist'] },
+      spec: { worklist: 'keep-me' },
+    });
+    expect(kubectlStdin(block, 'create', '-n', ns.name).status).toBe(0);
+    const res = teamtask('uninstall', '--force');
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain(
+      'customresourcedefinition.apiextensions.k8s.io/worklists.teamtask.dev deleted',
+    );
+    expect(await present()).toEqual([]);
+    const leftovers = kubectl(
+      'get',
+      'clusterroles,clusterrolebindings,validatingadmissionpolicies',
+      '-l',
+      'app.kubernetes.io/part-of=teamtask',
+      '-o',
+      'name',
+    );
+    expect(leftovers.stdout).toBe('');
+  });
+
+  it('says so when there is nothing to remove', () => {
+    const res = teamtask('uninstall');
+    expect(res.status).toBe(0);
+    expect(res.stdout).toBe('Teamtask was not installed.\n');
+  });
+
+  it('leaves a cluster where install works again, admission policy included', () => {
+    expect(teamtask('install').status).toBe(0);
+    const ok = kubectlStdin(worklist('again'), 'create', '-n', ns.name);
+    expect(ok.stderr).toBe('');
+    const huge = kubectlStdin(
+      stringify({
+        apiVersion: 'teamtask.dev/v1alpha1',
+        kind: 'Worklist',
+        metadata: { name: 'huge' },
+        spec: { source: { range: { start: 1, end: 10_000_000 } }, blockSize: 1 },
+      }),
+      'create',
+      '-n',
+      ns.name,
+    );
+    expect(huge.stderr).toContain('more than the cluster allows');
+  });
+});
