@@ -8,5 +8,8 @@ if (major < 22 || (major === 22 && minor < 19)) {
   );
   process.exit(1);
 }
-const { execute } = await import('@oclif/core');
+const { execute, settings } = await import('@oclif/core');
+// Always the compiled commands in dist/ (npm run build): oclif would otherwise switch to the
+// TypeScript sources whenever NODE_ENV is development or test.
+settings.enableAutoTranspile = false;
 await execute({ dir: import.meta.url });

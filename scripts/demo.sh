@@ -7,17 +7,22 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ -n "${KUBECONFIG:-}" ]; then
   echo "Using the cluster of KUBECONFIG=$KUBECONFIG"
 else
-  echo "No KUBECONFIG set: starting the local control plane (the first run builds it: tens of minutes)"
+  echo "No KUBECONFIG set: starting the local control plane (the first run builds it: about 15 minutes)"
   KUBECONFIG=$(bash test/cluster/up.sh | tail -n 1)
   export KUBECONFIG
   eval "$(bash test/cluster/env.sh)"
   export PATH="$KCP_BIN:$PATH"
 fi
 export PATH="$PWD/bin:$PATH"
+ns=teamtask-demo
 
 set -x
-kubectl plugin list 2>/dev/null | grep kubectl-teamtask
 kubectl teamtask version
+kubectl teamtask install
+kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f -
+kubectl apply -n "$ns" -f examples/primes.yaml
+kubectl get worklists -n "$ns"
+kubectl get blocks -n "$ns"
 set +x
 
 if [ -n "${KCP_BIN:-}" ]; then
@@ -25,7 +30,7 @@ if [ -n "${KCP_BIN:-}" ]; then
 
 The local control plane keeps running. To use it:
   export KUBECONFIG=$KUBECONFIG PATH=$PWD/bin:$KCP_BIN:\$PATH
-  kubectl get nodes
+  kubectl get teamtask -n $ns
 Stop it with: npm run cluster:down
 MSG
 fi

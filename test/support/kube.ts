@@ -17,11 +17,17 @@ export function testPath(): string {
   return [join(REPO_ROOT, 'bin'), inject('kcpBin'), process.env.PATH].filter(Boolean).join(':');
 }
 
+/** The environment of a user's shell pointed at the cluster under test; `firstOnPath` goes before testPath(). */
+export function testEnv(firstOnPath?: string): NodeJS.ProcessEnv {
+  const path = [firstOnPath, testPath()].filter(Boolean).join(':');
+  return { ...process.env, KUBECONFIG: inject('kubeconfig'), PATH: path };
+}
+
 /** Runs a command the way a user would in a shell pointed at the cluster under test. */
 export function run(command: string, args: string[], input?: string): SpawnSyncReturns<string> {
   return spawnSync(command, args, {
     input,
-    env: { ...process.env, KUBECONFIG: inject('kubeconfig'), PATH: testPath() },
+    env: testEnv(),
     encoding: 'utf8',
     timeout: 60_000,
   });

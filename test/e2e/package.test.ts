@@ -1,0 +1,49 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/paths.js';
+import { testEnv } from '../support/kube.js';
+
+// What `npm pack` ships is what the image and `npm install -g` users get: production
+// dependencies only, the compiled CLI, the CRDs and manifests. Installed that way, it must work.
+
+let prefix: string;
+
+beforeAll(() => {
+  const dir = mkdtempSync(join(tmpdir(), 'teamtask-pack-'));
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  }).trim();
+  prefix = join(dir, 'prefix');
+  // --ignore-scripts: like the Dockerfile, rely on the Node on PATH rather than the `node` devDependency.
+  execFileSync(
+    'npm',
+    [
+      'install',
+      '--global',
+      '--prefix',
+      prefix,
+      '--omit=dev',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      join(dir, tarball),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+}, 300_000);
+
+describe('the packed package, installed with production dependencies only', () => {
+  it('runs as a kubectl plugin and reaches the cluster', () => {
+    // The installed package's bin comes first on PATH; the project's Node 24 stays on it.
+    const res = spawnSync('kubectl', ['teamtask', 'version'], {
+      env: testEnv(join(prefix, 'bin')),
+      encoding: 'utf8',
+    });
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toMatch(/^Client Version: v0\.1\.0\nServer Version: v/);
+  });
+});
