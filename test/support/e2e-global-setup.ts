@@ -47,6 +47,7 @@ export default function setup(project: TestProject): () => Promise<void> {
   if (probe.status !== 0) {
     throw new Error(`e2e: the cluster of ${kubeconfig} is not ready: ${probe.stderr || probe.error}`);
   }
+  if (external) refuseClusterWithWorklists(kubeconfig);
   project.provide('kubeconfig', kubeconfig);
   project.provide('kcpBin', kcpBin);
   project.provide('kcpLogs', kcpLogs);
@@ -57,4 +58,33 @@ export default function setup(project: TestProject): () => Promise<void> {
       await promisify(execFile)('bash', [join(cluster, 'down.sh')]);
     }
   };
+}
+
+/**
+ * The suite installs and uninstalls Teamtask cluster-wide (uninstall --force deletes every
+ * Worklist), so a cluster of someone's own must not hold Worklists outside the suite's namespaces.
+ */
+function refuseClusterWithWorklists(kubeconfig: string): void {
+  const res = spawnSync(
+    'kubectl',
+    [
+      '--kubeconfig',
+      kubeconfig,
+      'get',
+      'worklists.teamtask.dev',
+      '-A',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}',
+    ],
+    { encoding: 'utf8' },
+  );
+  const foreign = (res.status === 0 ? res.stdout.trim().split(/\s+/).filter(Boolean) : []).filter(
+    (n) => !n.startsWith('e2e-'),
+  );
+  if (foreign.length > 0) {
+    throw new Error(
+      `e2e: the cluster of ${kubeconfig} holds Worklists (${foreign.slice(0, 3).join(', ')}); ` +
+        'the suite uninstalls Teamtask cluster-wide: run it against a disposable cluster',
+    );
+  }
 }
