@@ -52,7 +52,7 @@ export interface WorklistStatusAssignment {
   /** Fencing token of the assignment; reports with another token are ignored. */
   token: number;
   attempt?: number;
-  /** Offsets within the range already reported done, as ranges. */
+  /** Offsets within the range its worker already reported, done or failed, as ranges. */
   done?: string;
   leaseExpires?: string;
 }

@@ -1,0 +1,299 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  applyReport,
+  assign,
+  emptyLedger,
+  expireLeases,
+  fromStatus,
+  isFinished,
+  liveItems,
+  reclaim,
+  toStatus,
+  unassigned,
+  type Ledger,
+  type Policy,
+} from './ledger.js';
+import { RangeSet } from './range-set.js';
+
+const policy: Policy = { blockSize: 10, maxAttempts: 3, leaseMs: 60_000 };
+const s = (text: string) => RangeSet.parse(text);
+const report = (
+  token: number,
+  done = '',
+  failed = '',
+  extra: { complete?: boolean; release?: boolean } = {},
+) => ({
+  token,
+  done: s(done),
+  failed: s(failed),
+  ...extra,
+});
+
+function given(l: Ledger, ...blocks: string[]): Ledger {
+  return blocks.reduce((acc, b) => assign(acc, b, policy, 0)!.ledger, l);
+}
+
+describe('assign', () => {
+  it('hands out the first blockSize unassigned items with a fresh token', () => {
+    const { ledger, assignment } = assign(emptyLedger(25), 'w0', policy, 1000)!;
+    expect(assignment).toMatchObject({
+      block: 'w0',
+      index: 0,
+      size: 10,
+      token: 1,
+      attempt: 1,
+      leaseExpires: 61_000,
+    });
+    expect(ledger.nextToken).toBe(2);
+    expect(unassigned(ledger).toString()).toBe('10-24');
+  });
+
+  it('gives the last block only what is left', () => {
+    const l = given(emptyLedger(25), 'w0', 'w1');
+    expect(assign(l, 'w2', policy, 0)!.assignment).toMatchObject({ index: 20, size: 5 });
+  });
+
+  it('serves the retry pool before fresh items, counting the attempt', () => {
+    let l = given(emptyLedger(100), 'w0');
+    l = applyReport(l, 'w0', report(1, '0-4', '5-9', { complete: true }), policy, 0).ledger;
+    const { assignment } = assign(l, 'w1', policy, 0)!;
+    expect(assignment).toMatchObject({ index: 5, size: 5, attempt: 2 });
+  });
+
+  it('gives nothing to a block that already holds a range', () => {
+    expect(assign(given(emptyLedger(100), 'w0'), 'w0', policy, 0)).toBeUndefined();
+  });
+
+  it('gives nothing when every item is completed, failed or held', () => {
+    expect(assign(given(emptyLedger(10), 'w0'), 'w1', policy, 0)).toBeUndefined();
+  });
+});
+
+describe('applyReport', () => {
+  it('folds done items into completed and keeps the range while the worker works', () => {
+    const l = applyReport(given(emptyLedger(100), 'w0'), 'w0', report(1, '0-3'), policy, 5).ledger;
+    expect(l.completed.toString()).toBe('0-3');
+    expect(liveItems(l.assignments.get('w0')!).toString()).toBe('4-9');
+    expect(l.assignments.get('w0')!.leaseExpires).toBe(60_005);
+  });
+
+  it('is idempotent: the same cumulative report twice changes nothing more', () => {
+    const once = applyReport(given(emptyLedger(100), 'w0'), 'w0', report(1, '0-3', '4'), policy, 0).ledger;
+    const twice = applyReport(once, 'w0', report(1, '0-3', '4'), policy, 0).ledger;
+    expect(toStatus(twice)).toEqual(toStatus(once));
+  });
+
+  it('sends failed items to the retry pool at once, counting the attempt', () => {
+    const l = applyReport(given(emptyLedger(100), 'w0'), 'w0', report(1, '0-3', '4-6'), policy, 0).ledger;
+    expect(l.retry.get(1)?.toString()).toBe('4-6');
+    expect(liveItems(l.assignments.get('w0')!).toString()).toBe('7-9');
+  });
+
+  it('ignores a report with a stale token', () => {
+    const l = given(emptyLedger(100), 'w0');
+    const res = applyReport(l, 'w0', report(7, '0-9', '', { complete: true }), policy, 0);
+    expect(res.outcome).toBe('stale');
+    expect(res.ledger).toBe(l);
+  });
+
+  it('ignores reported items outside the assigned range', () => {
+    const l = applyReport(given(emptyLedger(100), 'w0'), 'w0', report(1, '0-50'), policy, 0).ledger;
+    expect(l.completed.toString()).toBe('0-9');
+  });
+
+  it('ends the assignment on complete; unreported items cost the attempt', () => {
+    const l = applyReport(
+      given(emptyLedger(100), 'w0'),
+      'w0',
+      report(1, '0-7', '', { complete: true }),
+      policy,
+      0,
+    ).ledger;
+    expect(l.assignments.has('w0')).toBe(false);
+    expect(l.retry.get(1)?.toString()).toBe('8-9');
+  });
+
+  it('on release, gives back unreported items without costing an attempt', () => {
+    const l = applyReport(
+      given(emptyLedger(100), 'w0'),
+      'w0',
+      report(1, '0-3', '', { release: true }),
+      policy,
+      0,
+    ).ledger;
+    expect(l.assignments.size).toBe(0);
+    expect(l.retry.size).toBe(0);
+    expect(unassigned(l).toString()).toBe('4-99');
+  });
+
+  it('marks an item failed after maxAttempts failed attempts', () => {
+    let l = emptyLedger(1);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const { ledger, assignment } = assign(l, 'w0', policy, 0)!;
+      expect(assignment.attempt).toBe(attempt);
+      l = applyReport(ledger, 'w0', report(assignment.token, '', '0', { complete: true }), policy, 0).ledger;
+    }
+    expect(l.failed.toString()).toBe('0');
+    expect(isFinished(l)).toBe(true);
+    expect(assign(l, 'w0', policy, 0)).toBeUndefined();
+  });
+});
+
+describe('reclaim and leases', () => {
+  it('returns what a dead worker had not reported, costing the attempt', () => {
+    let l = applyReport(given(emptyLedger(100), 'w0'), 'w0', report(1, '0-5'), policy, 0).ledger;
+    l = reclaim(l, 'w0', policy);
+    expect(l.completed.toString()).toBe('0-5');
+    expect(l.retry.get(1)?.toString()).toBe('6-9');
+  });
+
+  it('takes back ranges whose lease ran out, and only those', () => {
+    let l = given(emptyLedger(100), 'w0');
+    l = assign(l, 'w1', policy, 30_000)!.ledger;
+    const res = expireLeases(l, policy, 60_000);
+    expect(res.expired).toEqual(['w0']);
+    expect([...res.ledger.assignments.keys()]).toEqual(['w1']);
+  });
+});
+
+// The invariants of the design, after every step of random histories in which workers take,
+// report (on time, late, twice, with stale tokens), release, die, leases expire, and the
+// controller crashes (its state is rebuilt from the status it last wrote).
+describe('ledger invariants under random histories', () => {
+  const TOTAL = 57;
+  const blocks = ['w0', 'w1', 'w2', 'w3'];
+  const offsets = fc.array(fc.nat(TOTAL - 1), { maxLength: 8 });
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('assign' as const), block: fc.constantFrom(...blocks) }),
+    fc.record({
+      kind: fc.constant('report' as const),
+      block: fc.constantFrom(...blocks),
+      stale: fc.boolean(),
+      done: offsets,
+      failed: offsets,
+      end: fc.constantFrom(undefined, 'complete', 'release'),
+    }),
+    fc.record({ kind: fc.constant('reclaim' as const), block: fc.constantFrom(...blocks) }),
+    fc.record({ kind: fc.constant('tick' as const), ms: fc.nat(90_000) }),
+    fc.record({ kind: fc.constant('crash' as const) }),
+  );
+  const points = (xs: number[]) => RangeSet.of(...xs.map((x) => ({ start: x, end: x })));
+
+  const comparable = (l: Ledger) => ({
+    completed: l.completed.toString(),
+    failed: l.failed.toString(),
+    nextToken: l.nextToken,
+    assignments: [...l.assignments.values()]
+      .map((a) => ({ ...a, reported: a.reported.toString() }))
+      .sort((x, y) => x.index - y.index),
+    retry: [...l.retry.entries()].map(([k, v]) => [k, v.toString()]).sort(),
+  });
+
+  function checkPartition(l: Ledger): void {
+    const parts = [
+      l.completed,
+      l.failed,
+      ...[...l.assignments.values()].map(liveItems),
+      ...l.retry.values(),
+      unassigned(l),
+    ];
+    expect(parts.reduce((n, p) => n + p.size, 0)).toBe(TOTAL);
+    const all = parts.reduce((acc, p) => acc.union(p), RangeSet.EMPTY);
+    expect(all.toString()).toBe(`0-${TOTAL - 1}`);
+  }
+
+  it('keeps every item in exactly one place, never loses or repeats completed work, bounds attempts', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        let l = emptyLedger(TOTAL);
+        let now = 0;
+        for (const o of ops) {
+          const completedBefore = l.completed;
+          switch (o.kind) {
+            case 'assign': {
+              const res = assign(l, o.block, policy, now);
+              if (res) {
+                // Invariant 2: a completed item is never handed out again.
+                expect(
+                  RangeSet.span(
+                    res.assignment.index,
+                    res.assignment.index + res.assignment.size - 1,
+                  ).intersect(l.completed).isEmpty,
+                ).toBe(true);
+                l = res.ledger;
+              }
+              break;
+            }
+            case 'report': {
+              const a = l.assignments.get(o.block);
+              const token = a && !o.stale ? a.token : (a?.token ?? 0) + 1000;
+              const res = applyReport(
+                l,
+                o.block,
+                {
+                  token,
+                  done: points(o.done),
+                  failed: points(o.failed),
+                  complete: o.end === 'complete',
+                  release: o.end === 'release',
+                },
+                policy,
+                now,
+              );
+              // Invariant 4: a stale report changes nothing.
+              if (token !== a?.token) expect(res.ledger).toBe(l);
+              l = res.ledger;
+              break;
+            }
+            case 'reclaim':
+              l = reclaim(l, o.block, policy);
+              break;
+            case 'tick':
+              now += o.ms;
+              l = expireLeases(l, policy, now).ledger;
+              break;
+            case 'crash': {
+              // Invariant 5: the status alone is enough to continue, exactly where it was.
+              const rebuilt = fromStatus(TOTAL, JSON.parse(JSON.stringify(toStatus(l))));
+              expect(comparable(rebuilt)).toEqual(comparable(l));
+              l = rebuilt;
+              break;
+            }
+          }
+          checkPartition(l);
+          expect(completedBefore.subtract(l.completed).isEmpty).toBe(true);
+          for (const attempts of l.retry.keys()) expect(attempts).toBeLessThan(policy.maxAttempts);
+          for (const a of l.assignments.values()) expect(a.attempt).toBeLessThanOrEqual(policy.maxAttempts);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('finishes every list when workers keep taking and completing blocks', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 50 }), (total, blockSize) => {
+        const p = { ...policy, blockSize };
+        let l = emptyLedger(total);
+        let rounds = 0;
+        for (;;) {
+          const res = assign(l, 'w', p, 0);
+          if (!res) break;
+          const { index, size, token } = res.assignment;
+          l = applyReport(
+            res.ledger,
+            'w',
+            { token, done: RangeSet.span(index, index + size - 1), failed: RangeSet.EMPTY, complete: true },
+            p,
+            0,
+          ).ledger;
+          rounds++;
+        }
+        expect(isFinished(l)).toBe(true);
+        expect(l.completed.size).toBe(total);
+        expect(rounds).toBe(Math.ceil(total / blockSize));
+      }),
+    );
+  });
+});
