@@ -1,4 +1,6 @@
-# The Teamtask image: the controller (default command) and the worker runtime, on Node 24.
+# The Teamtask image, on Node 24: the CLI, whose `controller` command (the default) and worker
+# runtime are being built; until they exist this image only packages what is here. Not yet
+# built in CI (no container engine on the project's machines).
 # Build: docker build -t teamtask/teamtask:0.1.0 .
 FROM node:24-slim AS build
 WORKDIR /src

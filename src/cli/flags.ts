@@ -18,10 +18,3 @@ export const durationFlag = Flags.custom<number>({
     return ms;
   },
 });
-
-export const dryRunFlag = Flags.option({
-  options: ['none', 'client', 'server'] as const,
-  default: 'none' as const,
-  description:
-    'client: only print what would be sent; server: let the API server check it without persisting',
-});

@@ -1,4 +1,5 @@
 import {
+  ApiException,
   AppsV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
@@ -6,10 +7,12 @@ import {
   setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
+  type V1ConfigMap,
   type V1CustomResourceDefinition,
   type V1Deployment,
 } from '@kubernetes/client-node';
 import {
+  API_VERSION,
   BLOCK_PLURAL,
   GROUP,
   WORKLIST_PLURAL,
@@ -18,7 +21,7 @@ import {
   type Worklist,
 } from '../api/v1alpha1/index.js';
 import { explain, HintedError, isApiError, isTransient } from '../kube/errors.js';
-import { CONTROLLER_NAME, objectRef, SYSTEM_NAMESPACE } from './manifests.js';
+import { CONTROLLER_NAME, LIMITS_CONFIGMAP, objectRef, POLICY_NAME, SYSTEM_NAMESPACE } from './manifests.js';
 
 export const FIELD_MANAGER = 'teamtask';
 
@@ -46,19 +49,12 @@ export class Installer {
     this.objects = KubernetesObjectApi.makeApiClient(kc);
   }
 
-  /** Server-side applies each object in order; `dryRun` asks the server to validate without persisting. */
-  async apply(objects: KubernetesObject[], dryRun = false): Promise<KubernetesObject[]> {
+  /** Server-side applies each object in order. */
+  async apply(objects: KubernetesObject[]): Promise<KubernetesObject[]> {
     const applied: KubernetesObject[] = [];
     for (const o of objects) {
       applied.push(
-        await this.objects.patch(
-          o,
-          undefined,
-          dryRun ? 'All' : undefined,
-          FIELD_MANAGER,
-          true,
-          PatchStrategy.ServerSideApply,
-        ),
+        await this.objects.patch(o, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
       );
     }
     return applied;
@@ -76,6 +72,7 @@ export class Installer {
           : `CRD ${crd.metadata!.name} is not Established: ${established?.message ?? 'no condition yet'}`;
       });
     }
+    await this.waitPolicyEnforced(objects, deadline);
     if (!objects.some((o) => o.kind === 'Deployment')) return;
     const apps = this.kc.makeApiClient(AppsV1Api);
     await this.until(deadline, async () => {
@@ -86,6 +83,40 @@ export class Installer {
       if ((d.status?.availableReplicas ?? 0) >= 1) return undefined;
       const why = d.status?.conditions?.map((c) => `${c.type}=${c.status}: ${c.message}`).join('; ');
       return `deployment ${SYSTEM_NAMESPACE}/${CONTROLLER_NAME} has no available replica yet${why ? ` (${why})` : ''}`;
+    });
+  }
+
+  /**
+   * An admission policy takes effect some time after it is created. The proof that it does: the
+   * API server refuses (in a dry run) a Worklist one block over the limit.
+   */
+  private async waitPolicyEnforced(objects: KubernetesObject[], deadline: number): Promise<void> {
+    const limits = objects.find((o) => o.kind === 'ConfigMap' && o.metadata?.name === LIMITS_CONFIGMAP) as
+      V1ConfigMap | undefined;
+    const max = Number(limits?.data?.maxBlocksPerWorklist);
+    if (!Number.isSafeInteger(max)) return;
+    const custom = this.kc.makeApiClient(CustomObjectsApi);
+    const probe: Worklist = {
+      apiVersion: API_VERSION,
+      kind: 'Worklist',
+      metadata: { name: 'teamtask-install-probe' },
+      spec: { source: { range: { start: 0, end: max } }, blockSize: 1 },
+    };
+    await this.until(deadline, async () => {
+      try {
+        await custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: WORKLIST_PLURAL,
+          namespace: SYSTEM_NAMESPACE,
+          body: probe,
+          dryRun: 'All',
+        });
+        return 'the admission policy teamtask-worklist-limits is not enforced yet';
+      } catch (err) {
+        if (err instanceof ApiException && String(err.body).includes(POLICY_NAME)) return undefined;
+        throw err;
+      }
     });
   }
 

@@ -7,6 +7,8 @@ import { modelsFromYaml } from '../kube/wire.js';
 export const MANIFEST_DIR = join(CRD_DIR, '..', 'manifests');
 export const SYSTEM_NAMESPACE = 'teamtask-system';
 export const CONTROLLER_NAME = 'teamtask-controller';
+export const LIMITS_CONFIGMAP = 'teamtask-limits';
+export const POLICY_NAME = 'teamtask-worklist-limits';
 export const DEFAULT_IMAGE = 'teamtask/teamtask:0.1.0';
 
 /** Apply order: what later objects refer to comes first (CRDs, the namespace, RBAC, then workloads). */

@@ -66,6 +66,17 @@ describe('loadKube', () => {
     expect(() => loadKube(target)).toThrow(message);
   });
 
+  it('treats an empty KUBECONFIG as unset, like kubectl', () => {
+    vi.stubEnv('KUBECONFIG', '');
+    vi.stubEnv('HOME', dir); // no .kube/config there
+    expect(() => loadKube()).toThrow(`no kubeconfig found (${join(dir, '.kube', 'config')})`);
+  });
+
+  it('skips the missing files of a KUBECONFIG list', () => {
+    vi.stubEnv('KUBECONFIG', `${file}:${join(dir, 'absent')}`);
+    expect(loadKube().server).toBe('https://a.example:6443');
+  });
+
   it('refuses to guess a cluster when no kubeconfig exists and not in a pod', () => {
     vi.stubEnv('KUBECONFIG', join(dir, 'absent'));
     expect(() => loadKube()).toThrow(/no kubeconfig found .* and not running in a cluster/);

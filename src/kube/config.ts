@@ -27,7 +27,9 @@ export function loadKube(target: KubeTarget = {}): ResolvedKube {
   const kc = new KubeConfig();
   const files = target.kubeconfig
     ? [target.kubeconfig]
-    : (process.env.KUBECONFIG?.split(':').filter(Boolean) ?? [join(homedir(), '.kube', 'config')]);
+    : process.env.KUBECONFIG
+      ? process.env.KUBECONFIG.split(':').filter(Boolean)
+      : [join(homedir(), '.kube', 'config')]; // an empty KUBECONFIG counts as unset, as in kubectl
   const present = files.filter((f) => existsSync(f));
   if (target.kubeconfig && present.length === 0) {
     throw new KubeConfigError(
@@ -37,8 +39,10 @@ export function loadKube(target: KubeTarget = {}): ResolvedKube {
   }
   if (target.kubeconfig) {
     kc.loadFromFile(target.kubeconfig);
-  } else if (present.length > 0) {
-    kc.loadFromDefault(); // reads the same KUBECONFIG list, or ~/.kube/config
+  } else if (present.length === 1) {
+    kc.loadFromFile(present[0]!); // kubectl skips the missing files of a KUBECONFIG list
+  } else if (present.length > 1) {
+    kc.loadFromDefault(); // merges the KUBECONFIG list
   } else if (process.env.KUBERNETES_SERVICE_HOST) {
     kc.loadFromCluster();
   } else {

@@ -12,8 +12,16 @@ fi
 
 # Build into a scratch folder and move it in place at the end, so an interrupted build never
 # leaves a cache that looks complete.
+# A folder this script made carries a marker; anything else at $KCP_BIN (TEAMTASK_KCP_BIN may
+# point anywhere) is never replaced.
+MARKER=.teamtask-kcp
+if [ -e "$KCP_BIN" ] && [ ! -e "$KCP_BIN/$MARKER" ]; then
+  kcp_log "error: $KCP_BIN exists and was not made by build.sh; point TEAMTASK_KCP_BIN at a new folder"
+  exit 1
+fi
 staging="$KCP_BIN.partial"
 mkdir -p "$staging"
+touch "$staging/$MARKER"
 started=$(date +%s)
 
 build_etcd() {
@@ -53,8 +61,9 @@ build_etcd
 build_kwok
 build_kubernetes
 
-"$staging/kube-apiserver" --version | grep -qF "$K8S_VERSION"
-"$staging/etcd" --version | grep -qF "${ETCD_VERSION#v}"
+# grep without -q reads to the end: an early exit would kill the binary with SIGPIPE under pipefail.
+"$staging/kube-apiserver" --version | grep -F "$K8S_VERSION" >/dev/null
+"$staging/etcd" --version | grep -F "${ETCD_VERSION#v}" >/dev/null
 rm -rf "$KCP_BIN"
 mv "$staging" "$KCP_BIN"
 kcp_log "built in $(( $(date +%s) - started ))s into $KCP_BIN ($(du -sh "$KCP_BIN" | cut -f1))"

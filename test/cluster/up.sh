@@ -27,6 +27,8 @@ for port in "$KCP_ETCD_PORT" "$KCP_ETCD_PEER_PORT" "$KCP_APISERVER_PORT" "$KCP_K
   fi
 done
 
+# If anything below fails, stop what was started: detached daemons would otherwise outlive the caller.
+trap 'status=$?; [ "$status" = 0 ] || bash "$CLUSTER_DIR/down.sh" >/dev/null 2>&1; exit "$status"' EXIT
 started=$(date +%s)
 # A fresh cluster each start: tests and the demo must not see an earlier run's objects.
 rm -rf "$KCP_STATE/etcd" "$KCP_STATE/pki" "$KCP_STATE/logs" "$KCP_STATE/pids" "$KCP_KUBECONFIG"

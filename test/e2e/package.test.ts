@@ -37,13 +37,21 @@ beforeAll(() => {
 }, 300_000);
 
 describe('the packed package, installed with production dependencies only', () => {
+  // Only the installed package's bin is where kubectl looks for the plugin (not the checkout's).
+  const plugin = (...args: string[]) =>
+    spawnSync('kubectl', ['teamtask', ...args], { env: testEnv(join(prefix, 'bin')), encoding: 'utf8' });
+
   it('runs as a kubectl plugin and reaches the cluster', () => {
-    // The installed package's bin comes first on PATH; the project's Node 24 stays on it.
-    const res = spawnSync('kubectl', ['teamtask', 'version'], {
-      env: testEnv(join(prefix, 'bin')),
-      encoding: 'utf8',
-    });
+    const res = plugin('version');
     expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
     expect(res.stdout).toMatch(/^Client Version: v0\.1\.0\nServer Version: v/);
+  });
+
+  it('ships the CRDs and manifests that install applies', () => {
+    const res = plugin('install', '--dry-run=client');
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain('customresourcedefinition.apiextensions.k8s.io/worklists.teamtask.dev');
+    expect(res.stdout).toContain('deployment.apps/teamtask-controller');
   });
 });

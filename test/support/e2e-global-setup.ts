@@ -78,6 +78,10 @@ function refuseClusterWithWorklists(kubeconfig: string): void {
     ],
     { encoding: 'utf8' },
   );
+  // Only "no such resource" (Teamtask not installed) means none; any other failure is not a yes.
+  if (res.status !== 0 && !res.stderr.includes(`doesn't have a resource type`)) {
+    throw new Error(`e2e: cannot tell whether ${kubeconfig} holds Worklists: ${res.stderr.trim()}`);
+  }
   const foreign = (res.status === 0 ? res.stdout.trim().split(/\s+/).filter(Boolean) : []).filter(
     (n) => !n.startsWith('e2e-'),
   );

@@ -12,14 +12,12 @@ export function kubeConfig(): KubeConfig {
   return kc;
 }
 
-/** PATH for subprocesses: the project's bin (kubectl-teamtask), then the built kubectl, then the rest. */
-export function testPath(): string {
-  return [join(REPO_ROOT, 'bin'), inject('kcpBin'), process.env.PATH].filter(Boolean).join(':');
-}
-
-/** The environment of a user's shell pointed at the cluster under test; `firstOnPath` goes before testPath(). */
-export function testEnv(firstOnPath?: string): NodeJS.ProcessEnv {
-  const path = [firstOnPath, testPath()].filter(Boolean).join(':');
+/**
+ * The environment of a user's shell pointed at the cluster under test. `pluginBin` replaces the
+ * project's bin/ as the folder kubectl finds kubectl-teamtask in.
+ */
+export function testEnv(pluginBin = join(REPO_ROOT, 'bin')): NodeJS.ProcessEnv {
+  const path = [pluginBin, inject('kcpBin'), process.env.PATH].filter(Boolean).join(':');
   return { ...process.env, KUBECONFIG: inject('kubeconfig'), PATH: path };
 }
 
@@ -29,7 +27,8 @@ export function run(command: string, args: string[], input?: string): SpawnSyncR
     input,
     env: testEnv(),
     encoding: 'utf8',
-    timeout: 60_000,
+    // Above install's and uninstall's own 120 s waits, so their timeout messages are what fails.
+    timeout: 180_000,
   });
 }
 

@@ -2,13 +2,14 @@ import type { Reporter, TestModule, TestRunEndReason } from 'vitest/node';
 
 /**
  * Prints the plain closing line CI reads, `N passed, N failed`, summed over every project.
- * A module that failed to load and an unhandled error each count as a failure.
+ * A module that failed to load and an unhandled error each count as a failure, and a run that
+ * failed with no failed test (global setup) counts as one.
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(
     modules: ReadonlyArray<TestModule>,
     unhandledErrors: ReadonlyArray<unknown>,
-    _reason: TestRunEndReason,
+    reason: TestRunEndReason,
   ): void {
     let passed = 0;
     let failed = unhandledErrors.length;
@@ -22,6 +23,8 @@ export default class SummaryReporter implements Reporter {
         else skipped++;
       }
     }
+    // A run that failed before any test ran (global setup: no cluster) must not read as green.
+    if (reason !== 'passed' && failed === 0) failed = 1;
     const line = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
     process.stdout.write(`\n${line}\n`);
   }
