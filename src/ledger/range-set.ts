@@ -61,11 +61,6 @@ export class RangeSet {
     return this.ranges.reduce((n, r) => n + r.end - r.start + 1, 0);
   }
 
-  /** The smallest offset, if any. */
-  get first(): number | undefined {
-    return this.ranges[0]?.start;
-  }
-
   has(offset: number): boolean {
     return this.ranges.some((r) => r.start <= offset && offset <= r.end);
   }

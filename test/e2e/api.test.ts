@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { installObjects } from '../../src/install/manifests.js';
-import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, run } from '../support/kube.js';
+import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
+import { blockYaml, range, worklistYaml } from '../support/objects.js';
 
 // The API as users meet it through plain kubectl: the CRDs' schema, CEL rules, printer columns,
 // the admission policy, the aggregated user roles, and install/uninstall.
@@ -14,19 +15,8 @@ const kc = kubeConfig();
 const objects = KubernetesObjectApi.makeApiClient(kc);
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
 
-const teamtask = (...args: string[]) => run('kubectl', ['teamtask', ...args]);
-
-const worklist = (name: string, spec: unknown) =>
-  stringify({ apiVersion: 'teamtask.dev/v1alpha1', kind: 'Worklist', metadata: { name }, spec });
-const block = (name: string, worklistName: string) =>
-  stringify({
-    apiVersion: 'teamtask.dev/v1alpha1',
-    kind: 'Block',
-    metadata: { name },
-    spec: { worklist: worklistName, worker: 'pod-0' },
-  });
-
-const range = (start: unknown, end: unknown) => ({ range: { start, end } });
+const worklist = worklistYaml;
+const block = blockYaml;
 
 beforeAll(async () => {
   const res = teamtask('install');

@@ -1,23 +1,16 @@
 import { ApiException, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { installObjects } from '../../src/install/manifests.js';
-import { freshNamespace, kubeConfig, kubectl, kubectlStdin, run } from '../support/kube.js';
+import { freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
+import { blockYaml, range, worklistYaml } from '../support/objects.js';
 
 // install / uninstall as a whole: refusing to lose Worklists, leaving no trace, and installing
 // again on a cluster that had Teamtask before.
 
 const objects = KubernetesObjectApi.makeApiClient(kubeConfig());
-const teamtask = (...args: string[]) => run('kubectl', ['teamtask', ...args]);
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
 
-const worklist = (name: string) =>
-  stringify({
-    apiVersion: 'teamtask.dev/v1alpha1',
-    kind: 'Worklist',
-    metadata: { name },
-    spec: { source: { range: { start: 1, end: 100 } }, blockSize: 10 },
-  });
+const worklist = (name: string) => worklistYaml(name, { source: range(1, 100), blockSize: 10 });
 
 async function present(): Promise<string[]> {
   const found: string[] = [];
@@ -58,12 +51,7 @@ describe('kubectl teamtask uninstall', () => {
   });
 
   it('with --force removes everything, even a Block held by a finalizer, leaving no trace', async () => {
-    const block = stringify({
-      apiVersion: 'teamtask.dev/v1alpha1',
-      kind: 'Block',
-      metadata: { name: 'held', finalizers: ['teamtask.dev/fold-into-worklist'] },
-      spec: { worklist: 'keep-me' },
-    });
+    const block = blockYaml('held', 'keep-me', { finalizers: ['teamtask.dev/fold-into-worklist'] });
     expect(kubectlStdin(block, 'create', '-n', ns.name).status).toBe(0);
     const res = teamtask('uninstall', '--force');
     expect(res.stderr).toBe('');
@@ -96,12 +84,7 @@ describe('kubectl teamtask uninstall', () => {
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
     const huge = kubectlStdin(
-      stringify({
-        apiVersion: 'teamtask.dev/v1alpha1',
-        kind: 'Worklist',
-        metadata: { name: 'huge' },
-        spec: { source: { range: { start: 1, end: 10_000_000 } }, blockSize: 1 },
-      }),
+      worklistYaml('huge', { source: range(1, 10_000_000), blockSize: 1 }),
       'create',
       '-n',
       ns.name,

@@ -34,6 +34,9 @@ export function run(command: string, args: string[], input?: string): SpawnSyncR
 
 export const kubectl = (...args: string[]) => run('kubectl', args);
 
+/** `kubectl teamtask <args>`, found by kubectl on PATH as a user's shell would. */
+export const teamtask = (...args: string[]) => run('kubectl', ['teamtask', ...args]);
+
 /** `kubectl <args> -f -` with the given manifest on stdin. */
 export const kubectlStdin = (manifest: string, ...args: string[]) =>
   run('kubectl', [...args, '-f', '-'], manifest);

@@ -1,0 +1,16 @@
+import { stringify } from 'yaml';
+
+/** A Worklist manifest, as YAML. */
+export const worklistYaml = (name: string, spec: unknown) =>
+  stringify({ apiVersion: 'teamtask.dev/v1alpha1', kind: 'Worklist', metadata: { name }, spec });
+
+/** A Block manifest, as YAML; `metadata` is merged over the name. */
+export const blockYaml = (name: string, worklist: string, metadata: Record<string, unknown> = {}) =>
+  stringify({
+    apiVersion: 'teamtask.dev/v1alpha1',
+    kind: 'Block',
+    metadata: { name, ...metadata },
+    spec: { worklist, worker: 'pod-0' },
+  });
+
+export const range = (start: unknown, end: unknown) => ({ range: { start, end } });
