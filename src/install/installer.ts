@@ -122,16 +122,17 @@ export class Installer {
 
   /** Worklists of every namespace, as `namespace/name`; none when the CRD is not installed. */
   async existingWorklists(): Promise<string[]> {
-    const custom = this.kc.makeApiClient(CustomObjectsApi);
+    const worklists = await this.listAll<Worklist>(WORKLIST_PLURAL);
+    return worklists.map((l) => `${l.metadata.namespace}/${l.metadata.name}`);
+  }
+
+  /** Every object of a Teamtask kind in the cluster; none when its CRD is not installed. */
+  private async listAll<T>(plural: string): Promise<T[]> {
     try {
-      const res = (await custom.listClusterCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: WORKLIST_PLURAL,
-      })) as {
-        items: Worklist[];
-      };
-      return res.items.map((l) => `${l.metadata.namespace}/${l.metadata.name}`);
+      const res = await this.kc
+        .makeApiClient(CustomObjectsApi)
+        .listClusterCustomObject({ group: GROUP, version: VERSION, plural });
+      return (res as { items: T[] }).items;
     } catch (err) {
       if (isApiError(err, 404)) return [];
       throw err;
@@ -172,17 +173,7 @@ export class Installer {
 
   private async dropBlockFinalizers(): Promise<void> {
     const custom = this.kc.makeApiClient(CustomObjectsApi);
-    let blocks: Block[];
-    try {
-      blocks = (
-        (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: BLOCK_PLURAL })) as {
-          items: Block[];
-        }
-      ).items;
-    } catch (err) {
-      if (isApiError(err, 404)) return;
-      throw err;
-    }
+    const blocks = await this.listAll<Block>(BLOCK_PLURAL);
     for (const b of blocks.filter((b) => b.metadata.finalizers?.length)) {
       await custom.patchNamespacedCustomObject(
         {
