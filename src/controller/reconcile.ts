@@ -70,7 +70,6 @@ export function reconcile(o: Observed, now: Date): Plan {
     o.blocks.filter((b) => !b.metadata.deletionTimestamp).map((b) => [b.metadata.name!, b]),
   );
   const reclaimed: string[] = [];
-  const completedRanges = new Set<string>();
 
   // A range whose holder is gone or dead goes back first, so nobody reports into it.
   for (const name of ledger.assignments.keys()) {
@@ -92,7 +91,6 @@ export function reconcile(o: Observed, now: Date): Plan {
       release: r.release,
     };
     const res = applyReport(ledger, name, report, policy, t);
-    if (res.outcome === 'applied' && r.complete) completedRanges.add(name);
     ledger = res.ledger;
   }
   const expiry = expireLeases(ledger, policy, t);
@@ -116,7 +114,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   const drained = unassigned(ledger).isEmpty && ledger.retry.size === 0;
   const blockStatuses = new Map<string, BlockStatus>();
   for (const [name, b] of blocks) {
-    const next = blockStatus(ledger, b, drained, suspended, completedRanges.has(name) ? 1 : 0);
+    const next = blockStatus(ledger, b, drained, suspended);
     if (!sameBlockStatus(b.status, next)) blockStatuses.set(name, next);
   }
 
@@ -128,18 +126,12 @@ export function reconcile(o: Observed, now: Date): Plan {
   };
 }
 
-function blockStatus(
-  l: Ledger,
-  b: Block,
-  drained: boolean,
-  suspended: boolean,
-  justCompleted: number,
-): BlockStatus {
+function blockStatus(l: Ledger, b: Block, drained: boolean, suspended: boolean): BlockStatus {
   const a = l.assignments.get(b.metadata.name!);
-  const base = {
-    restarts: b.status?.restarts ?? 0,
-    blocksCompleted: (b.status?.blocksCompleted ?? 0) + justCompleted,
-  };
+  // From the ledger, not from the Block's previous status: the cached Block may be stale, and a
+  // value computed from it (a counter, say) could write an older one back. Hence no
+  // blocksCompleted yet: it needs a per-Block count in the ledger.
+  const base = { restarts: b.status?.restarts ?? 0 };
   if (a) {
     return {
       ...base,

@@ -1,0 +1,197 @@
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  makeInformer,
+  PatchStrategy,
+  setHeaderOptions,
+  type Informer,
+  type KubeConfig,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
+import {
+  BLOCK_PLURAL,
+  GROUP,
+  VERSION,
+  WORKLIST_PLURAL,
+  type Block,
+  type Worklist,
+  type WorklistSpecSourceConfigMap,
+} from '../api/v1alpha1/index.js';
+import { explain, HintedError } from '../kube/errors.js';
+import { WorkQueue } from './queue.js';
+import { countItems, reconcile } from './reconcile.js';
+
+export interface ControllerOptions {
+  /** Reconcile workers running at once (each key is still handled by one at a time). */
+  workers?: number;
+  log?: (line: string) => void;
+}
+
+export interface ControllerMetrics {
+  syncs: number;
+  syncErrors: number;
+  conflicts: number;
+  ledgerWrites: number;
+  blockWrites: number;
+  reclaims: number;
+}
+
+type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+/**
+ * The thin I/O shell around reconcile(): informers on Worklists and Blocks feed a keyed queue of
+ * Worklist keys; each sync reads the caches, asks reconcile() for a plan, writes the ledger with
+ * the resourceVersion it read (a 409 means someone else wrote: look again), then the Blocks.
+ */
+export class Controller {
+  readonly metrics: ControllerMetrics = {
+    syncs: 0,
+    syncErrors: 0,
+    conflicts: 0,
+    ledgerWrites: 0,
+    blockWrites: 0,
+    reclaims: 0,
+  };
+  private readonly queue = new WorkQueue();
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  private readonly worklists: Cached<Worklist>;
+  private readonly blocks: Cached<Block>;
+  private synced = false;
+  private stopped = false;
+  private readonly log: (line: string) => void;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly options: ControllerOptions = {},
+  ) {
+    this.log = options.log ?? (() => {});
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+    const list = (plural: string) => () =>
+      this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }) as never;
+    this.worklists = makeInformer(
+      kc,
+      `/apis/${GROUP}/${VERSION}/${WORKLIST_PLURAL}`,
+      list(WORKLIST_PLURAL),
+    ) as never;
+    this.blocks = makeInformer<Block>(kc, `/apis/${GROUP}/${VERSION}/${BLOCK_PLURAL}`, list(BLOCK_PLURAL));
+  }
+
+  /** True once both caches hold a full list. */
+  get ready(): boolean {
+    return this.synced && !this.stopped;
+  }
+
+  async start(): Promise<void> {
+    const enqueueWorklist = (w: Worklist) => this.queue.add(`${w.metadata.namespace}/${w.metadata.name}`);
+    const enqueueOwner = (b: Block) => this.queue.add(`${b.metadata.namespace}/${b.spec.worklist}`);
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      this.worklists.on(verb, enqueueWorklist);
+      this.blocks.on(verb, enqueueOwner);
+    }
+    for (const [name, informer] of [
+      ['worklists', this.worklists],
+      ['blocks', this.blocks],
+    ] as const) {
+      // A watch that ends with an error stays stopped: start it again, backing off.
+      let delay = 1000;
+      informer.on('error', (err: unknown) => {
+        if (this.stopped) return;
+        this.log(`watch of ${name} failed (${explain(err).message}); restarting in ${delay} ms`);
+        setTimeout(() => void informer.start().catch(() => {}), delay);
+        delay = Math.min(delay * 2, 30_000);
+      });
+      informer.on('connect', () => (delay = 1000));
+      await informer.start();
+    }
+    this.synced = true;
+    for (let i = 0; i < (this.options.workers ?? 2); i++) void this.work();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue.shutDown();
+    await Promise.all([this.worklists.stop(), this.blocks.stop()]);
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        await this.sync(key);
+        this.queue.forget(key);
+      } catch (err) {
+        this.metrics.syncErrors++;
+        if (err instanceof ApiException && err.code === 409) this.metrics.conflicts++;
+        else this.log(`sync ${key} failed: ${explain(err).message}`);
+        this.queue.addRateLimited(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async sync(key: string): Promise<void> {
+    this.metrics.syncs++;
+    const [namespace, name] = key.split('/') as [string, string];
+    const cached = this.worklists.get(name, namespace);
+    if (!cached) return; // deleted: its Blocks' workers find out when they next look
+    const worklist = structuredClone(cached);
+    const blocks = this.blocks.list(namespace).filter((b) => b.spec.worklist === name);
+    const totalItems =
+      countItems(worklist.spec.source) ??
+      (await this.countConfigMap(namespace, worklist.spec.source.configMap!));
+    const plan = reconcile({ worklist, blocks, deadWorkers: new Set(), totalItems }, new Date());
+    this.metrics.reclaims += plan.reclaimed.length;
+
+    if (!sameJson(worklist.status, plan.status)) {
+      // The mutex: a replace carries the resourceVersion read, so a stale view fails with 409.
+      await this.custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP,
+        version: VERSION,
+        plural: WORKLIST_PLURAL,
+        namespace,
+        name,
+        body: { ...worklist, status: plan.status },
+      });
+      this.metrics.ledgerWrites++;
+    }
+    for (const [block, status] of plan.blockStatuses) {
+      await this.custom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, plural: BLOCK_PLURAL, namespace, name: block, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      this.metrics.blockWrites++;
+    }
+    if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs + 100);
+  }
+
+  private async countConfigMap(namespace: string, source: WorklistSpecSourceConfigMap): Promise<number> {
+    const cm = await this.core.readNamespacedConfigMap({ name: source.name, namespace });
+    const text = cm.data?.[source.key ?? 'items'];
+    if (text === undefined) {
+      throw new HintedError(
+        `ConfigMap ${namespace}/${source.name} has no key ${source.key ?? 'items'}`,
+        'add the key, one item per line',
+      );
+    }
+    return text.split('\n').filter((line) => line.trim() !== '').length;
+  }
+}
+
+/** Equal as JSON, whatever the key order (undefined fields count as absent). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return stableStringify(a) === stableStringify(b);
+}
+
+function stableStringify(v: unknown): string {
+  return JSON.stringify(v, (_k, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([x], [y]) => x.localeCompare(y)))
+      : value,
+  );
+}

@@ -1,0 +1,31 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Controller } from './controller.js';
+
+/** Prometheus text for the controller's counters. */
+export function metricsText(c: Controller): string {
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(c.metrics)) {
+    const metric = `teamtask_controller_${name.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`)}_total`;
+    lines.push(`# TYPE ${metric} counter`, `${metric} ${value}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** /healthz (the process answers), /readyz (caches synced), /metrics. Resolves with the bound address. */
+export async function serveHealth(c: Controller, bind: string): Promise<{ server: Server; address: string }> {
+  const [host, port] = bind.startsWith(':') ? ['0.0.0.0', bind.slice(1)] : bind.split(/:(?=\d+$)/);
+  const server = createServer((req, res) => {
+    const reply = (code: number, body: string) =>
+      res.writeHead(code, { 'content-type': 'text/plain' }).end(body);
+    if (req.url === '/healthz') return reply(200, 'ok\n');
+    if (req.url === '/readyz') return c.ready ? reply(200, 'ok\n') : reply(503, 'caches not synced\n');
+    if (req.url === '/metrics') return reply(200, metricsText(c));
+    reply(404, 'not found\n');
+  });
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(Number(port), host, resolve),
+  );
+  const a = server.address() as AddressInfo;
+  return { server, address: `${a.address}:${a.port}` };
+}
