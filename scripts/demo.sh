@@ -21,9 +21,22 @@ kubectl teamtask version
 kubectl teamtask install
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f -
 kubectl apply -n "$ns" -f examples/primes.yaml
-kubectl get worklists -n "$ns"
 kubectl get blocks -n "$ns"
 set +x
+
+# The controller, run here for a moment (the same process the Deployment runs): it gives the
+# worker's Block its first range and records it in the Worklist's ledger.
+log=$(mktemp)
+kubectl teamtask controller --metrics-bind-address 127.0.0.1:0 2>"$log" &
+controller=$!
+trap 'kill "$controller" 2>/dev/null || true' EXIT
+set -x
+kubectl wait -n "$ns" --for=jsonpath='{.status.phase}'=Ready block/primes-worker-0 --timeout=60s
+kubectl get worklists,blocks -n "$ns"
+kubectl get worklist primes -n "$ns" -o jsonpath='{.status.assignments}{"\n"}'
+set +x
+kill "$controller"
+wait "$controller" 2>/dev/null || true
 
 if [ -n "${KCP_BIN:-}" ]; then
   cat <<MSG
