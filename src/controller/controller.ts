@@ -2,13 +2,12 @@ import {
   ApiException,
   CoreV1Api,
   CustomObjectsApi,
-  makeInformer,
+  ListWatch,
   PatchStrategy,
   setHeaderOptions,
-  type Informer,
+  Watch,
   type KubeConfig,
   type KubernetesObject,
-  type ObjectCache,
 } from '@kubernetes/client-node';
 import {
   BLOCK_PLURAL,
@@ -38,7 +37,7 @@ export interface ControllerMetrics {
   reclaims: number;
 }
 
-type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+type Cached<T extends KubernetesObject> = ListWatch<T>;
 
 /**
  * The thin I/O shell around reconcile(): informers on Worklists and Blocks feed a keyed queue of
@@ -60,6 +59,9 @@ export class Controller {
   private readonly worklists: Cached<Worklist>;
   private readonly blocks: Cached<Block>;
   private synced = false;
+  private readonly restartTimers = new Set<NodeJS.Timeout | undefined>();
+  /** Per Worklist key: the resourceVersion it had when this controller last wrote its ledger. */
+  private readonly writtenOver = new Map<string, string>();
   private stopped = false;
   private readonly log: (line: string) => void;
 
@@ -72,12 +74,11 @@ export class Controller {
     this.core = kc.makeApiClient(CoreV1Api);
     const list = (plural: string) => () =>
       this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }) as never;
-    this.worklists = makeInformer(
-      kc,
-      `/apis/${GROUP}/${VERSION}/${WORKLIST_PLURAL}`,
-      list(WORKLIST_PLURAL),
-    ) as never;
-    this.blocks = makeInformer<Block>(kc, `/apis/${GROUP}/${VERSION}/${BLOCK_PLURAL}`, list(BLOCK_PLURAL));
+    // ListWatch rather than makeInformer: the same object, typed with latestResourceVersion().
+    const watch = new Watch(kc);
+    const path = (plural: string) => `/apis/${GROUP}/${VERSION}/${plural}`;
+    this.worklists = new ListWatch<Worklist>(path(WORKLIST_PLURAL), watch, list(WORKLIST_PLURAL), false);
+    this.blocks = new ListWatch<Block>(path(BLOCK_PLURAL), watch, list(BLOCK_PLURAL), false);
   }
 
   /** True once both caches hold a full list. */
@@ -96,23 +97,45 @@ export class Controller {
       ['worklists', this.worklists],
       ['blocks', this.blocks],
     ] as const) {
-      // A watch that ends with an error stays stopped: start it again, backing off.
-      let delay = 1000;
-      informer.on('error', (err: unknown) => {
-        if (this.stopped) return;
-        this.log(`watch of ${name} failed (${explain(err).message}); restarting in ${delay} ms`);
-        setTimeout(() => void informer.start().catch(() => {}), delay);
-        delay = Math.min(delay * 2, 30_000);
-      });
-      informer.on('connect', () => (delay = 1000));
+      this.keepWatching(name, informer);
       await informer.start();
+    }
+    // start() resolves before its first list has succeeded; an empty Block cache would look like
+    // every worker gone. No reconcile until both caches hold a full list.
+    while (
+      !this.stopped &&
+      (!this.worklists.latestResourceVersion() || !this.blocks.latestResourceVersion())
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     this.synced = true;
     for (let i = 0; i < (this.options.workers ?? 2); i++) void this.work();
   }
 
+  /** A watch that ends with an error stays stopped: start it again, backing off while it keeps failing. */
+  private keepWatching(name: string, informer: Cached<KubernetesObject>): void {
+    let delay = 1000;
+    const restart = () => {
+      this.restartTimers.delete(timer);
+      if (this.stopped) return;
+      informer.start().catch((err: unknown) => retry(err));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const retry = (err: unknown) => {
+      if (this.stopped) return;
+      this.log(`watch of ${name} failed (${explain(err).message}); restarting in ${delay} ms`);
+      timer = setTimeout(restart, delay);
+      this.restartTimers.add(timer);
+      delay = Math.min(delay * 2, 30_000);
+    };
+    informer.on('error', retry);
+    // Events flowing again mean the watch works: the next failure starts from a short delay.
+    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => (delay = 1000));
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const t of this.restartTimers) clearTimeout(t);
     this.queue.shutDown();
     await Promise.all([this.worklists.stop(), this.blocks.stop()]);
   }
@@ -140,6 +163,12 @@ export class Controller {
     const [namespace, name] = key.split('/') as [string, string];
     const cached = this.worklists.get(name, namespace);
     if (!cached) return; // deleted: its Blocks' workers find out when they next look
+    // The cache can lag behind our own last write; a plan from that older ledger could hand the
+    // Blocks stale ranges (their writes carry no precondition). Wait for the cache to catch up.
+    if (this.writtenOver.get(key) === cached.metadata.resourceVersion) {
+      this.queue.addAfter(key, 50);
+      return;
+    }
     const worklist = structuredClone(cached);
     const blocks = this.blocks.list(namespace).filter((b) => b.spec.worklist === name);
     const totalItems =
@@ -159,6 +188,7 @@ export class Controller {
         body: { ...worklist, status: plan.status },
       });
       this.metrics.ledgerWrites++;
+      this.writtenOver.set(key, worklist.metadata.resourceVersion!);
     }
     for (const [block, status] of plan.blockStatuses) {
       await this.custom.patchNamespacedCustomObjectStatus(

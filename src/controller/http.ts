@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HintedError } from '../kube/errors.js';
 import type { Controller } from './controller.js';
 
 /** Prometheus text for the controller's counters. */
@@ -14,7 +15,10 @@ export function metricsText(c: Controller): string {
 
 /** /healthz (the process answers), /readyz (caches synced), /metrics. Resolves with the bound address. */
 export async function serveHealth(c: Controller, bind: string): Promise<{ server: Server; address: string }> {
-  const [host, port] = bind.startsWith(':') ? ['0.0.0.0', bind.slice(1)] : bind.split(/:(?=\d+$)/);
+  const m = /^(.*):(\d+)$/.exec(bind);
+  if (!m) throw new HintedError(`invalid address "${bind}"`, 'use host:port or :port, e.g. 127.0.0.1:8080');
+  const host = m[1] === '' ? '0.0.0.0' : m[1]!.replace(/^\[(.*)\]$/, '$1');
+  const port = m[2]!;
   const server = createServer((req, res) => {
     const reply = (code: number, body: string) =>
       res.writeHead(code, { 'content-type': 'text/plain' }).end(body);

@@ -5,11 +5,13 @@
  * addAfter schedules a later look. Time comes from an injected timer.
  */
 export interface Timer {
+  now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
 export const realTimer: Timer = {
+  now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
@@ -62,7 +64,8 @@ export class WorkQueue {
   }
 
   /** Adds the key after `ms`; an earlier pending addAfter for the same key wins. */
-  addAfter(key: string, ms: number, now = Date.now()): void {
+  addAfter(key: string, ms: number): void {
+    const now = this.timer.now();
     if (this.shut) return;
     if (ms <= 0) return this.add(key);
     const pending = this.later.get(key);

@@ -158,11 +158,45 @@ describe('reconcile', () => {
     expect(w.status('b')).toEqual(['Pending', 'Pending', 'Pending', undefined]);
   });
 
-  it('tells idle Blocks they are Drained once nothing is left to hand out', () => {
+  it('keeps idle Blocks waiting while ranges are out, since one may come back', () => {
     const w = new World({}, 'a', 'b', 'c', 'd');
     w.step();
-    expect(w.status('d')[0]).toBe('Drained');
-    expect(w.blocks.get('d')!.status!.ready).toBe('0/1');
+    expect(w.blocks.get('d')!.status).toMatchObject({
+      phase: 'Pending',
+      ready: '0/1',
+      message: 'every range is handed out; waiting in case one comes back',
+    });
+    w.dead.add('a');
+    w.step();
+    expect(w.status('d')).toEqual(['Ready', 0, 10, 4]);
+  });
+
+  it('takes back the range of a worker that went silent after a partial report', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.report('a', { done: '0-2' });
+    w.step(later(10)); // folded: the lease now runs to 70 s
+    for (const s of [20, 40, 60]) expect(w.step(later(s)).reclaimed).toEqual([]);
+    expect(w.step(later(71)).reclaimed).toEqual(['a']);
+  });
+
+  it('renews the lease on a newer renewTime without new items', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.report('a', { renewTime: later(50).toISOString() });
+    w.step(later(50));
+    expect(w.step(later(100)).reclaimed).toEqual([]);
+    expect(w.step(later(111)).reclaimed).toEqual(['a']);
+  });
+
+  it('writes the same status when a pass later sees the same report (no write loop)', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.report('a', { done: '0-2' });
+    const first = w.step(later(5));
+    const second = w.step(later(30));
+    expect(second.status).toEqual(first.status);
+    expect(second.blockStatuses.size).toBe(0);
   });
 
   it('marks the Worklist Complete, with a completion time, when every item is processed', () => {

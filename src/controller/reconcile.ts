@@ -89,6 +89,7 @@ export function reconcile(o: Observed, now: Date): Plan {
       failed: RangeSet.parse(r.failed ?? ''),
       complete: r.complete,
       release: r.release,
+      renewedAt: r.renewTime ? Date.parse(r.renewTime) : undefined,
     };
     const res = applyReport(ledger, name, report, policy, t);
     ledger = res.ledger;
@@ -111,10 +112,13 @@ export function reconcile(o: Observed, now: Date): Plan {
     ledger = res.ledger;
   }
 
-  const drained = unassigned(ledger).isEmpty && ledger.retry.size === 0;
+  // Drained (the worker may exit) only once every item is completed or failed: a range out now
+  // may still come back (its worker dies, its lease runs out) and need an idle worker.
+  const drained = isFinished(ledger);
+  const allOut = unassigned(ledger).isEmpty && ledger.retry.size === 0;
   const blockStatuses = new Map<string, BlockStatus>();
   for (const [name, b] of blocks) {
-    const next = blockStatus(ledger, b, drained, suspended);
+    const next = blockStatus(ledger, b, drained, suspended, allOut);
     if (!sameBlockStatus(b.status, next)) blockStatuses.set(name, next);
   }
 
@@ -126,7 +130,13 @@ export function reconcile(o: Observed, now: Date): Plan {
   };
 }
 
-function blockStatus(l: Ledger, b: Block, drained: boolean, suspended: boolean): BlockStatus {
+function blockStatus(
+  l: Ledger,
+  b: Block,
+  drained: boolean,
+  suspended: boolean,
+  allOut: boolean,
+): BlockStatus {
   const a = l.assignments.get(b.metadata.name!);
   // From the ledger, not from the Block's previous status: the cached Block may be stale, and a
   // value computed from it (a counter, say) could write an older one back. Hence no
@@ -152,7 +162,11 @@ function blockStatus(l: Ledger, b: Block, drained: boolean, suspended: boolean):
   return {
     ...pending,
     phase: 'Pending',
-    message: suspended ? 'the Worklist is suspended' : 'waiting for a range',
+    message: suspended
+      ? 'the Worklist is suspended'
+      : allOut
+        ? 'every range is handed out; waiting in case one comes back'
+        : 'waiting for a range',
   };
 }
 

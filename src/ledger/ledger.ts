@@ -134,6 +134,8 @@ export interface Report {
   readonly complete?: boolean;
   /** The worker gives back what it has not reported (it is shutting down). */
   readonly release?: boolean;
+  /** When the worker last said it is alive (epoch ms): renews the lease without new items. */
+  readonly renewedAt?: number;
 }
 
 export type ReportOutcome = 'applied' | 'stale';
@@ -161,7 +163,13 @@ export function applyReport(
     ...requeue(l, failedNow, a.attempt, policy),
   };
   const reported = a.reported.union(done).union(failedNow);
-  const updated: Assignment = { ...a, reported, leaseExpires: now + policy.leaseMs };
+  // The lease runs from the last sign of life: new items reported, or a newer renewal. A report
+  // read again (reports stay in the Block's spec) renews nothing, so a worker that hangs after
+  // a partial report still loses its range.
+  const progressed = !reported.equals(a.reported);
+  const renewed = report.renewedAt === undefined ? 0 : Math.min(report.renewedAt, now) + policy.leaseMs;
+  const leaseExpires = Math.max(a.leaseExpires, renewed, progressed ? now + policy.leaseMs : 0);
+  const updated: Assignment = { ...a, reported, leaseExpires };
   if (report.complete || report.release) {
     // Unreported items of a released range were never tried: not an attempt. Of a "complete"
     // range, they were (the worker says it is done with them): that costs the attempt.

@@ -142,6 +142,44 @@ describe('the controller', () => {
     expect(w.status!.completionTime).toBeDefined();
   });
 
+  it('takes back what a worker that went silent after a partial report had not done', async () => {
+    const apply = kubectlStdin(
+      [
+        worklistYaml('lease', { source: range(1, 10), blockSize: 10, leaseSeconds: 5 }),
+        blockYaml('quiet', 'lease'),
+      ].join('---\n'),
+      'apply',
+      '-n',
+      ns.name,
+    );
+    expect(apply.stderr).toBe('');
+    const b = await readyBlock('quiet');
+    await custom.patchNamespacedCustomObject(
+      {
+        ...api,
+        plural: 'blocks',
+        namespace: ns.name,
+        name: 'quiet',
+        body: { spec: { report: { token: b.status!.token, done: '0-3' } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    // Nothing more from the worker: once its 5 s lease runs out, the rest goes back (the only
+    // Block then gets it again as a second attempt, which is what a lost lease costs).
+    const w = await eventually(
+      'the lease to run out',
+      async () => {
+        const w = await getWorklist('lease');
+        return w.status?.assignments?.[0]?.attempt === 2 ? w : undefined;
+      },
+      30_000,
+    );
+    expect(w.status).toMatchObject({ completed: '0-3' });
+    expect(w.status!.assignments).toEqual([
+      expect.objectContaining({ block: 'quiet', index: 4, size: 6, attempt: 2 }),
+    ]);
+  });
+
   it('logs no failed syncs other than conflicts it retried', () => {
     expect(controllerLog).not.toMatch(/sync .* failed/);
   });
