@@ -30,12 +30,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: KubeFlags<T>;
   protected args!: KubeArgs<T>;
+  /** Every positional argument, for commands that take a command line after `--` (strict = false). */
+  protected positional: string[] = [];
   private resolved?: ResolvedKube;
 
   public override async init(): Promise<void> {
     await super.init();
     const ctor = this.ctor as typeof BaseCommand;
-    const { args, flags } = await this.parse({
+    const { args, flags, argv } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: ctor.baseFlags,
       args: this.ctor.args,
@@ -43,6 +45,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     });
     this.flags = flags as KubeFlags<T>;
     this.args = args as KubeArgs<T>;
+    this.positional = argv as string[];
   }
 
   /** The cluster the kube flags point at, loaded on first use (commands that need none never load it). */

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Block, Worklist } from '../../src/api/v1alpha1/index.js';
-import { eventually, freshNamespace, kubeConfig, kubectlStdin, teamtask, testEnv } from '../support/kube.js';
+import { eventually, freshNamespace, kubeConfig, kubectlStdin, teamtask } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
+import { startController, type Background } from '../support/processes.js';
 
 // The controller as a real process against the real API server: it assigns ranges to Blocks,
 // folds workers' reports into the Worklist's ledger, takes back what a vanished Block held,
@@ -12,24 +12,15 @@ import { blockYaml, range, worklistYaml } from '../support/objects.js';
 
 const custom = kubeConfig().makeApiClient(CustomObjectsApi);
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
-let controller: ChildProcess | undefined;
-let controllerLog = '';
+let controller: Background | undefined;
 
-function startController(): void {
-  controller = spawn('kubectl', ['teamtask', 'controller', '--metrics-bind-address', '127.0.0.1:0'], {
-    env: testEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  controller.stderr!.on('data', (d: Buffer) => (controllerLog += d.toString()));
+function start(): void {
+  controller = startController();
 }
 
 async function stopController(): Promise<void> {
-  const c = controller;
+  await controller?.stop();
   controller = undefined;
-  if (!c || c.exitCode !== null) return;
-  const exited = new Promise((resolve) => c.once('exit', resolve));
-  c.kill('SIGTERM');
-  await exited;
 }
 
 const api = { group: 'teamtask.dev', version: 'v1alpha1' };
@@ -70,7 +61,7 @@ const readyBlock = (name: string, notToken?: number) =>
 beforeAll(async () => {
   expect(teamtask('install').status).toBe(0);
   ns = await freshNamespace('e2e-controller');
-  startController();
+  start();
 });
 afterAll(async () => {
   await stopController();
@@ -119,7 +110,7 @@ describe('the controller', () => {
 
   it('continues after a restart where the ledger says, then finishes the Worklist', async () => {
     await stopController();
-    startController();
+    start();
     // One worker finishes everything, range by range; the retry items come first.
     const seen: number[] = [];
     for (;;) {
@@ -181,6 +172,6 @@ describe('the controller', () => {
   });
 
   it('logs no failed syncs other than conflicts it retried', () => {
-    expect(controllerLog).not.toMatch(/sync .* failed/);
+    expect(controller?.output).not.toMatch(/sync .* failed/);
   });
 });

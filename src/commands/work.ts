@@ -1,0 +1,61 @@
+import { hostname, userInfo } from 'node:os';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { HintedError } from '../kube/errors.js';
+import { Worker } from '../worker/worker.js';
+
+/** A DNS-1123 name part: lowercase letters, digits and dashes. */
+const dnsPart = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+
+export default class Work extends BaseCommand<typeof Work> {
+  static override summary = 'Work on a Worklist: take ranges of items and run a command on each.';
+  static override description = `The worker runtime, the same in a Job pod and on a laptop. It creates its own Block, waits until the controller assigns it a range, runs the command once per item with {} replaced by the item ({#} by its offset; with no {} the item is the last argument), reports progress, and exits 0 once the Worklist is finished. On SIGTERM or Ctrl-C it lets running items finish, reports them, gives back the rest, and exits 0.`;
+  static override examples = [
+    'kubectl teamtask work primes -- ./is-prime.sh {}',
+    'kubectl teamtask work hosts --jobs 8 -- ping -c1 -W1 {}',
+  ];
+  static override strict = false;
+  static override args = {
+    worklist: Args.string({ required: true, description: 'the Worklist to work on' }),
+  };
+  static override flags = {
+    jobs: Flags.integer({ char: 'j', default: 1, min: 1, description: 'items run at once' }),
+    block: Flags.string({ description: "name of this worker's Block (default: from the pod or host name)" }),
+  };
+
+  public async run(): Promise<{ completed: number; failed: number }> {
+    const command = this.positional.slice(1);
+    if (command.length === 0) {
+      throw new HintedError(
+        'no command given',
+        'put the command after --, e.g. kubectl teamtask work primes -- ./check.sh {}',
+      );
+    }
+    const { worklist } = this.args;
+    const host = dnsPart(hostname());
+    // In a Job pod the host name is the pod's name, unique; elsewhere add the process id.
+    const inPod = process.env.JOB_COMPLETION_INDEX !== undefined;
+    const block = this.flags.block ?? (inPod ? host : `${worklist}-${host}-${process.pid}`).slice(0, 253);
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    const log = (line: string) => this.logToStderr(`teamtask: ${line}`);
+    const worker = new Worker(this.kube.kc, {
+      namespace: this.kube.namespace,
+      worklist,
+      block,
+      identity: inPod ? host : `${userInfo().username}@${hostname()}`,
+      command,
+      jobs: this.flags.jobs,
+      log,
+    });
+    const totals = await worker.run(abort.signal);
+    log(`done: ${totals.completed} items completed, ${totals.failed} failed here`);
+    return totals;
+  }
+}

@@ -1,0 +1,28 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { testEnv } from './kube.js';
+
+/** A `kubectl teamtask …` process running in the background, its output collected. */
+export class Background {
+  readonly child: ChildProcess;
+  output = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[]) {
+    this.child = spawn('kubectl', ['teamtask', ...args], {
+      env: testEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (d: Buffer) => (this.output += d.toString());
+    this.child.stdout!.on('data', collect);
+    this.child.stderr!.on('data', collect);
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  /** SIGTERM, then the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+export const startController = () => new Background(['controller', '--metrics-bind-address', '127.0.0.1:0']);
