@@ -20,23 +20,32 @@ set -x
 kubectl teamtask version
 kubectl teamtask install
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f -
+kubectl delete worklist primes -n "$ns" --ignore-not-found
 kubectl apply -n "$ns" -f examples/primes.yaml
-kubectl get blocks -n "$ns"
 set +x
 
-# The controller, run here for a moment (the same process the Deployment runs): it gives the
-# worker's Block its first range and records it in the Worklist's ledger.
-log=$(mktemp)
-kubectl teamtask controller --metrics-bind-address 127.0.0.1:0 2>"$log" &
+# The controller (what the Deployment runs) and two workers, here as local processes with the
+# kubeconfig, as `kubectl teamtask work` runs on any machine.
+out=$(mktemp)
+logs=$(mktemp -d)
+kubectl teamtask controller --metrics-bind-address 127.0.0.1:0 2>"$logs/controller.log" &
 controller=$!
 trap 'kill "$controller" 2>/dev/null || true' EXIT
+for w in 1 2; do
+  kubectl teamtask work primes -n "$ns" --jobs 4 -- examples/is-prime.sh {} >>"$out" 2>"$logs/worker-$w.log" &
+done
 set -x
-kubectl wait -n "$ns" --for=jsonpath='{.status.phase}'=Ready block/primes-worker-0 --timeout=60s
+sleep 3
+kubectl get blocks -n "$ns"
+set +x
+wait %2 %3
+set -x
 kubectl get worklists,blocks -n "$ns"
-kubectl get worklist primes -n "$ns" -o jsonpath='{.status.assignments}{"\n"}'
 set +x
 kill "$controller"
 wait "$controller" 2>/dev/null || true
+echo "Primes from 1 to 2000 found by the workers: $(wc -l <"$out") (there are 303); each number was checked once."
+sort -n "$out" | uniq -d | head -3
 
 if [ -n "${KCP_BIN:-}" ]; then
   cat <<MSG
