@@ -20,6 +20,8 @@ describe('installObjects', () => {
         "configmap/teamtask-limits",
         "validatingadmissionpolicy.admissionregistration.k8s.io/teamtask-worklist-limits",
         "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-worklist-limits",
+        "validatingadmissionpolicy.admissionregistration.k8s.io/teamtask-worker-scope",
+        "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-worker-scope",
         "deployment.apps/teamtask-controller",
       ]
     `);

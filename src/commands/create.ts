@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import { Args, Flags } from '@oclif/core';
+import { CustomObjectsApi, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { GROUP, VERSION, WORKLIST_PLURAL, type Worklist, type WorklistSpec } from '../api/v1alpha1/index.js';
+import { BaseCommand } from '../cli/base-command.js';
+import { ownedObjects, worklistObject, type CreateOptions } from '../create/objects.js';
+import { objectRef } from '../install/manifests.js';
+import { HintedError } from '../kube/errors.js';
+import { toWire } from '../kube/wire.js';
+import { itemLines } from '../worker/items.js';
+
+const SOURCES = ['range', 'items', 'from-file', 'from-configmap'];
+
+export default class Create extends BaseCommand<typeof Create> {
+  static override summary = 'Create a Worklist and the Indexed Job whose pods work on it.';
+  static override description = `Makes the Worklist, a ServiceAccount, Role and RoleBinding that let its workers touch only Blocks (never their status) and read only this Worklist, and an Indexed Job of --workers pods that each run \`kubectl teamtask work NAME -- CMD\` in --image. The worker runtime (Node and the CLI) is copied into the pod by an init container, so --image needs only the command's own tools (a glibc-based image: the copied Node does not run on musl/Alpine). Everything is owned by the Worklist: \`kubectl teamtask delete NAME\` removes it all. If any part is refused, nothing is left behind.`;
+  static override examples = [
+    'kubectl teamtask create primes --range 1-1000000 --block-size 1000 --workers 8 --image debian:12-slim -- ./is-prime.sh {}',
+    'kubectl teamtask create hosts --from-file hosts.txt --block-size 10 --workers 4 --image busybox:1.36 -- ping -c1 -W1 {}',
+    'kubectl teamtask create primes --range 1-100 --block-size 10 --workers 2 --image debian:12-slim --dry-run=client -o yaml -- echo {}',
+  ];
+  static override strict = false;
+  static override args = { name: Args.string({ required: true, description: 'the Worklist name' }) };
+  static override flags = {
+    range: Flags.string({
+      description: 'the integers A to B, both included, e.g. 1-1000000',
+      exactlyOne: SOURCES,
+    }),
+    items: Flags.string({ description: 'the items, comma-separated (at most 1000)', exactlyOne: SOURCES }),
+    'from-file': Flags.string({
+      description: 'one item per non-empty line of this file (stored in a ConfigMap)',
+      exactlyOne: SOURCES,
+    }),
+    'from-configmap': Flags.string({
+      description: 'one item per non-empty line of NAME[/KEY] (key default: items)',
+      exactlyOne: SOURCES,
+    }),
+    'block-size': Flags.integer({ required: true, min: 1, description: 'items a worker takes at a time' }),
+    workers: Flags.integer({
+      default: 1,
+      min: 1,
+      description: 'worker pods (Job parallelism and completions)',
+    }),
+    image: Flags.string({ required: true, description: "the image the command runs in (the user's tools)" }),
+    'runtime-image': Flags.string({ description: 'the Teamtask image the worker runtime is copied from' }),
+    jobs: Flags.integer({ default: 1, min: 1, description: 'items each worker runs at once' }),
+    'max-attempts': Flags.integer({
+      min: 1,
+      max: 100,
+      description: 'tries per item before it counts as failed (default 3)',
+    }),
+    cpu: Flags.string({ description: "each worker pod's CPU request, e.g. 500m" }),
+    memory: Flags.string({ description: "each worker pod's memory request and limit, e.g. 256Mi" }),
+    'service-account': Flags.string({
+      description: 'run workers as this existing ServiceAccount (no Role is made)',
+    }),
+    'dry-run': Flags.option({
+      options: ['none', 'client'] as const,
+      default: 'none' as const,
+      description: 'client: print, create nothing',
+    })(),
+    output: Flags.option({
+      char: 'o',
+      options: ['json', 'yaml', 'name'] as const,
+      description: 'output format',
+    })(),
+  };
+
+  public async run(): Promise<KubernetesObject[]> {
+    const f = this.flags;
+    const command = this.positional.slice(1);
+    if (command.length === 0) {
+      throw new HintedError('no command given', 'put the command after --, e.g. -- ./check.sh {}');
+    }
+    const options: CreateOptions = {
+      name: this.args.name,
+      namespace: this.kube.namespace,
+      source: parseSource(f),
+      fileItems: f['from-file'] ? readItems(f['from-file']) : undefined,
+      blockSize: f['block-size'],
+      maxAttempts: f['max-attempts'],
+      workers: f.workers,
+      image: f.image,
+      runtimeImage: f['runtime-image'],
+      command,
+      jobs: f.jobs,
+      cpu: f.cpu,
+      memory: f.memory,
+      serviceAccount: f['service-account'],
+    };
+    const worklist = worklistObject(options);
+    if (f['dry-run'] === 'client') {
+      // Without the Worklist's UID there are no owner references: applied by hand, these
+      // objects are not removed with the Worklist.
+      const objects = [worklist, ...ownedObjects(options, { uid: '' }).map(withoutOwners)];
+      this.show(objects, ' (dry run)');
+      return objects;
+    }
+    const custom = this.kube.kc.makeApiClient(CustomObjectsApi);
+    const created = (await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: WORKLIST_PLURAL,
+      namespace: options.namespace,
+      body: worklist,
+    })) as Worklist;
+    const objects: KubernetesObject[] = [created];
+    const api = KubernetesObjectApi.makeApiClient(this.kube.kc);
+    try {
+      for (const o of ownedObjects(options, { uid: created.metadata.uid! }))
+        objects.push(await api.create(o));
+    } catch (err) {
+      // Nothing half-created: the garbage collector removes whatever the Worklist already owns.
+      await custom.deleteNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: WORKLIST_PLURAL,
+        namespace: options.namespace,
+        name: options.name,
+        propagationPolicy: 'Foreground',
+      });
+      throw err;
+    }
+    this.show(objects, '');
+    return objects;
+  }
+
+  private show(objects: KubernetesObject[], suffix: string): void {
+    const output = this.flags.output;
+    if (output === 'name') return this.log(objects.map(objectRef).join('\n'));
+    this.print({ apiVersion: 'v1', kind: 'List', items: objects.map(toWire) }, output, () =>
+      objects.map((o) => `${objectRef(o)} created${suffix}`).join('\n'),
+    );
+  }
+}
+
+/** The Worklist source from the one source flag given; refuses malformed input plainly. */
+export function parseSource(f: {
+  range?: string;
+  items?: string;
+  'from-configmap'?: string;
+}): WorklistSpec['source'] {
+  if (f.range !== undefined) {
+    const m = /^\s*(-?\d+)\s*-\s*(-?\d+)\s*$/.exec(f.range);
+    if (!m)
+      throw new HintedError(
+        `--range "${f.range}" is not A-B`,
+        'give the first and last item, e.g. --range 1-1000000',
+      );
+    return { range: { start: Number(m[1]), end: Number(m[2]) } };
+  }
+  if (f.items !== undefined) {
+    const inline = f.items
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (inline.length === 0)
+      throw new HintedError('--items is empty', 'give the items comma-separated, e.g. --items a,b,c');
+    return { inline };
+  }
+  if (f['from-configmap'] !== undefined) {
+    const [name, key] = f['from-configmap'].split('/');
+    return { configMap: { name: name!, ...(key ? { key } : {}) } };
+  }
+  return { configMap: { name: '' } }; // --from-file: replaced by its ConfigMap in worklistObject
+}
+
+function readItems(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new HintedError(
+      `cannot read ${path}: ${(err as Error).message}`,
+      'give a readable file, one item per line',
+    );
+  }
+  const items = itemLines(text);
+  if (items.length === 0) throw new HintedError(`${path} has no items`, 'put one item per line');
+  return items;
+}
+
+const withoutOwners = (o: KubernetesObject): KubernetesObject => ({
+  ...o,
+  metadata: { ...o.metadata, ownerReferences: undefined },
+});

@@ -1,0 +1,177 @@
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1Job,
+  V1OwnerReference,
+  V1Role,
+  V1RoleBinding,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
+import { API_VERSION, type Worklist, type WorklistSpec } from '../api/v1alpha1/index.js';
+import { DEFAULT_IMAGE } from '../install/manifests.js';
+
+export interface CreateOptions {
+  name: string;
+  namespace: string;
+  source: WorklistSpec['source'];
+  blockSize: number;
+  maxAttempts?: number;
+  workers: number;
+  /** The user's image: the workers' command runs in it. */
+  image: string;
+  /** The Teamtask image the worker runtime is copied from. */
+  runtimeImage?: string;
+  command: string[];
+  jobs: number;
+  /** Lines of a --from-file source, stored in a ConfigMap the Worklist reads. */
+  fileItems?: string[];
+  cpu?: string;
+  memory?: string;
+  /** Run the workers as this existing ServiceAccount instead of one made for the Worklist. */
+  serviceAccount?: string;
+}
+
+/** Where the runtime lands in the worker pod: Node and the CLI, copied by an init container. */
+const RUNTIME_DIR = '/teamtask';
+export const workerServiceAccount = (worklist: string) => `teamtask-worker-${worklist}`;
+export const itemsConfigMap = (worklist: string) => `${worklist}-items`;
+
+export function worklistObject(o: CreateOptions): Worklist {
+  const source = o.fileItems ? { configMap: { name: itemsConfigMap(o.name), key: 'items' } } : o.source;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Worklist',
+    metadata: { name: o.name, namespace: o.namespace },
+    spec: { source, blockSize: o.blockSize, ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}) },
+  };
+}
+
+/**
+ * What `kubectl teamtask create` makes besides the Worklist, each owned by it (deleting the
+ * Worklist removes them): the items ConfigMap (for --from-file), the workers' ServiceAccount,
+ * Role and RoleBinding, and the Indexed Job whose pods run `kubectl teamtask work`.
+ */
+export function ownedObjects(o: CreateOptions, owner: { uid: string }): KubernetesObject[] {
+  const ownerReferences: V1OwnerReference[] = [
+    {
+      apiVersion: API_VERSION,
+      kind: 'Worklist',
+      name: o.name,
+      uid: owner.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
+  const meta = (name: string) => ({
+    name,
+    namespace: o.namespace,
+    labels: { 'app.kubernetes.io/part-of': 'teamtask', 'teamtask.dev/worklist': o.name },
+    ownerReferences,
+  });
+  const objects: KubernetesObject[] = [];
+  if (o.fileItems) {
+    const cm: V1ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta(itemsConfigMap(o.name)),
+      data: { items: `${o.fileItems.join('\n')}\n` },
+    };
+    objects.push(cm);
+  }
+  const sa = o.serviceAccount ?? workerServiceAccount(o.name);
+  if (!o.serviceAccount) {
+    const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(sa) };
+    const role: V1Role = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta(sa),
+      rules: [
+        // Its own Worklist only: the spec says what the items are.
+        { apiGroups: ['teamtask.dev'], resources: ['worklists'], resourceNames: [o.name], verbs: ['get'] },
+        // Blocks: a worker makes, reads, reports on and removes its own. Never blocks/status:
+        // no worker can assign itself a range. (Which Worklist a Block may name is checked by
+        // the admission policy teamtask-worker-scope.)
+        { apiGroups: ['teamtask.dev'], resources: ['blocks'], verbs: ['create', 'get', 'patch', 'delete'] },
+        ...(o.fileItems
+          ? [
+              {
+                apiGroups: [''],
+                resources: ['configmaps'],
+                resourceNames: [itemsConfigMap(o.name)],
+                verbs: ['get'],
+              },
+            ]
+          : []),
+      ],
+    };
+    const binding: V1RoleBinding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(sa),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: sa },
+      subjects: [{ kind: 'ServiceAccount', name: sa, namespace: o.namespace }],
+    };
+    objects.push(account, role, binding);
+  }
+  const resources =
+    o.cpu || o.memory
+      ? {
+          requests: { ...(o.cpu ? { cpu: o.cpu } : {}), ...(o.memory ? { memory: o.memory } : {}) },
+          limits: { ...(o.memory ? { memory: o.memory } : {}) },
+        }
+      : undefined;
+  const job: V1Job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: meta(`${o.name}-workers`),
+    spec: {
+      completionMode: 'Indexed',
+      completions: o.workers,
+      parallelism: o.workers,
+      // A worker pod that fails is replaced (per index); its Block's range goes back meanwhile.
+      backoffLimitPerIndex: 3,
+      template: {
+        metadata: { labels: { 'teamtask.dev/worklist': o.name } },
+        spec: {
+          serviceAccountName: sa,
+          restartPolicy: 'Never',
+          volumes: [{ name: 'teamtask', emptyDir: {} }],
+          initContainers: [
+            {
+              // The worker runtime (Node and the CLI) into a shared volume, so the user's image
+              // needs neither; Tekton and Argo inject their entrypoints the same way.
+              name: 'teamtask-runtime',
+              image: o.runtimeImage ?? DEFAULT_IMAGE,
+              command: [
+                'sh',
+                '-c',
+                `cp -a /app ${RUNTIME_DIR}/app && cp "$(command -v node)" ${RUNTIME_DIR}/node`,
+              ],
+              volumeMounts: [{ name: 'teamtask', mountPath: RUNTIME_DIR }],
+            },
+          ],
+          containers: [
+            {
+              name: 'worker',
+              image: o.image,
+              command: [
+                `${RUNTIME_DIR}/node`,
+                `${RUNTIME_DIR}/app/bin/run.js`,
+                'work',
+                o.name,
+                '--jobs',
+                String(o.jobs),
+                '--',
+                ...o.command,
+              ],
+              volumeMounts: [{ name: 'teamtask', mountPath: RUNTIME_DIR, readOnly: true }],
+              ...(resources ? { resources } : {}),
+            },
+          ],
+        },
+      },
+    },
+  };
+  objects.push(job);
+  return objects;
+}
