@@ -2,6 +2,9 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { Controller } from '../controller/controller.js';
 import { serveHealth } from '../controller/http.js';
+import { LeaderElector } from '../controller/leader.js';
+import { durationFlag } from '../cli/flags.js';
+import { SYSTEM_NAMESPACE } from '../install/manifests.js';
 
 export default class ControllerCommand extends BaseCommand<typeof ControllerCommand> {
   static override summary = 'Run the controller: assign ranges to Blocks and keep every Worklist ledger.';
@@ -14,19 +17,57 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
       description: 'where /metrics, /healthz and /readyz are served (port 0: any free port)',
     }),
     workers: Flags.integer({ default: 2, min: 1, description: 'Worklists reconciled at once' }),
+    'leader-elect': Flags.boolean({
+      default: true,
+      allowNo: true,
+      description: 'take the Lease teamtask-controller first, so only one replica writes',
+    }),
+    'leader-election-namespace': Flags.string({
+      default: SYSTEM_NAMESPACE,
+      description: "the Lease's namespace",
+    }),
+    'leader-election-lease': durationFlag({
+      default: 15_000,
+      description: 'how long a silent leader keeps the Lease',
+    }),
   };
 
   public async run(): Promise<void> {
     const log = (line: string) => this.logToStderr(`${new Date().toISOString()} ${line}`);
-    const controller = new Controller(this.kube.kc, { workers: this.flags.workers, log });
+    const stop = new AbortController();
+    process.once('SIGTERM', () => stop.abort());
+    process.once('SIGINT', () => stop.abort());
+    const elector = this.flags['leader-elect']
+      ? new LeaderElector(this.kube.kc, {
+          namespace: this.flags['leader-election-namespace'],
+          name: 'teamtask-controller',
+          leaseMs: this.flags['leader-election-lease'],
+          log,
+        })
+      : undefined;
+    const controller = new Controller(this.kube.kc, {
+      workers: this.flags.workers,
+      log,
+      mayWrite: elector && (() => elector.isLeader()),
+    });
     const { server, address } = await serveHealth(controller, this.flags['metrics-bind-address']);
     log(`serving /metrics, /healthz and /readyz on ${address}`);
-    await controller.start();
-    log(`watching Worklists and Blocks on ${this.kube.server}`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', resolve);
-      process.once('SIGINT', resolve);
-    });
+    if (elector) {
+      log(
+        `waiting for the Lease ${this.flags['leader-election-namespace']}/teamtask-controller as ${elector.identity}`,
+      );
+      await elector.acquire(stop.signal, () => {
+        // Like client-go: a leader that lost its Lease stops; its Pod restarts as a candidate.
+        log('lost the Lease: stopping');
+        process.exitCode = 1;
+        stop.abort();
+      });
+    }
+    if (!stop.signal.aborted) {
+      await controller.start();
+      log(`watching Worklists and Blocks on ${this.kube.server}`);
+      await new Promise((resolve) => stop.signal.addEventListener('abort', resolve));
+    }
     log('stopping');
     await controller.stop();
     server.close();

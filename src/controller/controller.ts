@@ -26,6 +26,8 @@ export interface ControllerOptions {
   /** Reconcile workers running at once (each key is still handled by one at a time). */
   workers?: number;
   log?: (line: string) => void;
+  /** The fencing check before every write: false once this process may no longer be the leader. */
+  mayWrite?: () => boolean;
 }
 
 export interface ControllerMetrics {
@@ -177,6 +179,8 @@ export class Controller {
     const plan = reconcile({ worklist, blocks, deadWorkers: new Set(), totalItems }, new Date());
     this.metrics.reclaims += plan.reclaimed.length;
 
+    if (this.options.mayWrite && !this.options.mayWrite())
+      throw new Error('not the leader any more: not writing');
     if (!sameJson(worklist.status, plan.status)) {
       // The mutex: a replace carries the resourceVersion read, so a stale view fails with 409.
       await this.custom.replaceNamespacedCustomObjectStatus({

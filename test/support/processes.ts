@@ -25,4 +25,5 @@ export class Background {
   }
 }
 
-export const startController = () => new Background(['controller', '--metrics-bind-address', '127.0.0.1:0']);
+export const startController = (...extra: string[]) =>
+  new Background(['controller', '--metrics-bind-address', '127.0.0.1:0', ...extra]);

@@ -1,0 +1,79 @@
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Block } from '../../src/api/v1alpha1/index.js';
+import { eventually, freshNamespace, kubeConfig, kubectlStdin, teamtask } from '../support/kube.js';
+import { blockYaml, range, worklistYaml } from '../support/objects.js';
+import { startController, type Background } from '../support/processes.js';
+
+// Two controller replicas: only the Lease holder assigns; when it dies without a word
+// (SIGKILL), the other takes the Lease once it expires and carries on from the ledger.
+
+const custom = kubeConfig().makeApiClient(CustomObjectsApi);
+const api = { group: 'teamtask.dev', version: 'v1alpha1', plural: 'blocks' };
+let ns: Awaited<ReturnType<typeof freshNamespace>>;
+let replicas: Background[] = [];
+
+const getBlock = async (name: string) =>
+  (await custom.getNamespacedCustomObject({ ...api, namespace: ns.name, name })) as Block;
+const leaders = () => replicas.filter((r) => r.output.includes('became the leader'));
+
+beforeAll(async () => {
+  expect(teamtask('install').status).toBe(0);
+  ns = await freshNamespace('e2e-leader');
+});
+afterAll(async () => {
+  await Promise.all(replicas.map((r) => r.stop()));
+  await ns?.remove();
+});
+
+describe('two controller replicas', () => {
+  it('elect one leader, which alone assigns; a killed leader is replaced and work goes on', async () => {
+    replicas = [
+      startController('--leader-election-lease', '4s'),
+      startController('--leader-election-lease', '4s'),
+    ];
+    const first = await eventually('a leader', async () => (leaders().length > 0 ? leaders() : undefined));
+    expect(first).toHaveLength(1);
+
+    const apply = kubectlStdin(
+      [worklistYaml('ha', { source: range(1, 30), blockSize: 10 }), blockYaml('w', 'ha')].join('---\n'),
+      'apply',
+      '-n',
+      ns.name,
+    );
+    expect(apply.stderr).toBe('');
+    const assigned = await eventually('a range for w', async () => {
+      const b = await getBlock('w');
+      return b.status?.phase === 'Ready' ? b : undefined;
+    });
+    expect(leaders()).toHaveLength(1);
+
+    const leader = first[0]!;
+    leader.child.kill('SIGKILL');
+    await leader.exited;
+    const successor = replicas.find((r) => r !== leader)!;
+    await eventually(
+      'the other replica to lead',
+      async () => (successor.output.includes('became the leader') ? true : undefined),
+      30_000,
+    );
+
+    const s = assigned.status!;
+    await custom.patchNamespacedCustomObject(
+      {
+        ...api,
+        namespace: ns.name,
+        name: 'w',
+        body: {
+          spec: { report: { token: s.token, done: `${s.index}-${Number(s.index) + 9}`, complete: true } },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const next = await eventually('the new leader to hand out the next range', async () => {
+      const b = await getBlock('w');
+      return b.status?.phase === 'Ready' && b.status.token !== s.token ? b : undefined;
+    });
+    expect(next.status!.index).toBe(10);
+  });
+});
