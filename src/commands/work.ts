@@ -50,6 +50,7 @@ export default class Work extends BaseCommand<typeof Work> {
       worklist,
       block,
       identity: inPod ? host : `${userInfo().username}@${hostname()}`,
+      pod: inPod ? hostname() : undefined,
       command,
       jobs: this.flags.jobs,
       log,

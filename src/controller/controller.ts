@@ -8,6 +8,7 @@ import {
   Watch,
   type KubeConfig,
   type KubernetesObject,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import {
   BLOCK_PLURAL,
@@ -19,6 +20,7 @@ import {
   type WorklistSpecSourceConfigMap,
 } from '../api/v1alpha1/index.js';
 import { explain, HintedError } from '../kube/errors.js';
+import { deadWorkers, POD_LABEL } from './pods.js';
 import { WorkQueue } from './queue.js';
 import { countItems, reconcile } from './reconcile.js';
 
@@ -41,6 +43,8 @@ export interface ControllerMetrics {
 
 type Cached<T extends KubernetesObject> = ListWatch<T>;
 
+const WORKLIST_LABEL = 'teamtask.dev/worklist';
+
 /**
  * The thin I/O shell around reconcile(): informers on Worklists and Blocks feed a keyed queue of
  * Worklist keys; each sync reads the caches, asks reconcile() for a plan, writes the ledger with
@@ -60,6 +64,8 @@ export class Controller {
   private readonly core: CoreV1Api;
   private readonly worklists: Cached<Worklist>;
   private readonly blocks: Cached<Block>;
+  /** Worker pods (labelled with their Worklist by `create`): a dead pod's range goes back. */
+  private readonly pods: Cached<V1Pod>;
   private synced = false;
   private readonly restartTimers = new Set<NodeJS.Timeout | undefined>();
   /** Per Worklist key: the resourceVersion it had when this controller last wrote its ledger. */
@@ -81,6 +87,13 @@ export class Controller {
     const path = (plural: string) => `/apis/${GROUP}/${VERSION}/${plural}`;
     this.worklists = new ListWatch<Worklist>(path(WORKLIST_PLURAL), watch, list(WORKLIST_PLURAL), false);
     this.blocks = new ListWatch<Block>(path(BLOCK_PLURAL), watch, list(BLOCK_PLURAL), false);
+    this.pods = new ListWatch<V1Pod>(
+      '/api/v1/pods',
+      watch,
+      () => this.core.listPodForAllNamespaces({ labelSelector: WORKLIST_LABEL }),
+      false,
+      WORKLIST_LABEL,
+    );
   }
 
   /** True once both caches hold a full list. */
@@ -94,10 +107,14 @@ export class Controller {
     for (const verb of ['add', 'update', 'delete'] as const) {
       this.worklists.on(verb, enqueueWorklist);
       this.blocks.on(verb, enqueueOwner);
+      this.pods.on(verb, (p: V1Pod) =>
+        this.queue.add(`${p.metadata?.namespace}/${p.metadata?.labels?.[WORKLIST_LABEL]}`),
+      );
     }
     for (const [name, informer] of [
       ['worklists', this.worklists],
       ['blocks', this.blocks],
+      ['pods', this.pods],
     ] as const) {
       this.keepWatching(name, informer);
       await informer.start();
@@ -139,7 +156,7 @@ export class Controller {
     this.stopped = true;
     for (const t of this.restartTimers) clearTimeout(t);
     this.queue.shutDown();
-    await Promise.all([this.worklists.stop(), this.blocks.stop()]);
+    await Promise.all([this.worklists.stop(), this.blocks.stop(), this.pods.stop()]);
   }
 
   private async work(): Promise<void> {
@@ -176,7 +193,10 @@ export class Controller {
     const totalItems =
       countItems(worklist.spec.source) ??
       (await this.countConfigMap(namespace, worklist.spec.source.configMap!));
-    const plan = reconcile({ worklist, blocks, deadWorkers: new Set(), totalItems }, new Date());
+    const now = new Date();
+    const podPhases = new Map(this.pods.list(namespace).map((p) => [p.metadata!.name!, p.status?.phase]));
+    const dead = deadWorkers(blocks, podPhases, now.getTime());
+    const plan = reconcile({ worklist, blocks, deadWorkers: dead, totalItems }, now);
     this.metrics.reclaims += plan.reclaimed.length;
 
     if (this.options.mayWrite && !this.options.mayWrite())
@@ -201,7 +221,24 @@ export class Controller {
       );
       this.metrics.blockWrites++;
     }
+    for (const block of plan.deleteBlocks) {
+      try {
+        await this.custom.deleteNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: BLOCK_PLURAL,
+          namespace,
+          name: block,
+        });
+      } catch (err) {
+        if (!(err instanceof ApiException && err.code === 404)) throw err;
+      }
+    }
     if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs + 100);
+    // A Block waiting out the grace period for its pod to show up is looked at again after it.
+    if (blocks.some((b) => b.metadata.labels?.[POD_LABEL] && !podPhases.has(b.metadata.labels[POD_LABEL]))) {
+      this.queue.addAfter(key, 2000);
+    }
   }
 
   private async countConfigMap(namespace: string, source: WorklistSpecSourceConfigMap): Promise<number> {

@@ -120,6 +120,16 @@ describe('reconcile', () => {
     expect(plan.status.assignments).toEqual([expect.objectContaining({ block: 'b', attempt: 2 })]);
   });
 
+  it('deletes the Block of a dead worker once its range is back in the ledger', () => {
+    const w = new World({}, 'a', 'b');
+    w.step();
+    w.dead.add('a');
+    const plan = w.step();
+    expect(plan.deleteBlocks).toEqual(['a']);
+    expect(plan.blockStatuses.has('a')).toBe(false);
+    expect(plan.status.retry).toEqual([{ attempts: 1, ranges: '0-9' }]);
+  });
+
   it('takes back the range of a Block that was deleted', () => {
     const w = new World({}, 'a');
     w.step();

@@ -39,6 +39,8 @@ export interface Plan {
   readonly blockStatuses: ReadonlyMap<string, BlockStatus>;
   /** Blocks whose range was taken back: worker dead, Block gone, or lease expired. */
   readonly reclaimed: readonly string[];
+  /** Blocks of dead workers, to delete once the ledger is written (their pods do not come back). */
+  readonly deleteBlocks: readonly string[];
   /** When to look again even if nothing changes (the earliest lease expiry). */
   readonly requeueAfterMs?: number;
 }
@@ -118,6 +120,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   const allOut = unassigned(ledger).isEmpty && ledger.retry.size === 0;
   const blockStatuses = new Map<string, BlockStatus>();
   for (const [name, b] of blocks) {
+    if (o.deadWorkers.has(name)) continue;
     const next = blockStatus(ledger, b, drained, suspended, allOut);
     if (!sameBlockStatus(b.status, next)) blockStatuses.set(name, next);
   }
@@ -126,6 +129,7 @@ export function reconcile(o: Observed, now: Date): Plan {
     status: worklistStatus(o.worklist, ledger, blocks.size, now),
     blockStatuses,
     reclaimed,
+    deleteBlocks: [...blocks.keys()].filter((name) => o.deadWorkers.has(name)),
     requeueAfterMs: nextExpiry(ledger, t),
   };
 }

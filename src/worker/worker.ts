@@ -19,6 +19,7 @@ import {
 } from '../api/v1alpha1/index.js';
 import { apiStatus, HintedError, isApiError } from '../kube/errors.js';
 import { RangeSet } from '../ledger/range-set.js';
+import { POD_LABEL } from '../controller/pods.js';
 import { itemAt, itemLines, substitute } from './items.js';
 
 export interface WorkerOptions {
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   block: string;
   /** Who works here, for people: pod name or user@host. */
   identity: string;
+  /** The pod this worker runs in, if any: the controller watches it to tell a dead worker. */
+  pod?: string;
   command: readonly string[];
   /** Items run at once. */
   jobs: number;
@@ -194,7 +197,13 @@ export class Worker {
     const body: Block = {
       apiVersion: API_VERSION,
       kind: 'Block',
-      metadata: { name: this.o.block, labels: { 'teamtask.dev/worklist': this.o.worklist } },
+      metadata: {
+        name: this.o.block,
+        labels: {
+          'teamtask.dev/worklist': this.o.worklist,
+          ...(this.o.pod ? { [POD_LABEL]: this.o.pod } : {}),
+        },
+      },
       spec: { worklist: this.o.worklist, worker: this.o.identity },
     };
     for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {

@@ -1,7 +1,7 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Block, Worklist } from '../../src/api/v1alpha1/index.js';
-import { eventually, freshNamespace, kubeConfig, kubectlStdin, teamtask } from '../support/kube.js';
+import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
 import { startController, type Background } from '../support/processes.js';
 
@@ -169,6 +169,44 @@ describe('the controller', () => {
     expect(w.status!.assignments).toEqual([
       expect.objectContaining({ block: 'quiet', index: 4, size: 6, attempt: 2 }),
     ]);
+  });
+
+  it("gives a dead worker pod's range to another Block and removes its Block", async () => {
+    // A worker pod (kwok keeps a pod that no Job owns Running) and the Block its worker made.
+    const pod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"worker-pod","labels":{"teamtask.dev/worklist":"pods"}},"spec":{"containers":[{"name":"w","image":"busybox:1.36"}]}}`;
+    expect(kubectlStdin(pod, 'create', '-n', ns.name).status).toBe(0);
+    await eventually('the pod to run', async () =>
+      kubectl('get', 'pod', 'worker-pod', '-n', ns.name, '-o', 'jsonpath={.status.phase}').stdout ===
+      'Running'
+        ? true
+        : undefined,
+    );
+    const apply = kubectlStdin(
+      [
+        worklistYaml('pods', { source: range(1, 10), blockSize: 10 }),
+        blockYaml('worker-pod', 'pods', { labels: { 'teamtask.dev/pod': 'worker-pod' } }),
+      ].join('---\n'),
+      'apply',
+      '-n',
+      ns.name,
+    );
+    expect(apply.stderr).toBe('');
+    await readyBlock('worker-pod');
+    expect(kubectl('delete', 'pod', 'worker-pod', '-n', ns.name, '--grace-period=0', '--force').status).toBe(
+      0,
+    );
+    await eventually('the Block of the dead pod to go', async () => {
+      try {
+        await getBlock('worker-pod');
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+    const w = await getWorklist('pods');
+    expect(w.status!.retry).toEqual([{ attempts: 1, ranges: '0-9' }]);
+    expect(kubectlStdin(blockYaml('successor', 'pods'), 'create', '-n', ns.name).status).toBe(0);
+    expect((await readyBlock('successor')).status).toMatchObject({ index: 0, size: 10, attempt: 2 });
   });
 
   it('logs no failed syncs other than conflicts it retried', () => {
