@@ -1,8 +1,8 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Block, Worklist } from '../../src/api/v1alpha1/index.js';
 import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
+import { readWorklist, readBlock } from '../support/read.js';
 import { startController, type Background } from '../support/processes.js';
 
 // The controller as a real process against the real API server: it assigns ranges to Blocks,
@@ -24,15 +24,8 @@ async function stopController(): Promise<void> {
 }
 
 const api = { group: 'teamtask.dev', version: 'v1alpha1' };
-const getWorklist = async (name: string) =>
-  (await custom.getNamespacedCustomObject({
-    ...api,
-    plural: 'worklists',
-    namespace: ns.name,
-    name,
-  })) as Worklist;
-const getBlock = async (name: string) =>
-  (await custom.getNamespacedCustomObject({ ...api, plural: 'blocks', namespace: ns.name, name })) as Block;
+const getWorklist = (name: string) => readWorklist(ns.name, name);
+const getBlock = (name: string) => readBlock(ns.name, name);
 
 /** What a worker does when it has finished its whole range. */
 async function completeRange(name: string): Promise<string> {

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Worklist } from '../../src/api/v1alpha1/index.js';
 import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
+import { readWorklist, fileLines } from '../support/read.js';
 import { Background, startController } from '../support/processes.js';
 
 // `kubectl teamtask create` as a user runs it: the Worklist, the workers' identity and the
@@ -13,21 +13,13 @@ import { Background, startController } from '../support/processes.js';
 // runs the workers as local processes with the credentials the Job's pods would have.
 
 const kc = kubeConfig();
-const custom = kc.makeApiClient(CustomObjectsApi);
 const core = kc.makeApiClient(CoreV1Api);
 const batch = kc.makeApiClient(BatchV1Api);
 const dir = mkdtempSync(join(tmpdir(), 'teamtask-create-'));
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
 let controller: Background;
 
-const getWorklist = async (name: string) =>
-  (await custom.getNamespacedCustomObject({
-    group: 'teamtask.dev',
-    version: 'v1alpha1',
-    plural: 'worklists',
-    namespace: ns.name,
-    name,
-  })) as Worklist;
+const getWorklist = (name: string) => readWorklist(ns.name, name);
 
 /** A kubeconfig that authenticates as the given ServiceAccount, as a pod of the Job would. */
 async function kubeconfigAs(sa: string): Promise<string> {
@@ -48,8 +40,7 @@ async function kubeconfigAs(sa: string): Promise<string> {
   return path;
 }
 
-const lines = (file: string) =>
-  existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
+const lines = fileLines;
 
 beforeAll(async () => {
   expect(teamtask('install').status).toBe(0);

@@ -1,8 +1,8 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Block } from '../../src/api/v1alpha1/index.js';
 import { eventually, freshNamespace, kubeConfig, kubectlStdin, teamtask } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
+import { readBlock } from '../support/read.js';
 import { startController, type Background } from '../support/processes.js';
 
 // Two controller replicas: only the Lease holder assigns; when it dies without a word
@@ -13,8 +13,7 @@ const api = { group: 'teamtask.dev', version: 'v1alpha1', plural: 'blocks' };
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
 let replicas: Background[] = [];
 
-const getBlock = async (name: string) =>
-  (await custom.getNamespacedCustomObject({ ...api, namespace: ns.name, name })) as Block;
+const getBlock = (name: string) => readBlock(ns.name, name);
 const leaders = () => replicas.filter((r) => r.output.includes('became the leader'));
 
 beforeAll(async () => {

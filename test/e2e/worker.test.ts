@@ -1,30 +1,21 @@
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Worklist } from '../../src/api/v1alpha1/index.js';
-import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
+import { eventually, freshNamespace, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
 import { range, worklistYaml } from '../support/objects.js';
+import { readWorklist, fileLines } from '../support/read.js';
 import { Background, startController } from '../support/processes.js';
 
 // Workers as real processes (`kubectl teamtask work`, with a kubeconfig, as on a laptop) and the
 // controller as a real process, against the real API server: every item is processed, none
 // twice, a stopped worker gives back what it had not started, failing items end up failed.
 
-const custom = kubeConfig().makeApiClient(CustomObjectsApi);
 const dir = mkdtempSync(join(tmpdir(), 'teamtask-worker-'));
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
 let controller: Background;
 
-const getWorklist = async (name: string) =>
-  (await custom.getNamespacedCustomObject({
-    group: 'teamtask.dev',
-    version: 'v1alpha1',
-    plural: 'worklists',
-    namespace: ns.name,
-    name,
-  })) as Worklist;
+const getWorklist = (name: string) => readWorklist(ns.name, name);
 
 /** A worker whose command appends the item to `file` (after `delay` seconds). */
 const worker = (worklist: string, file: string, extra: string[] = [], delay = 0) =>
@@ -41,8 +32,7 @@ const worker = (worklist: string, file: string, extra: string[] = [], delay = 0)
     '{}',
   ]);
 
-const lines = (file: string) =>
-  existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
+const lines = fileLines;
 
 const create = (name: string, spec: unknown) => {
   const res = kubectlStdin(worklistYaml(name, spec), 'create', '-n', ns.name);
