@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { Controller } from '../controller/controller.js';
+import { hostname } from 'node:os';
+import { Controller, DEFAULT_LIMITS } from '../controller/controller.js';
 import { serveHealth } from '../controller/http.js';
 import { LeaderElector } from '../controller/leader.js';
 import { durationFlag } from '../cli/flags.js';
@@ -30,6 +31,26 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
       default: 15_000,
       description: 'how long a silent leader keeps the Lease',
     }),
+    'assign-qps': Flags.integer({
+      default: DEFAULT_LIMITS.qps,
+      min: 1,
+      description: 'ranges handed out per second over all Worklists',
+    }),
+    'assign-burst': Flags.integer({
+      default: DEFAULT_LIMITS.burst,
+      min: 1,
+      description: 'burst of --assign-qps',
+    }),
+    'worklist-assign-qps': Flags.integer({
+      default: DEFAULT_LIMITS.worklistQps,
+      min: 1,
+      description: 'ranges handed out per second to the Blocks of one Worklist',
+    }),
+    'worklist-assign-burst': Flags.integer({
+      default: DEFAULT_LIMITS.worklistBurst,
+      min: 1,
+      description: 'burst of --worklist-assign-qps',
+    }),
   };
 
   public async run(): Promise<void> {
@@ -49,6 +70,13 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
       workers: this.flags.workers,
       log,
       mayWrite: elector && (() => elector.isLeader()),
+      identity: hostname(),
+      limits: {
+        qps: this.flags['assign-qps'],
+        burst: this.flags['assign-burst'],
+        worklistQps: this.flags['worklist-assign-qps'],
+        worklistBurst: this.flags['worklist-assign-burst'],
+      },
     });
     const { server, address } = await serveHealth(controller, this.flags['metrics-bind-address']);
     log(`serving /metrics, /healthz and /readyz on ${address}`);

@@ -38,12 +38,19 @@ export default class Create extends BaseCommand<typeof Create> {
     'block-size': Flags.integer({ required: true, min: 1, description: 'items a worker takes at a time' }),
     workers: Flags.integer({
       default: 1,
-      min: 1,
-      description: 'worker pods (Job parallelism and completions)',
+      min: 0,
+      description:
+        'worker pods (Job parallelism and completions); 0: no Job, workers run `kubectl teamtask work` elsewhere',
     }),
-    image: Flags.string({ required: true, description: "the image the command runs in (the user's tools)" }),
+    image: Flags.string({
+      description: "the image the command runs in (the user's tools); required unless --workers 0",
+    }),
     'runtime-image': Flags.string({ description: 'the Teamtask image the worker runtime is copied from' }),
     jobs: Flags.integer({ default: 1, min: 1, description: 'items each worker runs at once' }),
+    'per-block': Flags.boolean({
+      default: false,
+      description: 'run the command once per block, items on its stdin (see kubectl teamtask work --help)',
+    }),
     'max-attempts': Flags.integer({
       min: 1,
       max: 100,
@@ -55,9 +62,9 @@ export default class Create extends BaseCommand<typeof Create> {
       description: 'run workers as this existing ServiceAccount (no Role is made)',
     }),
     'dry-run': Flags.option({
-      options: ['none', 'client'] as const,
+      options: ['none', 'client', 'server'] as const,
       default: 'none' as const,
-      description: 'client: print, create nothing',
+      description: 'client: print, create nothing; server: also have the API server check every object',
     })(),
     output: Flags.option({
       char: 'o',
@@ -69,8 +76,14 @@ export default class Create extends BaseCommand<typeof Create> {
   public async run(): Promise<KubernetesObject[]> {
     const f = this.flags;
     const command = this.positional.slice(1);
-    if (command.length === 0) {
+    if (f.workers > 0 && command.length === 0) {
       throw new HintedError('no command given', 'put the command after --, e.g. -- ./check.sh {}');
+    }
+    if (f.workers > 0 && !f.image) {
+      throw new HintedError(
+        'no --image given',
+        'name the image the command runs in, e.g. --image debian:12-slim (or --workers 0 to run workers elsewhere)',
+      );
     }
     const options: CreateOptions = {
       name: this.args.name,
@@ -80,10 +93,11 @@ export default class Create extends BaseCommand<typeof Create> {
       blockSize: f['block-size'],
       maxAttempts: f['max-attempts'],
       workers: f.workers,
-      image: f.image,
+      image: f.image ?? '',
       runtimeImage: f['runtime-image'],
       command,
       jobs: f.jobs,
+      perBlock: f['per-block'],
       cpu: f.cpu,
       memory: f.memory,
       serviceAccount: f['service-account'],
@@ -96,6 +110,7 @@ export default class Create extends BaseCommand<typeof Create> {
       this.show(objects, ' (dry run)');
       return objects;
     }
+    const dryRun = f['dry-run'] === 'server' ? 'All' : undefined;
     const custom = this.kube.kc.makeApiClient(CustomObjectsApi);
     const created = (await custom.createNamespacedCustomObject({
       group: GROUP,
@@ -103,9 +118,17 @@ export default class Create extends BaseCommand<typeof Create> {
       plural: WORKLIST_PLURAL,
       namespace: options.namespace,
       body: worklist,
+      dryRun,
     })) as Worklist;
     const objects: KubernetesObject[] = [created];
     const api = KubernetesObjectApi.makeApiClient(this.kube.kc);
+    if (dryRun) {
+      // Nothing was stored, so nothing to clean up; each object is checked on its own.
+      for (const o of ownedObjects(options, { uid: created.metadata.uid! }))
+        objects.push(await api.create(o, undefined, dryRun));
+      this.show(objects, ' (server dry run)');
+      return objects;
+    }
     try {
       for (const o of ownedObjects(options, { uid: created.metadata.uid! }))
         objects.push(await api.create(o));

@@ -1,6 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { durationFlag } from '../cli/flags.js';
 import { HintedError } from '../kube/errors.js';
 import { Worker } from '../worker/worker.js';
 
@@ -13,10 +14,11 @@ const dnsPart = (s: string) =>
 
 export default class Work extends BaseCommand<typeof Work> {
   static override summary = 'Work on a Worklist: take ranges of items and run a command on each.';
-  static override description = `The worker runtime, the same in a Job pod and on a laptop. It creates its own Block, waits until the controller assigns it a range, runs the command once per item with {} replaced by the item ({#} by its offset; with no {} the item is the last argument), reports progress, and exits 0 once the Worklist is finished. On SIGTERM or Ctrl-C it lets running items finish, reports them, gives back the rest, and exits 0.`;
+  static override description = `The worker runtime, the same in a Job pod and on a laptop. It creates its own Block, waits until the controller assigns it a range, runs the command once per item with {} replaced by the item ({#} by its offset; with no {} the item is the last argument), or once per block with --per-block, reports progress, and exits 0 once the Worklist is finished. An item whose command exits non-zero is tried again (up to the Worklist's maxAttempts). On SIGTERM or Ctrl-C it starts nothing new, lets running commands finish (up to --grace-period), reports them, gives back the rest, and exits 0.`;
   static override examples = [
     'kubectl teamtask work primes -- ./is-prime.sh {}',
-    'kubectl teamtask work hosts --jobs 8 -- ping -c1 -W1 {}',
+    'kubectl teamtask work hosts --jobs 8 --tag -- ping -c1 -W1 {}',
+    'kubectl teamtask work primes --per-block -- ./count-primes.sh',
   ];
   static override strict = false;
   static override args = {
@@ -24,6 +26,20 @@ export default class Work extends BaseCommand<typeof Work> {
   };
   static override flags = {
     jobs: Flags.integer({ char: 'j', default: 1, min: 1, description: 'items run at once' }),
+    'per-block': Flags.boolean({
+      default: false,
+      description:
+        'run the command once per block: the items on its stdin, one per line; TEAMTASK_LIST, TEAMTASK_BLOCK_INDEX, TEAMTASK_BLOCK_SIZE and TEAMTASK_ATTEMPT in its environment; exit 0 completes the block, and a stdout line "teamtask:done N" reports the first N items done',
+      exclusive: ['jobs', 'tag'],
+    }),
+    tag: Flags.boolean({
+      default: false,
+      description: "prefix each line of an item's output with the item and a tab",
+    }),
+    'grace-period': durationFlag({
+      default: 20_000,
+      description: 'after SIGTERM or Ctrl-C, how long running commands may finish before they are stopped',
+    }),
     block: Flags.string({ description: "name of this worker's Block (default: from the pod or host name)" }),
   };
 
@@ -53,6 +69,9 @@ export default class Work extends BaseCommand<typeof Work> {
       pod: inPod ? hostname() : undefined,
       command,
       jobs: this.flags.jobs,
+      perBlock: this.flags['per-block'],
+      tag: this.flags.tag,
+      gracePeriodMs: this.flags['grace-period'],
       log,
     });
     const totals = await worker.run(abort.signal);

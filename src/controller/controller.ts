@@ -9,8 +9,11 @@ import {
   type KubeConfig,
   type KubernetesObject,
   type V1Pod,
+  type V1ResourceQuota,
 } from '@kubernetes/client-node';
 import {
+  API_VERSION,
+  BLOCK_FINALIZER,
   BLOCK_PLURAL,
   GROUP,
   VERSION,
@@ -21,8 +24,10 @@ import {
 } from '../api/v1alpha1/index.js';
 import { explain, HintedError } from '../kube/errors.js';
 import { deadWorkers, POD_LABEL } from './pods.js';
+import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
-import { countItems, reconcile } from './reconcile.js';
+import { AssignmentLimits } from './rate-limit.js';
+import { countItems, reconcile, type Plan, type QuotaUse, type WorklistEvent } from './reconcile.js';
 
 export interface ControllerOptions {
   /** Reconcile workers running at once (each key is still handled by one at a time). */
@@ -30,35 +35,29 @@ export interface ControllerOptions {
   log?: (line: string) => void;
   /** The fencing check before every write: false once this process may no longer be the leader. */
   mayWrite?: () => boolean;
+  /** Assignment rate limits: over all Worklists, and per Worklist (tokens per second, burst). */
+  limits?: { qps: number; burst: number; worklistQps: number; worklistBurst: number };
+  /** Who records Events (the pod or host name). */
+  identity?: string;
+  now?: () => number;
 }
 
-export interface ControllerMetrics {
-  syncs: number;
-  syncErrors: number;
-  conflicts: number;
-  ledgerWrites: number;
-  blockWrites: number;
-  reclaims: number;
-}
+export const DEFAULT_LIMITS = { qps: 100, burst: 200, worklistQps: 50, worklistBurst: 100 };
 
 type Cached<T extends KubernetesObject> = ListWatch<T>;
 
 const WORKLIST_LABEL = 'teamtask.dev/worklist';
+/** ResourceQuota resources that can keep a worker from joining. */
+const QUOTA_RESOURCES = ['count/blocks.teamtask.dev', 'pods', 'count/pods'];
 
 /**
- * The thin I/O shell around reconcile(): informers on Worklists and Blocks feed a keyed queue of
- * Worklist keys; each sync reads the caches, asks reconcile() for a plan, writes the ledger with
- * the resourceVersion it read (a 409 means someone else wrote: look again), then the Blocks.
+ * The thin I/O shell around reconcile(): informers on Worklists, Blocks, worker Pods and
+ * ResourceQuotas feed a keyed queue of Worklist keys; each sync reads the caches, asks
+ * reconcile() for a plan, writes the ledger with the resourceVersion it read (a 409 means
+ * someone else wrote: look again), then the Blocks, finalizers and Events.
  */
 export class Controller {
-  readonly metrics: ControllerMetrics = {
-    syncs: 0,
-    syncErrors: 0,
-    conflicts: 0,
-    ledgerWrites: 0,
-    blockWrites: 0,
-    reclaims: 0,
-  };
+  readonly metrics: Metrics;
   private readonly queue = new WorkQueue();
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
@@ -66,10 +65,15 @@ export class Controller {
   private readonly blocks: Cached<Block>;
   /** Worker pods (labelled with their Worklist by `create`): a dead pod's range goes back. */
   private readonly pods: Cached<V1Pod>;
+  private readonly quotas: Cached<V1ResourceQuota>;
   private synced = false;
   private readonly restartTimers = new Set<NodeJS.Timeout | undefined>();
   /** Per Worklist key: the resourceVersion it had when this controller last wrote its ledger. */
   private readonly writtenOver = new Map<string, string>();
+  /** Per Block UID: the generation whose report was last judged (a stale report counts once). */
+  private readonly reportsJudged = new Map<string, number>();
+  private readonly limits: AssignmentLimits;
+  private readonly now: () => number;
   private stopped = false;
   private readonly log: (line: string) => void;
 
@@ -78,6 +82,13 @@ export class Controller {
     private readonly options: ControllerOptions = {},
   ) {
     this.log = options.log ?? (() => {});
+    this.now = options.now ?? Date.now;
+    this.limits = new AssignmentLimits(options.limits ?? DEFAULT_LIMITS, this.now);
+    this.metrics = new Metrics(() => ({
+      queueDepth: this.queue.length,
+      worklists: this.worklists.list().length,
+      leader: this.synced && (options.mayWrite?.() ?? true),
+    }));
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.core = kc.makeApiClient(CoreV1Api);
     const list = (plural: string) => () =>
@@ -94,9 +105,15 @@ export class Controller {
       false,
       WORKLIST_LABEL,
     );
+    this.quotas = new ListWatch<V1ResourceQuota>(
+      '/api/v1/resourcequotas',
+      watch,
+      () => this.core.listResourceQuotaForAllNamespaces(),
+      false,
+    );
   }
 
-  /** True once both caches hold a full list. */
+  /** True once the caches hold a full list. */
   get ready(): boolean {
     return this.synced && !this.stopped;
   }
@@ -104,27 +121,30 @@ export class Controller {
   async start(): Promise<void> {
     const enqueueWorklist = (w: Worklist) => this.queue.add(`${w.metadata.namespace}/${w.metadata.name}`);
     const enqueueOwner = (b: Block) => this.queue.add(`${b.metadata.namespace}/${b.spec.worklist}`);
+    const enqueueNamespace = (q: V1ResourceQuota) => {
+      for (const w of this.worklists.list(q.metadata?.namespace)) enqueueWorklist(w);
+    };
     for (const verb of ['add', 'update', 'delete'] as const) {
       this.worklists.on(verb, enqueueWorklist);
       this.blocks.on(verb, enqueueOwner);
       this.pods.on(verb, (p: V1Pod) =>
         this.queue.add(`${p.metadata?.namespace}/${p.metadata?.labels?.[WORKLIST_LABEL]}`),
       );
+      this.quotas.on(verb, enqueueNamespace);
     }
-    for (const [name, informer] of [
+    const informers = [
       ['worklists', this.worklists],
       ['blocks', this.blocks],
       ['pods', this.pods],
-    ] as const) {
+      ['resourcequotas', this.quotas],
+    ] as const;
+    for (const [name, informer] of informers) {
       this.keepWatching(name, informer);
       await informer.start();
     }
     // start() resolves before its first list has succeeded; an empty Block cache would look like
-    // every worker gone. No reconcile until both caches hold a full list.
-    while (
-      !this.stopped &&
-      (!this.worklists.latestResourceVersion() || !this.blocks.latestResourceVersion())
-    ) {
+    // every worker gone. No reconcile until every cache holds a full list.
+    while (!this.stopped && informers.some(([, i]) => !i.latestResourceVersion())) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     this.synced = true;
@@ -156,32 +176,42 @@ export class Controller {
     this.stopped = true;
     for (const t of this.restartTimers) clearTimeout(t);
     this.queue.shutDown();
-    await Promise.all([this.worklists.stop(), this.blocks.stop(), this.pods.stop()]);
+    await Promise.all([this.worklists.stop(), this.blocks.stop(), this.pods.stop(), this.quotas.stop()]);
   }
 
   private async work(): Promise<void> {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      const started = performance.now();
       try {
         await this.sync(key);
         this.queue.forget(key);
       } catch (err) {
-        this.metrics.syncErrors++;
-        if (err instanceof ApiException && err.code === 409) this.metrics.conflicts++;
+        this.metrics.inc('syncErrors');
+        if (err instanceof ApiException && err.code === 409) this.metrics.inc('conflicts');
         else this.log(`sync ${key} failed: ${explain(err).message}`);
         this.queue.addRateLimited(key);
       } finally {
+        this.metrics.reconcileDuration.observe((performance.now() - started) / 1000);
         this.queue.done(key);
       }
     }
   }
 
   private async sync(key: string): Promise<void> {
-    this.metrics.syncs++;
+    this.metrics.inc('syncs');
     const [namespace, name] = key.split('/') as [string, string];
+    const blocks = this.blocks.list(namespace).filter((b) => b.spec.worklist === name);
     const cached = this.worklists.get(name, namespace);
-    if (!cached) return; // deleted: its Blocks' workers find out when they next look
+    if (!cached) {
+      // Deleted: the garbage collector deletes its Blocks, which wait on our finalizer.
+      this.limits.forget(key);
+      this.writtenOver.delete(key);
+      this.assertMayWrite();
+      for (const b of blocks.filter((b) => b.metadata.deletionTimestamp)) await this.dropFinalizer(b);
+      return;
+    }
     // The cache can lag behind our own last write; a plan from that older ledger could hand the
     // Blocks stale ranges (their writes carry no precondition). Wait for the cache to catch up.
     if (this.writtenOver.get(key) === cached.metadata.resourceVersion) {
@@ -189,18 +219,27 @@ export class Controller {
       return;
     }
     const worklist = structuredClone(cached);
-    const blocks = this.blocks.list(namespace).filter((b) => b.spec.worklist === name);
+    // The item count is fixed once the ledger has it: a ConfigMap edited later changes nothing.
     const totalItems =
+      worklist.status?.totalItems ??
       countItems(worklist.spec.source) ??
       (await this.countConfigMap(namespace, worklist.spec.source.configMap!));
-    const now = new Date();
+    const now = new Date(this.now());
     const podPhases = new Map(this.pods.list(namespace).map((p) => [p.metadata!.name!, p.status?.phase]));
     const dead = deadWorkers(blocks, podPhases, now.getTime());
-    const plan = reconcile({ worklist, blocks, deadWorkers: dead, totalItems }, now);
-    this.metrics.reclaims += plan.reclaimed.length;
+    const plan = reconcile(
+      {
+        worklist,
+        blocks,
+        deadWorkers: dead,
+        totalItems,
+        quotas: quotaUses(this.quotas.list(namespace)),
+        assignmentBudget: this.limits.budget(key),
+      },
+      now,
+    );
 
-    if (this.options.mayWrite && !this.options.mayWrite())
-      throw new Error('not the leader any more: not writing');
+    this.assertMayWrite();
     if (!sameJson(worklist.status, plan.status)) {
       // The mutex: a replace carries the resourceVersion read, so a stale view fails with 409.
       await this.custom.replaceNamespacedCustomObjectStatus({
@@ -211,33 +250,132 @@ export class Controller {
         name,
         body: { ...worklist, status: plan.status },
       });
-      this.metrics.ledgerWrites++;
+      this.metrics.inc('ledgerWrites');
       this.writtenOver.set(key, worklist.metadata.resourceVersion!);
     }
+    // The ledger is written: what the plan did now counts.
+    this.limits.take(key, plan.assigned);
+    this.countPlan(worklist, plan, blocks);
     for (const [block, status] of plan.blockStatuses) {
       await this.custom.patchNamespacedCustomObjectStatus(
         { group: GROUP, version: VERSION, plural: BLOCK_PLURAL, namespace, name: block, body: { status } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
-      this.metrics.blockWrites++;
+      this.metrics.inc('blockWrites');
     }
+    for (const block of plan.finalize)
+      await this.dropFinalizer(blocks.find((b) => b.metadata.name === block)!);
     for (const block of plan.deleteBlocks) {
-      try {
-        await this.custom.deleteNamespacedCustomObject({
+      await ignoreNotFound(
+        this.custom.deleteNamespacedCustomObject({
           group: GROUP,
           version: VERSION,
           plural: BLOCK_PLURAL,
           namespace,
           name: block,
-        });
-      } catch (err) {
-        if (!(err instanceof ApiException && err.code === 404)) throw err;
-      }
+        }),
+      );
     }
+    for (const event of plan.events) await this.record(worklist, event);
+
     if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs + 100);
+    if (plan.throttled) {
+      this.metrics.inc('throttled');
+      this.queue.addAfter(key, this.limits.waitMs(key));
+    }
     // A Block waiting out the grace period for its pod to show up is looked at again after it.
     if (blocks.some((b) => b.metadata.labels?.[POD_LABEL] && !podPhases.has(b.metadata.labels[POD_LABEL]))) {
       this.queue.addAfter(key, 2000);
+    }
+  }
+
+  private assertMayWrite(): void {
+    if (this.options.mayWrite && !this.options.mayWrite())
+      throw new Error('not the leader any more: not writing');
+  }
+
+  private countPlan(worklist: Worklist, plan: Plan, blocks: readonly Block[]): void {
+    const before = worklist.status ?? {};
+    this.metrics.inc('assignments', plan.assigned);
+    this.metrics.inc('reclaims', plan.reclaimed.length);
+    this.metrics.inc('completedItems', (plan.status.completedItems ?? 0) - (before.completedItems ?? 0));
+    this.metrics.inc('failedItems', (plan.status.failedItems ?? 0) - (before.failedItems ?? 0));
+    // A report stays in its Block's spec: count a stale one once per Block generation. The first
+    // look at a Block after a restart only remembers (it may be a report folded long ago).
+    const uids = new Map(blocks.map((b) => [b.metadata.name!, b.metadata.uid!]));
+    for (const r of plan.reports) {
+      const uid = uids.get(r.block)!;
+      const judged = this.reportsJudged.get(uid);
+      if (r.outcome === 'stale' && judged !== undefined && judged !== r.generation) {
+        this.metrics.inc('staleReports');
+        this.log(
+          `block ${worklist.metadata.namespace}/${r.block}: ignored a stale report (its range was taken back)`,
+        );
+      }
+      this.reportsJudged.set(uid, r.generation);
+    }
+    const live = new Set(this.blocks.list().map((b) => b.metadata.uid));
+    for (const uid of this.reportsJudged.keys()) if (!live.has(uid)) this.reportsJudged.delete(uid);
+  }
+
+  /** Removes our finalizer, only if the Block still is as we saw it (a JSON patch with a test). */
+  private async dropFinalizer(b: Block): Promise<void> {
+    const finalizers = b.metadata.finalizers ?? [];
+    if (!finalizers.includes(BLOCK_FINALIZER)) return;
+    await ignoreNotFound(
+      this.custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          plural: BLOCK_PLURAL,
+          namespace: b.metadata.namespace!,
+          name: b.metadata.name!,
+          body: [
+            { op: 'test', path: '/metadata/finalizers', value: finalizers },
+            {
+              op: 'replace',
+              path: '/metadata/finalizers',
+              value: finalizers.filter((f) => f !== BLOCK_FINALIZER),
+            },
+          ],
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      ),
+    );
+  }
+
+  /** An Event on the Worklist, as kubectl describe shows them. Best effort: a lost Event loses no work. */
+  private async record(w: Worklist, e: WorklistEvent): Promise<void> {
+    const now = new Date(this.now());
+    try {
+      await this.core.createNamespacedEvent({
+        namespace: w.metadata.namespace!,
+        body: {
+          metadata: { generateName: `${w.metadata.name}.`, namespace: w.metadata.namespace },
+          involvedObject: {
+            apiVersion: API_VERSION,
+            kind: 'Worklist',
+            name: w.metadata.name,
+            namespace: w.metadata.namespace,
+            uid: w.metadata.uid,
+            resourceVersion: w.metadata.resourceVersion,
+          },
+          type: e.type,
+          reason: e.reason,
+          message: e.message,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          source: { component: 'teamtask-controller', host: this.options.identity },
+          reportingComponent: 'teamtask.dev/controller',
+          reportingInstance: this.options.identity ?? '',
+        },
+      });
+      this.metrics.inc('events');
+    } catch (err) {
+      this.log(
+        `could not record Event ${e.reason} on ${w.metadata.namespace}/${w.metadata.name}: ${explain(err).message}`,
+      );
     }
   }
 
@@ -251,6 +389,25 @@ export class Controller {
       );
     }
     return text.split('\n').filter((line) => line.trim() !== '').length;
+  }
+}
+
+/** The parts of ResourceQuotas that can keep a worker out: Blocks and pods. */
+export function quotaUses(quotas: readonly V1ResourceQuota[]): QuotaUse[] {
+  return quotas.flatMap((q) =>
+    QUOTA_RESOURCES.flatMap((resource) => {
+      const hard = Number(q.status?.hard?.[resource]);
+      const used = Number(q.status?.used?.[resource] ?? 0);
+      return Number.isFinite(hard) ? [{ quota: q.metadata!.name!, resource, hard, used }] : [];
+    }),
+  );
+}
+
+async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 404)) throw err;
   }
 }
 

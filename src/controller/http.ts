@@ -3,16 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { HintedError } from '../kube/errors.js';
 import type { Controller } from './controller.js';
 
-/** Prometheus text for the controller's counters. */
-export function metricsText(c: Controller): string {
-  const lines: string[] = [];
-  for (const [name, value] of Object.entries(c.metrics)) {
-    const metric = `teamtask_controller_${name.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`)}_total`;
-    lines.push(`# TYPE ${metric} counter`, `${metric} ${value}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 /** /healthz (the process answers), /readyz (caches synced), /metrics. Resolves with the bound address. */
 export async function serveHealth(c: Controller, bind: string): Promise<{ server: Server; address: string }> {
   const m = /^(.*):(\d+)$/.exec(bind);
@@ -24,7 +14,7 @@ export async function serveHealth(c: Controller, bind: string): Promise<{ server
       res.writeHead(code, { 'content-type': 'text/plain' }).end(body);
     if (req.url === '/healthz') return reply(200, 'ok\n');
     if (req.url === '/readyz') return c.ready ? reply(200, 'ok\n') : reply(503, 'caches not synced\n');
-    if (req.url === '/metrics') return reply(200, metricsText(c));
+    if (req.url === '/metrics') return reply(200, c.metrics.render());
     reply(404, 'not found\n');
   });
   await new Promise<void>((resolve, reject) =>

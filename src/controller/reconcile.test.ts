@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RangeSet } from '../ledger/range-set.js';
-import type { Block, BlockSpecReport, Worklist } from '../api/v1alpha1/index.js';
-import { reconcile, type Observed, type Plan } from './reconcile.js';
+import { BLOCK_FINALIZER, type Block, type BlockSpecReport, type Worklist } from '../api/v1alpha1/index.js';
+import { reconcile, type Observed, type Plan, type QuotaUse } from './reconcile.js';
 
 const T0 = new Date('2026-11-24T12:00:00Z');
 const later = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -20,7 +20,13 @@ function block(name: string, age = 0): Block {
   return {
     apiVersion: 'teamtask.dev/v1alpha1',
     kind: 'Block',
-    metadata: { name, namespace: 'ns', creationTimestamp: later(age) as never },
+    metadata: {
+      name,
+      namespace: 'ns',
+      generation: 1,
+      creationTimestamp: later(age) as never,
+      finalizers: [BLOCK_FINALIZER],
+    },
     spec: { worklist: 'primes', worker: `pod-${name}` },
   };
 }
@@ -30,6 +36,8 @@ class World {
   worklist: Worklist;
   blocks = new Map<string, Block>();
   dead = new Set<string>();
+  quotas: QuotaUse[] = [];
+  budget?: number;
 
   constructor(spec: Partial<Worklist['spec']> = {}, ...names: string[]) {
     this.worklist = worklist(spec);
@@ -42,6 +50,8 @@ class World {
       blocks: [...this.blocks.values()],
       deadWorkers: this.dead,
       totalItems: 25,
+      quotas: this.quotas,
+      assignmentBudget: this.budget,
     };
   }
 
@@ -56,9 +66,24 @@ class World {
     return plan;
   }
 
-  report(name: string, report: Omit<BlockSpecReport, 'token'>): void {
+  report(
+    name: string,
+    report: Omit<BlockSpecReport, 'token'>,
+    token = this.blocks.get(name)!.status!.token!,
+  ): void {
     const b = this.blocks.get(name)!;
-    this.blocks.set(name, { ...b, spec: { ...b.spec, report: { token: b.status!.token!, ...report } } });
+    const generation = (b.metadata.generation ?? 1) + 1;
+    this.blocks.set(name, {
+      ...b,
+      metadata: { ...b.metadata, generation },
+      spec: { ...b.spec, report: { token, ...report } },
+    });
+  }
+
+  /** The worker (or a user) deletes the Block: it stays, marked, while it has the finalizer. */
+  delete(name: string): void {
+    const b = this.blocks.get(name)!;
+    this.blocks.set(name, { ...b, metadata: { ...b.metadata, deletionTimestamp: T0 as never } });
   }
 
   status(name: string) {
@@ -222,15 +247,17 @@ describe('reconcile', () => {
       completed: '0-24',
       completionTime: later(3).toISOString(),
     });
-    expect(plan.status.conditions).toEqual([
+    expect(plan.status.conditions).toContainEqual(
       expect.objectContaining({
         type: 'Complete',
         status: 'True',
         reason: 'AllItemsProcessed',
         observedGeneration: 1,
       }),
-    ]);
+    );
     expect(w.status('a')[0]).toBe('Drained');
+    expect(plan.events).toEqual([{ type: 'Normal', reason: 'Completed', message: '25 completed, 0 failed' }]);
+    expect(w.step(later(4)).events).toEqual([]);
   });
 
   it('gives a released Block nothing new', () => {
@@ -252,6 +279,111 @@ describe('reconcile', () => {
     expect(w.status('a')).toEqual(['Ready', 0, 10, 1]);
   });
 
+  it('folds the last report of a Block being deleted before its finalizer goes', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.report('a', { done: '0-6' });
+    w.delete('a');
+    const plan = w.step();
+    expect(plan.status.completed).toBe('0-6');
+    expect(plan.status.retry).toEqual([{ attempts: 1, ranges: '7-9' }]);
+    expect(plan.finalize).toEqual(['a']);
+    expect(plan.blockStatuses.has('a')).toBe(false);
+    expect(plan.events).toEqual([
+      {
+        type: 'Warning',
+        reason: 'WorkerLost',
+        message: 'block a: its Block was deleted; offsets 7-9 go back to the pool',
+      },
+    ]);
+  });
+
+  it('lets the finalizer of a released Block go without costing an attempt', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.report('a', { done: '0-1', release: true });
+    w.delete('a');
+    const plan = w.step();
+    expect(plan.status).toMatchObject({ completed: '0-1', retry: [] });
+    expect(plan.finalize).toEqual(['a']);
+    expect(plan.events).toEqual([]);
+  });
+
+  it("folds a dead worker's last report, so what it finished is not run again", () => {
+    const w = new World({}, 'a', 'b');
+    w.step();
+    w.report('a', { done: '0-5' });
+    w.dead.add('a');
+    const plan = w.step();
+    expect(plan.status.completed).toBe('0-5');
+    expect(plan.status.retry).toEqual([{ attempts: 1, ranges: '6-9' }]);
+    expect(plan.events.map((e) => e.reason)).toEqual(['WorkerLost']);
+  });
+
+  it('records a lease expiry as an Event naming what goes back', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.report('a', { done: '0-2' });
+    w.step();
+    expect(w.step(later(61)).events).toEqual([
+      {
+        type: 'Warning',
+        reason: 'LeaseExpired',
+        message: 'block a: no report for 60s; offsets 3-9 go back to the pool',
+      },
+    ]);
+  });
+
+  it('records items that used their last attempt as an Event', () => {
+    const w = new World({ maxAttempts: 1 }, 'a');
+    w.step();
+    w.report('a', { done: '0-7', failed: '8-9', complete: true });
+    expect(w.step().events).toEqual([
+      { type: 'Warning', reason: 'ItemsFailed', message: '2 item(s) failed 1 attempt(s): offsets 8-9' },
+    ]);
+  });
+
+  it('calls a report stale when its token is not the range the Block holds now', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.step(later(61)); // lease expired; a gets a new range with token 2
+    w.report('a', { done: '0-9', complete: true }, 1);
+    const plan = w.step(later(62));
+    expect(plan.reports).toEqual([{ block: 'a', generation: 2, outcome: 'stale' }]);
+    expect(plan.status.completed).toBe('');
+  });
+
+  it('hands out no more new ranges than the rate limits allow, and says why the rest wait', () => {
+    const w = new World({}, 'a', 'b', 'c');
+    w.budget = 1;
+    const plan = w.step();
+    expect(plan).toMatchObject({ assigned: 1, throttled: true });
+    expect(w.status('a')[0]).toBe('Ready');
+    expect(w.blocks.get('b')!.status).toMatchObject({
+      phase: 'Pending',
+      message: 'waiting for a range (assignment rate limit)',
+    });
+    w.budget = 5;
+    expect(w.step()).toMatchObject({ assigned: 2, throttled: false });
+  });
+
+  it('is QuotaLimited while a ResourceQuota on Blocks is full and items remain, with one Event', () => {
+    const w = new World({}, 'a');
+    w.quotas = [{ quota: 'workers', resource: 'count/blocks.teamtask.dev', hard: 1, used: 1 }];
+    const plan = w.step();
+    const message =
+      'ResourceQuota workers allows 1 count/blocks.teamtask.dev, 1 in use: more workers wait for a slot';
+    expect(plan.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'QuotaLimited', status: 'True', reason: 'QuotaExhausted', message }),
+    );
+    expect(plan.events).toEqual([{ type: 'Warning', reason: 'QuotaLimited', message }]);
+    expect(w.step().events).toEqual([]);
+    w.quotas = [{ quota: 'workers', resource: 'count/blocks.teamtask.dev', hard: 2, used: 1 }];
+    expect(w.step().status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'QuotaLimited', status: 'False', reason: 'WithinQuota' }),
+    );
+  });
+
   it('is level-triggered: a pass over its own result changes nothing', () => {
     const w = new World({}, 'a', 'b');
     w.step();
@@ -270,6 +402,7 @@ describe('reconcile under random worker behaviour', () => {
       all: fc.boolean(),
     }),
     fc.record({ kind: fc.constant('die' as const), block: fc.constantFrom('a', 'b', 'c') }),
+    fc.record({ kind: fc.constant('quit' as const), block: fc.constantFrom('a', 'b', 'c') }),
     fc.record({ kind: fc.constant('crash' as const) }),
     fc.record({ kind: fc.constant('tick' as const), s: fc.nat(90) }),
   );
@@ -303,6 +436,19 @@ describe('reconcile under random worker behaviour', () => {
             check(w.step(later(now)));
             w.blocks.delete(name);
             w.dead.delete(name);
+            const next = `${o.block}${++generation}`;
+            w.blocks.set(next, block(next, now));
+          }
+          if (o.kind === 'quit') {
+            // The worker deletes its Block mid-range (it was killed after a partial report);
+            // the finalizer holds the Block until the controller folded it.
+            const name = live(o.block);
+            honest(name, false);
+            w.delete(name);
+            const plan = w.step(later(now));
+            check(plan);
+            expect(plan.finalize).toEqual([name]);
+            w.blocks.delete(name);
             const next = `${o.block}${++generation}`;
             w.blocks.set(next, block(next, now));
           }

@@ -1,4 +1,5 @@
 import {
+  BLOCK_FINALIZER,
   WorklistConditions,
   type Block,
   type BlockStatus,
@@ -12,24 +13,52 @@ import {
   expireLeases,
   fromStatus,
   isFinished,
+  liveItems,
   reclaim,
   toStatus,
   unassigned,
   type Ledger,
   type Policy,
+  type ReportOutcome,
 } from '../ledger/ledger.js';
 import { RangeSet } from '../ledger/range-set.js';
-import { setCondition } from './conditions.js';
+import { findCondition, isTrue, setCondition } from './conditions.js';
 
 /** What the controller sees of one Worklist, from its caches. */
 export interface Observed {
   readonly worklist: Worklist;
-  /** The Blocks whose spec.worklist names it. */
+  /** The Blocks whose spec.worklist names it, including those being deleted. */
   readonly blocks: readonly Block[];
   /** Blocks whose worker is known dead (its pod failed or is gone). */
   readonly deadWorkers: ReadonlySet<string>;
   /** Number of items; for a ConfigMap source, counted by the caller from the ConfigMap. */
   readonly totalItems: number;
+  /** The namespace's ResourceQuotas on Blocks or pods (what `QuotaLimited` is made of). */
+  readonly quotas?: readonly QuotaUse[];
+  /** How many new ranges the assignment rate limits allow now (default: no limit). */
+  readonly assignmentBudget?: number;
+}
+
+/** One quota'd resource of a ResourceQuota: `count/blocks.teamtask.dev` 3 of 3, say. */
+export interface QuotaUse {
+  readonly quota: string;
+  readonly resource: string;
+  readonly hard: number;
+  readonly used: number;
+}
+
+/** An Event to record on the Worklist, once its ledger write succeeded. */
+export interface WorklistEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** A worker report the plan looked at: the caller counts stale ones (once per Block generation). */
+export interface ReportSeen {
+  readonly block: string;
+  readonly generation: number;
+  readonly outcome: ReportOutcome;
 }
 
 /** What to write: the Worklist status first (the ledger, under a resourceVersion precondition), then the Blocks'. */
@@ -37,10 +66,18 @@ export interface Plan {
   readonly status: WorklistStatus;
   /** Block name → its new status, only for Blocks whose status changes. */
   readonly blockStatuses: ReadonlyMap<string, BlockStatus>;
-  /** Blocks whose range was taken back: worker dead, Block gone, or lease expired. */
+  /** Blocks whose range was taken back: worker dead, Block deleted, or lease expired. */
   readonly reclaimed: readonly string[];
   /** Blocks of dead workers, to delete once the ledger is written (their pods do not come back). */
   readonly deleteBlocks: readonly string[];
+  /** Blocks being deleted whose last report is in this ledger: their finalizer can go. */
+  readonly finalize: readonly string[];
+  /** New ranges handed out by this plan (what the rate limits count). */
+  readonly assigned: number;
+  /** True when a Block waits only because the rate limits allow no more assignments now. */
+  readonly throttled: boolean;
+  readonly reports: readonly ReportSeen[];
+  readonly events: readonly WorklistEvent[];
   /** When to look again even if nothing changes (the earliest lease expiry). */
   readonly requeueAfterMs?: number;
 }
@@ -67,24 +104,21 @@ export function policyOf(w: Worklist): Policy {
 export function reconcile(o: Observed, now: Date): Plan {
   const policy = policyOf(o.worklist);
   const t = now.getTime();
-  let ledger: Ledger = fromStatus(o.totalItems, o.worklist.status);
-  const blocks = new Map(
-    o.blocks.filter((b) => !b.metadata.deletionTimestamp).map((b) => [b.metadata.name!, b]),
-  );
-  const reclaimed: string[] = [];
+  const before = fromStatus(o.totalItems, o.worklist.status);
+  let ledger: Ledger = before;
+  const present = new Map(o.blocks.map((b) => [b.metadata.name!, b]));
+  const deleting = new Set(o.blocks.filter((b) => b.metadata.deletionTimestamp).map((b) => b.metadata.name!));
+  const live = new Map([...present].filter(([name]) => !deleting.has(name)));
+  const events: WorklistEvent[] = [];
+  const reports: ReportSeen[] = [];
 
-  // A range whose holder is gone or dead goes back first, so nobody reports into it.
-  for (const name of ledger.assignments.keys()) {
-    if (!blocks.has(name) || o.deadWorkers.has(name)) {
-      ledger = reclaim(ledger, name, policy);
-      reclaimed.push(name);
-    }
-  }
-  // Reports are cumulative and stay in the Block's spec: one whose token is not the range the
-  // Block holds now (already folded, or from a range it lost) changes nothing.
-  for (const [name, b] of blocks) {
+  // Reports first, from every Block still there (a dead worker's or a deleted Block's last
+  // report included): what was reported done is never run again. Reports are cumulative and
+  // stay in the Block's spec, so one whose token is not the Block's current range (already
+  // folded, or a range it lost) changes nothing.
+  for (const [name, b] of present) {
     const r = b.spec.report;
-    if (!r || !ledger.assignments.has(name)) continue;
+    if (!r) continue;
     const report = {
       token: r.token,
       done: RangeSet.parse(r.done ?? ''),
@@ -95,23 +129,54 @@ export function reconcile(o: Observed, now: Date): Plan {
     };
     const res = applyReport(ledger, name, report, policy, t);
     ledger = res.ledger;
+    reports.push({ block: name, generation: b.metadata.generation ?? 0, outcome: res.outcome });
   }
+
+  // Then what a gone, dead or deleted holder still held goes back.
+  const reclaimed: string[] = [];
+  for (const [name, a] of ledger.assignments) {
+    const why = !live.has(name)
+      ? present.has(name)
+        ? 'its Block was deleted'
+        : 'its Block is gone'
+      : o.deadWorkers.has(name)
+        ? "its worker's pod is gone"
+        : undefined;
+    if (!why) continue;
+    events.push(lostEvent('WorkerLost', name, why, liveItems(a)));
+    ledger = reclaim(ledger, name, policy);
+    reclaimed.push(name);
+  }
+  const stillHeld = new Map([...ledger.assignments].map(([name, a]) => [name, liveItems(a)]));
   const expiry = expireLeases(ledger, policy, t);
   ledger = expiry.ledger;
   reclaimed.push(...expiry.expired);
+  for (const name of expiry.expired) {
+    events.push(
+      lostEvent('LeaseExpired', name, `no report for ${policy.leaseMs / 1000}s`, stillHeld.get(name)!),
+    );
+  }
 
   // Hand out ranges to every live Block that holds none, oldest Block first.
   const suspended = o.worklist.spec.suspend === true;
   const cap = o.worklist.spec.maxBlocksInFlight ?? Number.POSITIVE_INFINITY;
-  const waiting = [...blocks.values()]
+  const budget = o.assignmentBudget ?? Number.POSITIVE_INFINITY;
+  const waiting = [...live.values()]
     .filter((b) => !ledger.assignments.has(b.metadata.name!) && !o.deadWorkers.has(b.metadata.name!))
     .filter((b) => !(b.spec.report?.release && b.spec.report.token === b.status?.token))
     .sort(byAge);
+  let assigned = 0;
+  let throttled = false;
   for (const b of waiting) {
     if (suspended || ledger.assignments.size >= cap) break;
     const res = assign(ledger, b.metadata.name!, policy, t);
     if (!res) break;
+    if (assigned >= budget) {
+      throttled = true;
+      break;
+    }
     ledger = res.ledger;
+    assigned++;
   }
 
   // Drained (the worker may exit) only once every item is completed or failed: a range out now
@@ -119,28 +184,69 @@ export function reconcile(o: Observed, now: Date): Plan {
   const drained = isFinished(ledger);
   const allOut = unassigned(ledger).isEmpty && ledger.retry.size === 0;
   const blockStatuses = new Map<string, BlockStatus>();
-  for (const [name, b] of blocks) {
+  for (const [name, b] of live) {
     if (o.deadWorkers.has(name)) continue;
-    const next = blockStatus(ledger, b, drained, suspended, allOut);
+    const next = blockStatus(ledger, b, { drained, suspended, allOut, throttled });
     if (!sameBlockStatus(b.status, next)) blockStatuses.set(name, next);
   }
 
+  const newlyFailed = ledger.failed.subtract(before.failed);
+  if (!newlyFailed.isEmpty) {
+    events.push({
+      type: 'Warning',
+      reason: 'ItemsFailed',
+      message: `${newlyFailed.size} item(s) failed ${policy.maxAttempts} attempt(s): offsets ${newlyFailed.toString()}`,
+    });
+  }
+  const status = worklistStatus(o.worklist, ledger, live.size, o.quotas ?? [], now);
+  events.push(...transitionEvents(o.worklist.status, status));
+
   return {
-    status: worklistStatus(o.worklist, ledger, blocks.size, now),
+    status,
     blockStatuses,
     reclaimed,
-    deleteBlocks: [...blocks.keys()].filter((name) => o.deadWorkers.has(name)),
+    deleteBlocks: [...live.keys()].filter((name) => o.deadWorkers.has(name)),
+    finalize: o.blocks
+      .filter((b) => deleting.has(b.metadata.name!) && b.metadata.finalizers?.includes(BLOCK_FINALIZER))
+      .map((b) => b.metadata.name!),
+    assigned,
+    throttled,
+    reports,
+    events,
     requeueAfterMs: nextExpiry(ledger, t),
   };
 }
 
-function blockStatus(
-  l: Ledger,
-  b: Block,
-  drained: boolean,
-  suspended: boolean,
-  allOut: boolean,
-): BlockStatus {
+const lostEvent = (reason: string, block: string, why: string, items: RangeSet): WorklistEvent => ({
+  type: 'Warning',
+  reason,
+  message: items.isEmpty
+    ? `block ${block}: ${why}; it held nothing unreported`
+    : `block ${block}: ${why}; offsets ${items.toString()} go back to the pool`,
+});
+
+/** Events for conditions that just turned True. */
+function transitionEvents(prev: WorklistStatus | undefined, next: WorklistStatus): WorklistEvent[] {
+  const events: WorklistEvent[] = [];
+  const turned = (type: string) =>
+    isTrue(next.conditions, type) && !isTrue(prev?.conditions, type)
+      ? findCondition(next.conditions, type)
+      : undefined;
+  const complete = turned(WorklistConditions.Complete);
+  if (complete) events.push({ type: 'Normal', reason: 'Completed', message: complete.message });
+  const quota = turned(WorklistConditions.QuotaLimited);
+  if (quota) events.push({ type: 'Warning', reason: 'QuotaLimited', message: quota.message });
+  return events;
+}
+
+interface Situation {
+  readonly drained: boolean;
+  readonly suspended: boolean;
+  readonly allOut: boolean;
+  readonly throttled: boolean;
+}
+
+function blockStatus(l: Ledger, b: Block, { drained, suspended, allOut, throttled }: Situation): BlockStatus {
   const a = l.assignments.get(b.metadata.name!);
   // From the ledger, not from the Block's previous status: the cached Block may be stale, and a
   // value computed from it (a counter, say) could write an older one back. Hence no
@@ -168,17 +274,25 @@ function blockStatus(
     phase: 'Pending',
     message: suspended
       ? 'the Worklist is suspended'
-      : allOut
-        ? 'every range is handed out; waiting in case one comes back'
-        : 'waiting for a range',
+      : throttled
+        ? 'waiting for a range (assignment rate limit)'
+        : allOut
+          ? 'every range is handed out; waiting in case one comes back'
+          : 'waiting for a range',
   };
 }
 
-function worklistStatus(w: Worklist, l: Ledger, workers: number, now: Date): WorklistStatus {
+function worklistStatus(
+  w: Worklist,
+  l: Ledger,
+  workers: number,
+  quotas: readonly QuotaUse[],
+  now: Date,
+): WorklistStatus {
   const prev = w.status ?? {};
   const finished = isFinished(l);
   const generation = w.metadata.generation;
-  const conditions = setCondition(
+  let conditions = setCondition(
     prev.conditions,
     finished
       ? {
@@ -193,6 +307,28 @@ function worklistStatus(w: Worklist, l: Ledger, workers: number, now: Date): Wor
           status: 'False',
           reason: 'InProgress',
           message: `${l.total - l.completed.size - l.failed.size} items to go`,
+          observedGeneration: generation,
+        },
+    now,
+  );
+  // Level-triggered from the quotas as they are: a full quota on Blocks or pods means a worker
+  // that wants to join waits (its Block or pod is refused) until a slot frees up.
+  const full = quotas.filter((q) => q.used >= q.hard);
+  conditions = setCondition(
+    conditions,
+    !finished && full.length > 0
+      ? {
+          type: WorklistConditions.QuotaLimited,
+          status: 'True',
+          reason: 'QuotaExhausted',
+          message: `${full.map((q) => `ResourceQuota ${q.quota} allows ${q.hard} ${q.resource}, ${q.used} in use`).join('; ')}: more workers wait for a slot`,
+          observedGeneration: generation,
+        }
+      : {
+          type: WorklistConditions.QuotaLimited,
+          status: 'False',
+          reason: finished ? 'Finished' : 'WithinQuota',
+          message: finished ? 'no workers needed' : 'no ResourceQuota on Blocks or pods is full',
           observedGeneration: generation,
         },
     now,

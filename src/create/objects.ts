@@ -17,12 +17,14 @@ export interface CreateOptions {
   blockSize: number;
   maxAttempts?: number;
   workers: number;
-  /** The user's image: the workers' command runs in it. */
+  /** The user's image: the workers' command runs in it (unused with no workers). */
   image: string;
   /** The Teamtask image the worker runtime is copied from. */
   runtimeImage?: string;
   command: string[];
   jobs: number;
+  /** Run the command once per block, items on stdin (`work --per-block`). */
+  perBlock?: boolean;
   /** Lines of a --from-file source, stored in a ConfigMap the Worklist reads. */
   fileItems?: string[];
   cpu?: string;
@@ -49,7 +51,8 @@ export function worklistObject(o: CreateOptions): Worklist {
 /**
  * What `kubectl teamtask create` makes besides the Worklist, each owned by it (deleting the
  * Worklist removes them): the items ConfigMap (for --from-file), the workers' ServiceAccount,
- * Role and RoleBinding, and the Indexed Job whose pods run `kubectl teamtask work`.
+ * Role and RoleBinding, and the Indexed Job whose pods run `kubectl teamtask work` (none of
+ * these three with zero workers: the Worklist is then worked on from elsewhere).
  */
 export function ownedObjects(o: CreateOptions, owner: { uid: string }): KubernetesObject[] {
   const ownerReferences: V1OwnerReference[] = [
@@ -78,7 +81,10 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
     };
     objects.push(cm);
   }
+  // No worker pods: the workers run elsewhere, with their own credentials.
+  if (o.workers === 0) return objects;
   const sa = o.serviceAccount ?? workerServiceAccount(o.name);
+  const itemsSource = o.fileItems ? itemsConfigMap(o.name) : o.source.configMap?.name;
   if (!o.serviceAccount) {
     const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(sa) };
     const role: V1Role = {
@@ -92,15 +98,8 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
         // no worker can assign itself a range. (Which Worklist a Block may name is checked by
         // the admission policy teamtask-worker-scope.)
         { apiGroups: ['teamtask.dev'], resources: ['blocks'], verbs: ['create', 'get', 'patch', 'delete'] },
-        ...(o.fileItems
-          ? [
-              {
-                apiGroups: [''],
-                resources: ['configmaps'],
-                resourceNames: [itemsConfigMap(o.name)],
-                verbs: ['get'],
-              },
-            ]
+        ...(itemsSource
+          ? [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [itemsSource], verbs: ['get'] }]
           : []),
       ],
     };
@@ -135,6 +134,8 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
         spec: {
           serviceAccountName: sa,
           restartPolicy: 'Never',
+          // The worker's own grace period (20 s) plus time to report and give back the rest.
+          terminationGracePeriodSeconds: 30,
           volumes: [{ name: 'teamtask', emptyDir: {} }],
           initContainers: [
             {
@@ -159,8 +160,7 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
                 `${RUNTIME_DIR}/app/bin/run.js`,
                 'work',
                 o.name,
-                '--jobs',
-                String(o.jobs),
+                ...(o.perBlock ? ['--per-block'] : ['--jobs', String(o.jobs)]),
                 '--',
                 ...o.command,
               ],

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   ApiException,
   CoreV1Api,
@@ -9,6 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import {
   API_VERSION,
+  BLOCK_FINALIZER,
   BLOCK_PLURAL,
   GROUP,
   VERSION,
@@ -21,6 +21,7 @@ import { apiStatus, HintedError, isApiError } from '../kube/errors.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { POD_LABEL } from '../controller/pods.js';
 import { itemAt, itemLines, substitute } from './items.js';
+import { runBlock, runItem } from './run.js';
 
 export interface WorkerOptions {
   namespace: string;
@@ -32,8 +33,16 @@ export interface WorkerOptions {
   /** The pod this worker runs in, if any: the controller watches it to tell a dead worker. */
   pod?: string;
   command: readonly string[];
-  /** Items run at once. */
+  /** Items run at once (per-item mode). */
   jobs: number;
+  /** Runs the command once per block, the items on its stdin, instead of once per item. */
+  perBlock?: boolean;
+  /** Prefixes every output line of an item with the item and a tab (per-item mode). */
+  tag?: boolean;
+  /** After SIGTERM, how long running commands may go on before they are stopped (default 20 s). */
+  gracePeriodMs?: number;
+  /** Processes an item in-process instead of running the command: for benchmarks and tests. */
+  execute?: (item: string, offset: number) => Promise<boolean>;
   pollMs?: number;
   reportEveryMs?: number;
   log?: (line: string) => void;
@@ -45,8 +54,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The worker runtime: creates its Block, waits for a range without watching anything shared
  * (it polls its own Block), runs the command per item, reports progress cumulatively with the
- * range's fencing token, and exits 0 once the Worklist is finished. On abort (SIGTERM) it lets
- * running items finish, reports them, gives back the rest, and exits 0.
+ * range's fencing token, and exits 0 once the Worklist is finished. On abort (SIGTERM) it starts
+ * nothing new, lets running commands finish within the grace period, reports them, gives back
+ * the rest, and exits 0.
  */
 export class Worker {
   private readonly custom: CustomObjectsApi;
@@ -65,7 +75,7 @@ export class Worker {
   async run(signal: AbortSignal): Promise<{ completed: number; failed: number }> {
     const worklist = await this.readWorklist();
     const lines = worklist.spec.source.configMap ? await this.readLines(worklist) : undefined;
-    await this.createBlock(signal);
+    await this.createBlock(worklist, signal);
     this.log(`block ${this.o.block} working on worklist ${this.o.worklist}`);
     let lastToken: number | undefined;
     const totals = { completed: 0, failed: 0 };
@@ -84,9 +94,12 @@ export class Worker {
         const result = await this.processRange(
           worklist,
           lines,
-          Number(status.index),
-          Number(status.size),
-          lastToken,
+          {
+            index: Number(status.index),
+            size: Number(status.size),
+            token: lastToken,
+            attempt: status.attempt ?? 1,
+          },
           signal,
         );
         totals.completed += result.done.size;
@@ -101,16 +114,14 @@ export class Worker {
   private async processRange(
     worklist: Worklist,
     lines: readonly string[] | undefined,
-    index: number,
-    size: number,
-    token: number,
+    assigned: { index: number; size: number; token: number; attempt: number },
     signal: AbortSignal,
   ): Promise<{ done: RangeSet; failed: RangeSet }> {
+    const { index, size, token } = assigned;
+    const whole = RangeSet.span(index, index + size - 1);
     let done = RangeSet.EMPTY;
     let failed = RangeSet.EMPTY;
     let lost = false;
-    let next = index;
-    const end = index + size;
     const report = (extra: Partial<BlockSpecReport> = {}) =>
       this.report({
         token,
@@ -120,51 +131,81 @@ export class Worker {
         ...extra,
       });
 
+    // Running commands are stopped when the grace period after SIGTERM is over, or at once when
+    // the range is no longer ours.
+    const kill = new AbortController();
+    let graceTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      graceTimer = setTimeout(() => kill.abort(), this.o.gracePeriodMs ?? 20_000);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
     // Progress and lease renewal while items run; also notices a lost assignment.
     const ticker = setInterval(() => {
       void report()
         .then(() => this.getBlock())
         .then((b) => {
-          if (b.status?.token !== token) lost = true;
+          if (b.status?.token !== token) {
+            lost = true;
+            kill.abort();
+          }
         })
         .catch((err: unknown) => this.log(`progress report failed: ${String(err)}`));
     }, this.o.reportEveryMs ?? 1000);
+    const run = { stopping: () => signal.aborted || lost, kill: kill.signal, log: this.log };
+    const item = (offset: number) => itemAt(worklist.spec.source, offset, lines);
 
-    const runOne = async (): Promise<void> => {
-      while (next < end && !signal.aborted && !lost) {
-        const offset = next++;
-        const item = itemAt(worklist.spec.source, offset, lines);
-        const ok = await this.runItem(substitute(this.o.command, item, offset));
-        const point = RangeSet.span(offset, offset);
-        if (ok) done = done.union(point);
-        else failed = failed.union(point);
-      }
-    };
     try {
-      await Promise.all(Array.from({ length: Math.max(1, this.o.jobs) }, runOne));
+      if (this.o.perBlock) {
+        const items = Array.from({ length: size }, (_, i) => item(index + i));
+        const env = {
+          TEAMTASK_LIST: this.o.worklist,
+          TEAMTASK_WORKLIST: this.o.worklist,
+          TEAMTASK_BLOCK_INDEX: String(index),
+          TEAMTASK_BLOCK_SIZE: String(size),
+          TEAMTASK_ATTEMPT: String(assigned.attempt),
+        };
+        const progress = (n: number) => {
+          if (n > 0) done = RangeSet.span(index, index + Math.min(n, size) - 1);
+        };
+        const outcome = await runBlock(this.o.command, items, env, progress, run);
+        if (outcome === 'done') done = whole;
+        if (outcome === 'failed') failed = whole.subtract(done);
+      } else {
+        let next = index;
+        const runOne = async (): Promise<void> => {
+          while (next < index + size && !signal.aborted && !lost) {
+            const offset = next++;
+            const value = item(offset);
+            const outcome = this.o.execute
+              ? (await this.o.execute(value, offset))
+                ? 'done'
+                : 'failed'
+              : await runItem(substitute(this.o.command, value, offset), {
+                  ...run,
+                  tag: this.o.tag ? value : undefined,
+                });
+            const point = RangeSet.span(offset, offset);
+            if (outcome === 'done') done = done.union(point);
+            if (outcome === 'failed') failed = failed.union(point);
+          }
+        };
+        await Promise.all(Array.from({ length: Math.max(1, this.o.jobs) }, runOne));
+      }
     } finally {
       clearInterval(ticker);
+      clearTimeout(graceTimer);
+      signal.removeEventListener('abort', onAbort);
     }
     if (lost) {
-      this.log(`lost the range ${index}-${end - 1} (its lease ran out): abandoning it`);
-    } else if (signal.aborted && next < end) {
+      this.log(`lost the range ${whole.toString()} (its lease ran out): abandoning it`);
+    } else if (!whole.subtract(done).subtract(failed).isEmpty) {
+      // Stopping (or interrupted): the finalizer keeps the Block until this release is folded,
+      // so the worker may delete its Block right after.
       await report({ release: true });
-      await this.waitForController(token);
     } else {
       await report({ complete: true });
     }
     return { done, failed };
-  }
-
-  private runItem(argv: string[]): Promise<boolean> {
-    return new Promise((resolve) => {
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
-      child.once('error', (err) => {
-        this.log(`cannot run ${argv[0]}: ${err.message}`);
-        resolve(false);
-      });
-      child.once('exit', (code) => resolve(code === 0));
-    });
   }
 
   private async readWorklist(): Promise<Worklist> {
@@ -192,8 +233,12 @@ export class Worker {
     return itemLines(cm.data?.[source.key ?? 'items'] ?? '');
   }
 
-  /** Creates the Block, or takes over one of the same name (a restarted pod), clearing its old report. */
-  private async createBlock(signal: AbortSignal): Promise<void> {
+  /**
+   * Creates the Block, or takes over one of the same name (a restarted pod), clearing its old
+   * report. The finalizer keeps it, once deleted, until the controller has folded its last
+   * report; the owner reference lets the garbage collector remove it with its Worklist.
+   */
+  private async createBlock(worklist: Worklist, signal: AbortSignal): Promise<void> {
     const body: Block = {
       apiVersion: API_VERSION,
       kind: 'Block',
@@ -203,6 +248,10 @@ export class Worker {
           'teamtask.dev/worklist': this.o.worklist,
           ...(this.o.pod ? { [POD_LABEL]: this.o.pod } : {}),
         },
+        finalizers: [BLOCK_FINALIZER],
+        ownerReferences: [
+          { apiVersion: API_VERSION, kind: 'Worklist', name: this.o.worklist, uid: worklist.metadata.uid! },
+        ],
       },
       spec: { worklist: this.o.worklist, worker: this.o.identity },
     };
@@ -217,8 +266,13 @@ export class Worker {
         return;
       } catch (err) {
         if (isApiError(err, 409)) {
-          await this.patchBlock({ spec: { worker: this.o.identity, report: null } });
-          return;
+          if (!(await this.getBlock()).metadata.deletionTimestamp) {
+            await this.patchBlock({ spec: { worker: this.o.identity, report: null } });
+            return;
+          }
+          this.log(`the previous Block ${this.o.block} is being deleted; waiting for it to go`);
+          await sleep(500);
+          continue;
         }
         const quota =
           err instanceof ApiException &&
@@ -234,12 +288,22 @@ export class Worker {
   }
 
   private async getBlock(): Promise<Block> {
-    return (await this.custom.getNamespacedCustomObject({
-      ...api,
-      plural: BLOCK_PLURAL,
-      namespace: this.o.namespace,
-      name: this.o.block,
-    })) as Block;
+    try {
+      return (await this.custom.getNamespacedCustomObject({
+        ...api,
+        plural: BLOCK_PLURAL,
+        namespace: this.o.namespace,
+        name: this.o.block,
+      })) as Block;
+    } catch (err) {
+      if (isApiError(err, 404)) {
+        throw new HintedError(
+          `Block ${this.o.block} was deleted under this worker`,
+          `was the Worklist deleted? (kubectl get worklist ${this.o.worklist} -n ${this.o.namespace})`,
+        );
+      }
+      throw err;
+    }
   }
 
   private report(report: BlockSpecReport): Promise<unknown> {
@@ -250,18 +314,6 @@ export class Worker {
     return this.custom.patchNamespacedCustomObject(
       { ...api, plural: BLOCK_PLURAL, namespace: this.o.namespace, name: this.o.block, body },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-  }
-
-  /** After a release, the controller must fold it before the Block goes (deleting first would cost an attempt). */
-  private async waitForController(token: number): Promise<void> {
-    for (let i = 0; i < 40; i++) {
-      const s = (await this.getBlock()).status;
-      if (s?.phase !== 'Ready' || s.token !== token) return;
-      await sleep(250);
-    }
-    this.log(
-      'the controller did not confirm the release in 10 s: the unreported items will count as an attempt',
     );
   }
 

@@ -9,6 +9,9 @@ export const API_VERSION = 'teamtask.dev/v1alpha1';
 export const WORKLIST_PLURAL = 'worklists';
 export const BLOCK_PLURAL = 'blocks';
 
+/** Keeps a Block until the controller has folded its last report into the ledger. */
+export const BLOCK_FINALIZER = 'teamtask.dev/ledger';
+
 /** A Worklist: the work, and its ledger (crds/teamtask.dev_worklists.yaml). */
 export interface Worklist {
   apiVersion: typeof API_VERSION;
