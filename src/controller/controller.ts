@@ -132,6 +132,7 @@ export class Controller {
       );
       this.quotas.on(verb, enqueueNamespace);
     }
+    this.blocks.on('delete', (b: Block) => this.reportsJudged.delete(b.metadata.uid!));
     const informers = [
       ['worklists', this.worklists],
       ['blocks', this.blocks],
@@ -300,22 +301,20 @@ export class Controller {
     this.metrics.inc('reclaims', plan.reclaimed.length);
     this.metrics.inc('completedItems', (plan.status.completedItems ?? 0) - (before.completedItems ?? 0));
     this.metrics.inc('failedItems', (plan.status.failedItems ?? 0) - (before.failedItems ?? 0));
-    // A report stays in its Block's spec: count a stale one once per Block generation. The first
-    // look at a Block after a restart only remembers (it may be a report folded long ago).
-    const uids = new Map(blocks.map((b) => [b.metadata.name!, b.metadata.uid!]));
+    // A report stays in its Block's spec: count a stale one once, when its Block's generation is
+    // new to us. A Block seen for the first time (after a restart, say) only sets the mark: its
+    // report may have been folded long ago.
+    const seen = new Map(blocks.map((b) => [b.metadata.name!, b]));
     for (const r of plan.reports) {
-      const uid = uids.get(r.block)!;
-      const judged = this.reportsJudged.get(uid);
+      const judged = this.reportsJudged.get(seen.get(r.block)!.metadata.uid!);
       if (r.outcome === 'stale' && judged !== undefined && judged !== r.generation) {
         this.metrics.inc('staleReports');
         this.log(
-          `block ${worklist.metadata.namespace}/${r.block}: ignored a stale report (its range was taken back)`,
+          `block ${worklist.metadata.namespace}/${r.block}: ignored a report for a range it no longer holds`,
         );
       }
-      this.reportsJudged.set(uid, r.generation);
     }
-    const live = new Set(this.blocks.list().map((b) => b.metadata.uid));
-    for (const uid of this.reportsJudged.keys()) if (!live.has(uid)) this.reportsJudged.delete(uid);
+    for (const b of blocks) this.reportsJudged.set(b.metadata.uid!, b.metadata.generation ?? 0);
   }
 
   /** Removes our finalizer, only if the Block still is as we saw it (a JSON patch with a test). */

@@ -53,6 +53,9 @@ function networkCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The connection to the API server failed (refused, reset, unreachable), as opposed to an answer. */
+export const isUnreachable = (err: unknown): boolean => networkCode(err) !== undefined;
+
 /** Turns any error from a command into one line and a hint. `server` names the cluster tried. */
 export function explain(err: unknown, server?: string): Explained {
   if (err instanceof HintedError) return { message: err.message, hint: err.hint };

@@ -18,6 +18,7 @@ import {
   type Worklist,
 } from '../api/v1alpha1/index.js';
 import { apiStatus, HintedError, isApiError } from '../kube/errors.js';
+import { retrying } from '../kube/retry.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { POD_LABEL } from '../controller/pods.js';
 import { itemAt, itemLines, substitute } from './items.js';
@@ -210,12 +211,14 @@ export class Worker {
 
   private async readWorklist(): Promise<Worklist> {
     try {
-      return (await this.custom.getNamespacedCustomObject({
-        ...api,
-        plural: WORKLIST_PLURAL,
-        namespace: this.o.namespace,
-        name: this.o.worklist,
-      })) as Worklist;
+      return (await this.call('read the Worklist', () =>
+        this.custom.getNamespacedCustomObject({
+          ...api,
+          plural: WORKLIST_PLURAL,
+          namespace: this.o.namespace,
+          name: this.o.worklist,
+        }),
+      )) as Worklist;
     } catch (err) {
       if (isApiError(err, 404)) {
         throw new HintedError(
@@ -229,7 +232,9 @@ export class Worker {
 
   private async readLines(w: Worklist): Promise<string[]> {
     const source = w.spec.source.configMap!;
-    const cm = await this.core.readNamespacedConfigMap({ name: source.name, namespace: this.o.namespace });
+    const cm = await this.call('read the items', () =>
+      this.core.readNamespacedConfigMap({ name: source.name, namespace: this.o.namespace }),
+    );
     return itemLines(cm.data?.[source.key ?? 'items'] ?? '');
   }
 
@@ -255,14 +260,16 @@ export class Worker {
       },
       spec: { worklist: this.o.worklist, worker: this.o.identity },
     };
-    for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+    for (let delay = 1000; ; delay = Math.min(delay * 2, 10_000)) {
       try {
-        await this.custom.createNamespacedCustomObject({
-          ...api,
-          plural: BLOCK_PLURAL,
-          namespace: this.o.namespace,
-          body,
-        });
+        await this.call('create the Block', () =>
+          this.custom.createNamespacedCustomObject({
+            ...api,
+            plural: BLOCK_PLURAL,
+            namespace: this.o.namespace,
+            body,
+          }),
+        );
         return;
       } catch (err) {
         if (isApiError(err, 409)) {
@@ -277,7 +284,7 @@ export class Worker {
         const quota =
           err instanceof ApiException &&
           err.code === 403 &&
-          /exceeded quota/.test(apiStatus(err)?.message ?? '');
+          /exceeded quota|status unknown for quota/.test(apiStatus(err)?.message ?? '');
         if (!quota || signal.aborted) throw err;
         this.log(
           `a ResourceQuota refuses the Block (${apiStatus(err)?.message}); retrying in ${delay / 1000} s`,
@@ -289,12 +296,14 @@ export class Worker {
 
   private async getBlock(): Promise<Block> {
     try {
-      return (await this.custom.getNamespacedCustomObject({
-        ...api,
-        plural: BLOCK_PLURAL,
-        namespace: this.o.namespace,
-        name: this.o.block,
-      })) as Block;
+      return (await this.call('read the Block', () =>
+        this.custom.getNamespacedCustomObject({
+          ...api,
+          plural: BLOCK_PLURAL,
+          namespace: this.o.namespace,
+          name: this.o.block,
+        }),
+      )) as Block;
     } catch (err) {
       if (isApiError(err, 404)) {
         throw new HintedError(
@@ -311,20 +320,29 @@ export class Worker {
   }
 
   private patchBlock(body: unknown): Promise<unknown> {
-    return this.custom.patchNamespacedCustomObject(
-      { ...api, plural: BLOCK_PLURAL, namespace: this.o.namespace, name: this.o.block, body },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    return this.call('report on the Block', () =>
+      this.custom.patchNamespacedCustomObject(
+        { ...api, plural: BLOCK_PLURAL, namespace: this.o.namespace, name: this.o.block, body },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
     );
+  }
+
+  /** Every API call: throttling, 5xx and dropped connections are retried, as client-go does. */
+  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return retrying(what, fn, { log: this.log });
   }
 
   private async deleteBlock(): Promise<void> {
     try {
-      await this.custom.deleteNamespacedCustomObject({
-        ...api,
-        plural: BLOCK_PLURAL,
-        namespace: this.o.namespace,
-        name: this.o.block,
-      });
+      await this.call('delete the Block', () =>
+        this.custom.deleteNamespacedCustomObject({
+          ...api,
+          plural: BLOCK_PLURAL,
+          namespace: this.o.namespace,
+          name: this.o.block,
+        }),
+      );
     } catch (err) {
       if (!isApiError(err, 404)) this.log(`could not delete block ${this.o.block}: ${String(err)}`);
     }

@@ -27,3 +27,11 @@ export class Background {
 
 export const startController = (...extra: string[]) =>
   new Background(['controller', '--metrics-bind-address', '127.0.0.1:0', ...extra]);
+
+/** The controller's /metrics text, from the address it logged. */
+export async function controllerMetrics(controller: Background): Promise<string> {
+  const m = /serving \/metrics, \/healthz and \/readyz on (\S+)/.exec(controller.output);
+  if (!m) throw new Error(`the controller has not logged its metrics address yet:\n${controller.output}`);
+  const res = await fetch(`http://${m[1]}/metrics`);
+  return res.text();
+}

@@ -1,0 +1,65 @@
+import { Worker } from '../../src/worker/worker.js';
+import { kubeConfig } from './kube.js';
+
+/**
+ * The real worker runtime (src/worker/worker.ts) in the test process, with an in-process item
+ * function instead of a command: many workers without a process each, as the benchmarks use.
+ */
+export class InProcessWorker {
+  readonly log: string[] = [];
+  readonly finished: Promise<{ completed: number; failed: number }>;
+  private readonly abort = new AbortController();
+
+  constructor(
+    namespace: string,
+    worklist: string,
+    readonly block: string,
+    execute: (item: string, offset: number) => Promise<boolean>,
+    options: { pollMs?: number; jobs?: number } = {},
+  ) {
+    const worker = new Worker(kubeConfig(), {
+      namespace,
+      worklist,
+      block,
+      identity: `e2e/${block}`,
+      command: [],
+      jobs: options.jobs ?? 1,
+      pollMs: options.pollMs ?? 100,
+      execute,
+      log: (line) => this.log.push(line),
+    });
+    this.finished = worker.run(this.abort.signal);
+  }
+
+  stop(): Promise<unknown> {
+    this.abort.abort();
+    return this.finished;
+  }
+}
+
+/** Counts how often each offset ran: the exactly-once check. */
+export class RunCounts {
+  readonly counts: Uint16Array;
+
+  constructor(readonly total: number) {
+    this.counts = new Uint16Array(total);
+  }
+
+  /** An item function that records the offset, after `delayMs`. */
+  execute =
+    (delayMs = 0) =>
+    async (_item: string, offset: number): Promise<boolean> => {
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      this.counts[offset]!++;
+      return true;
+    };
+
+  /** Offsets that ran other than exactly once, as "offset×count" (empty when all ran once). */
+  notOnce(): string[] {
+    const bad: string[] = [];
+    this.counts.forEach((c, i) => {
+      if (c !== 1) bad.push(`${i}×${c}`);
+    });
+    return bad.slice(0, 20);
+  }
+}
