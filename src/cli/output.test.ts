@@ -13,4 +13,10 @@ describe('render', () => {
   it('prints block-style YAML without a trailing newline', () => {
     expect(render(data, 'yaml')).toBe('clientVersion:\n  gitVersion: v0.1.0\nitems:\n  - 1\n  - 2');
   });
+
+  it('quotes strings that kubectl (YAML 1.1) would read as booleans', () => {
+    expect(render({ inline: ['y', 'no', 'on', 'host-1'] }, 'yaml')).toBe(
+      'inline:\n  - "y"\n  - "no"\n  - "on"\n  - host-1',
+    );
+  });
 });

@@ -9,6 +9,7 @@ export function render(data: unknown, format: OutputFormat): string {
     case 'json':
       return JSON.stringify(data, null, 4);
     case 'yaml':
-      return stringify(data, { lineWidth: 0 }).trimEnd();
+      // YAML 1.1 quoting, as kubectl reads YAML 1.1: an item "y" or "no" must stay a string.
+      return stringify(data, { lineWidth: 0, version: '1.1' }).trimEnd();
   }
 }

@@ -18,6 +18,9 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
       description: 'where /metrics, /healthz and /readyz are served (port 0: any free port)',
     }),
     workers: Flags.integer({ default: 2, min: 1, description: 'Worklists reconciled at once' }),
+    'watch-namespace': Flags.string({
+      description: 'reconcile only the Worklists of this namespace (default: all namespaces)',
+    }),
     'leader-elect': Flags.boolean({
       default: true,
       allowNo: true,
@@ -68,6 +71,7 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
       : undefined;
     const controller = new Controller(this.kube.kc, {
       workers: this.flags.workers,
+      namespace: this.flags['watch-namespace'],
       log,
       mayWrite: elector && (() => elector.isLeader()),
       identity: hostname(),
@@ -93,7 +97,10 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
     }
     if (!stop.signal.aborted) {
       await controller.start();
-      log(`watching Worklists and Blocks on ${this.kube.server}`);
+      const where = this.flags['watch-namespace']
+        ? `namespace ${this.flags['watch-namespace']}`
+        : 'all namespaces';
+      log(`watching Worklists and Blocks in ${where} on ${this.kube.server}`);
       await new Promise((resolve) => stop.signal.addEventListener('abort', resolve));
     }
     log('stopping');

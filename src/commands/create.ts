@@ -47,6 +47,10 @@ export default class Create extends BaseCommand<typeof Create> {
     }),
     'runtime-image': Flags.string({ description: 'the Teamtask image the worker runtime is copied from' }),
     jobs: Flags.integer({ default: 1, min: 1, description: 'items each worker runs at once' }),
+    'pod-annotation': Flags.string({
+      multiple: true,
+      description: 'KEY=VALUE annotation on each worker pod (repeatable)',
+    }),
     'per-block': Flags.boolean({
       default: false,
       description: 'run the command once per block, items on its stdin (see kubectl teamtask work --help)',
@@ -98,6 +102,7 @@ export default class Create extends BaseCommand<typeof Create> {
       command,
       jobs: f.jobs,
       perBlock: f['per-block'],
+      podAnnotations: parseAnnotations(f['pod-annotation'] ?? []),
       cpu: f.cpu,
       memory: f.memory,
       serviceAccount: f['service-account'],
@@ -186,6 +191,20 @@ export function parseSource(f: {
     return { configMap: { name: name!, ...(key ? { key } : {}) } };
   }
   return { configMap: { name: '' } }; // --from-file: replaced by its ConfigMap in worklistObject
+}
+
+function parseAnnotations(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const i = pair.indexOf('=');
+      if (i <= 0)
+        throw new HintedError(
+          `--pod-annotation "${pair}" is not KEY=VALUE`,
+          'e.g. --pod-annotation sidecar.istio.io/inject=false',
+        );
+      return [pair.slice(0, i), pair.slice(i + 1)];
+    }),
+  );
 }
 
 function readItems(path: string): string[] {

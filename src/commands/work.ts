@@ -3,7 +3,8 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag } from '../cli/flags.js';
 import { HintedError } from '../kube/errors.js';
-import { Worker } from '../worker/worker.js';
+import { STOPPED_EXIT_CODE } from '../create/objects.js';
+import { Worker, type WorkerResult } from '../worker/worker.js';
 
 /** A DNS-1123 name part: lowercase letters, digits and dashes. */
 const dnsPart = (s: string) =>
@@ -14,7 +15,7 @@ const dnsPart = (s: string) =>
 
 export default class Work extends BaseCommand<typeof Work> {
   static override summary = 'Work on a Worklist: take ranges of items and run a command on each.';
-  static override description = `The worker runtime, the same in a Job pod and on a laptop. It creates its own Block, waits until the controller assigns it a range, runs the command once per item with {} replaced by the item ({#} by its offset; with no {} the item is the last argument), or once per block with --per-block, reports progress, and exits 0 once the Worklist is finished. An item whose command exits non-zero is tried again (up to the Worklist's maxAttempts). On SIGTERM or Ctrl-C it starts nothing new, lets running commands finish (up to --grace-period), reports them, gives back the rest, and exits 0.`;
+  static override description = `The worker runtime, the same in a Job pod and on a laptop. It creates its own Block, waits until the controller assigns it a range, runs the command once per item with {} replaced by the item ({#} by its offset; with no {} the item is the last argument), or once per block with --per-block, reports progress, and exits 0 once the Worklist is finished. An item whose command exits non-zero is tried again (up to the Worklist's maxAttempts). On SIGTERM or Ctrl-C it starts nothing new, lets running commands finish (up to --grace-period), reports them, gives back the rest, and exits 0 (143 in a Job's pod, so that the pod's index runs again).`;
   static override examples = [
     'kubectl teamtask work primes -- ./is-prime.sh {}',
     'kubectl teamtask work hosts --jobs 8 --tag -- ping -c1 -W1 {}',
@@ -43,7 +44,7 @@ export default class Work extends BaseCommand<typeof Work> {
     block: Flags.string({ description: "name of this worker's Block (default: from the pod or host name)" }),
   };
 
-  public async run(): Promise<{ completed: number; failed: number }> {
+  public async run(): Promise<WorkerResult> {
     const command = this.positional.slice(1);
     if (command.length === 0) {
       throw new HintedError(
@@ -76,6 +77,10 @@ export default class Work extends BaseCommand<typeof Work> {
     });
     const totals = await worker.run(abort.signal);
     log(`done: ${totals.completed} items completed, ${totals.failed} failed here`);
+    // In an Indexed Job, exit 0 completes the pod's index for good: a worker stopped before the
+    // Worklist is finished (Job suspended, pod evicted) exits 143 instead, which the Job's
+    // podFailurePolicy ignores, so the index runs again (on resume, or at once).
+    if (inPod && !totals.finished) process.exitCode = STOPPED_EXIT_CODE;
     return totals;
   }
 }

@@ -37,6 +37,8 @@ export interface ControllerOptions {
   mayWrite?: () => boolean;
   /** Assignment rate limits: over all Worklists, and per Worklist (tokens per second, burst). */
   limits?: { qps: number; burst: number; worklistQps: number; worklistBurst: number };
+  /** Watch only this namespace (default: all). */
+  namespace?: string;
   /** Who records Events (the pod or host name). */
   identity?: string;
   now?: () => number;
@@ -91,24 +93,34 @@ export class Controller {
     }));
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.core = kc.makeApiClient(CoreV1Api);
-    const list = (plural: string) => () =>
-      this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }) as never;
     // ListWatch rather than makeInformer: the same object, typed with latestResourceVersion().
     const watch = new Watch(kc);
-    const path = (plural: string) => `/apis/${GROUP}/${VERSION}/${plural}`;
-    this.worklists = new ListWatch<Worklist>(path(WORKLIST_PLURAL), watch, list(WORKLIST_PLURAL), false);
-    this.blocks = new ListWatch<Block>(path(BLOCK_PLURAL), watch, list(BLOCK_PLURAL), false);
+    const ns = options.namespace;
+    const scope = ns ? `/namespaces/${ns}` : '';
+    const custom = (plural: string) => () =>
+      (ns
+        ? this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace: ns })
+        : this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as never;
+    const path = (plural: string) => `/apis/${GROUP}/${VERSION}${scope}/${plural}`;
+    this.worklists = new ListWatch<Worklist>(path(WORKLIST_PLURAL), watch, custom(WORKLIST_PLURAL), false);
+    this.blocks = new ListWatch<Block>(path(BLOCK_PLURAL), watch, custom(BLOCK_PLURAL), false);
     this.pods = new ListWatch<V1Pod>(
-      '/api/v1/pods',
+      `/api/v1${scope}/pods`,
       watch,
-      () => this.core.listPodForAllNamespaces({ labelSelector: WORKLIST_LABEL }),
+      () =>
+        ns
+          ? this.core.listNamespacedPod({ namespace: ns, labelSelector: WORKLIST_LABEL })
+          : this.core.listPodForAllNamespaces({ labelSelector: WORKLIST_LABEL }),
       false,
       WORKLIST_LABEL,
     );
     this.quotas = new ListWatch<V1ResourceQuota>(
-      '/api/v1/resourcequotas',
+      `/api/v1${scope}/resourcequotas`,
       watch,
-      () => this.core.listResourceQuotaForAllNamespaces(),
+      () =>
+        ns
+          ? this.core.listNamespacedResourceQuota({ namespace: ns })
+          : this.core.listResourceQuotaForAllNamespaces(),
       false,
     );
   }

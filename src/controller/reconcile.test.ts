@@ -171,9 +171,27 @@ describe('reconcile', () => {
     w.blocks.set('b', block('b', 1));
     const plan = w.step(later(61));
     expect(plan.reclaimed).toEqual(['a']);
-    // a gets fresh items again; b gets the expired range first (retry before fresh).
-    expect(w.status('a')[0]).toBe('Ready');
-    expect(plan.status.assignments!.map((x) => x.index).sort()).toEqual([0, 10]);
+    // b gets the expired range first (retry before fresh).
+    expect(w.status('b')).toEqual(['Ready', 0, 10, 2]);
+    expect(plan.requeueAfterMs).toBe(60_000);
+  });
+
+  it('gives a Block whose lease ran out nothing more until its worker writes to it again', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.step(later(61));
+    expect(w.status('a')).toEqual(['Lost', 'Pending', 'Pending', 1]);
+    expect(w.blocks.get('a')!.status).toMatchObject({
+      ready: '0/1',
+      observedGeneration: 1,
+      message: 'its lease ran out: its range went to others; it gets a new one once its worker reports again',
+    });
+    expect(w.step(later(70)).blockStatuses.size).toBe(0); // still nothing: a dead worker would wait forever
+    // The worker was only slow: its next (late) report is a sign of life.
+    w.report('a', { done: '0-3' });
+    const plan = w.step(later(71));
+    expect(plan.reports).toEqual([{ block: 'a', generation: 2, outcome: 'stale' }]);
+    expect(w.status('a')).toEqual(['Ready', 0, 10, 2]);
   });
 
   it('assigns nothing while suspended, and says so', () => {
@@ -416,6 +434,8 @@ describe('reconcile under random worker behaviour', () => {
         const live = (name: string) => [...w.blocks.keys()].find((k) => k.startsWith(name))!;
         const honest = (name: string, all = true) => {
           const s = w.blocks.get(name)?.status;
+          // A live worker that lost its lease writes again (its late report), and so comes back.
+          if (s?.phase === 'Lost') return w.report(name, { renewTime: later(now).toISOString() });
           if (s?.phase !== 'Ready') return;
           const end = Number(s.index) + (all ? Number(s.size) : 1) - 1;
           w.report(name, { done: `${s.index}-${end}`, complete: all });

@@ -161,9 +161,16 @@ export function reconcile(o: Observed, now: Date): Plan {
   const suspended = o.worklist.spec.suspend === true;
   const cap = o.worklist.spec.maxBlocksInFlight ?? Number.POSITIVE_INFINITY;
   const budget = o.assignmentBudget ?? Number.POSITIVE_INFINITY;
+  // A Block whose lease ran out is Lost: its worker may be dead (outside a pod nothing else
+  // tells), so it gets nothing until the worker writes to it again.
+  const lost = new Set([
+    ...expiry.expired,
+    ...[...live.values()].filter(stillLost).map((b) => b.metadata.name!),
+  ]);
   const waiting = [...live.values()]
     .filter((b) => !ledger.assignments.has(b.metadata.name!) && !o.deadWorkers.has(b.metadata.name!))
     .filter((b) => !(b.spec.report?.release && b.spec.report.token === b.status?.token))
+    .filter((b) => !lost.has(b.metadata.name!))
     .sort(byAge);
   let assigned = 0;
   let throttled = false;
@@ -186,7 +193,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   const blockStatuses = new Map<string, BlockStatus>();
   for (const [name, b] of live) {
     if (o.deadWorkers.has(name)) continue;
-    const next = blockStatus(ledger, b, { drained, suspended, allOut, throttled });
+    const next = blockStatus(ledger, b, { drained, suspended, allOut, throttled, lost: lost.has(name) });
     if (!sameBlockStatus(b.status, next)) blockStatuses.set(name, next);
   }
 
@@ -239,14 +246,23 @@ function transitionEvents(prev: WorklistStatus | undefined, next: WorklistStatus
   return events;
 }
 
+/** Lost, and its worker has not written to the Block since. */
+const stillLost = (b: Block) =>
+  b.status?.phase === 'Lost' && (b.metadata.generation ?? 0) === (b.status.observedGeneration ?? 0);
+
 interface Situation {
+  readonly lost: boolean;
   readonly drained: boolean;
   readonly suspended: boolean;
   readonly allOut: boolean;
   readonly throttled: boolean;
 }
 
-function blockStatus(l: Ledger, b: Block, { drained, suspended, allOut, throttled }: Situation): BlockStatus {
+function blockStatus(
+  l: Ledger,
+  b: Block,
+  { lost, drained, suspended, allOut, throttled }: Situation,
+): BlockStatus {
   const a = l.assignments.get(b.metadata.name!);
   // From the ledger, not from the Block's previous status: the cached Block may be stale, and a
   // value computed from it (a counter, say) could write an older one back. Hence no
@@ -269,6 +285,18 @@ function blockStatus(l: Ledger, b: Block, { drained, suspended, allOut, throttle
   }
   if (drained)
     return { ...pending, phase: 'Drained', message: 'nothing left to assign: the worker may exit' };
+  if (lost) {
+    const kept = stillLost(b);
+    return {
+      ...pending,
+      phase: 'Lost',
+      token: b.status?.token,
+      observedGeneration: kept ? b.status?.observedGeneration : (b.metadata.generation ?? 0),
+      message: kept
+        ? b.status!.message
+        : 'its lease ran out: its range went to others; it gets a new one once its worker reports again',
+    };
+  }
   return {
     ...pending,
     phase: 'Pending',

@@ -25,6 +25,8 @@ export interface CreateOptions {
   jobs: number;
   /** Run the command once per block, items on stdin (`work --per-block`). */
   perBlock?: boolean;
+  /** Annotations for the worker pods (a service mesh's, an autoscaler's). */
+  podAnnotations?: Record<string, string>;
   /** Lines of a --from-file source, stored in a ConfigMap the Worklist reads. */
   fileItems?: string[];
   cpu?: string;
@@ -37,6 +39,9 @@ export interface CreateOptions {
 const RUNTIME_DIR = '/teamtask';
 export const workerServiceAccount = (worklist: string) => `teamtask-worker-${worklist}`;
 export const itemsConfigMap = (worklist: string) => `${worklist}-items`;
+export const workerJob = (worklist: string) => `${worklist}-workers`;
+/** How a worker in a Job's pod exits when stopped before its Worklist is finished (128 + SIGTERM). */
+export const STOPPED_EXIT_CODE = 143;
 
 export function worklistObject(o: CreateOptions): Worklist {
   const source = o.fileItems ? { configMap: { name: itemsConfigMap(o.name), key: 'items' } } : o.source;
@@ -122,15 +127,31 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
   const job: V1Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: meta(`${o.name}-workers`),
+    metadata: meta(workerJob(o.name)),
     spec: {
       completionMode: 'Indexed',
       completions: o.workers,
       parallelism: o.workers,
       // A worker pod that fails is replaced (per index); its Block's range goes back meanwhile.
       backoffLimitPerIndex: 3,
+      // A worker stopped on purpose (Job suspended, pod evicted or preempted) costs its index no
+      // retry: exit 0 would complete the index for good, so it exits 143, ignored here.
+      podFailurePolicy: {
+        rules: [
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+          {
+            action: 'Ignore',
+            onExitCodes: { containerName: 'worker', operator: 'In', values: [STOPPED_EXIT_CODE] },
+          },
+        ],
+      },
       template: {
-        metadata: { labels: { 'teamtask.dev/worklist': o.name } },
+        metadata: {
+          labels: { 'teamtask.dev/worklist': o.name },
+          ...(o.podAnnotations && Object.keys(o.podAnnotations).length
+            ? { annotations: o.podAnnotations }
+            : {}),
+        },
         spec: {
           serviceAccountName: sa,
           restartPolicy: 'Never',

@@ -49,6 +49,13 @@ export interface WorkerOptions {
   log?: (line: string) => void;
 }
 
+export interface WorkerResult {
+  completed: number;
+  failed: number;
+  /** True when the worker stopped because the Worklist is finished (not because it was stopped). */
+  finished: boolean;
+}
+
 const api = { group: GROUP, version: VERSION };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,18 +80,19 @@ export class Worker {
     this.log = o.log ?? (() => {});
   }
 
-  async run(signal: AbortSignal): Promise<{ completed: number; failed: number }> {
+  async run(signal: AbortSignal): Promise<WorkerResult> {
     const worklist = await this.readWorklist();
     const lines = worklist.spec.source.configMap ? await this.readLines(worklist) : undefined;
     await this.createBlock(worklist, signal);
     this.log(`block ${this.o.block} working on worklist ${this.o.worklist}`);
     let lastToken: number | undefined;
-    const totals = { completed: 0, failed: 0 };
+    const totals = { completed: 0, failed: 0, finished: false };
     try {
       while (!signal.aborted) {
         const status = (await this.getBlock()).status;
         if (status?.phase === 'Drained') {
           this.log(`worklist ${this.o.worklist} is finished`);
+          totals.finished = true;
           break;
         }
         if (status?.phase !== 'Ready' || status.token === lastToken) {
@@ -145,7 +153,7 @@ export class Worker {
       void report()
         .then(() => this.getBlock())
         .then((b) => {
-          if (b.status?.token !== token) {
+          if (b.status?.token !== token || b.status.phase !== 'Ready') {
             lost = true;
             kill.abort();
           }

@@ -148,20 +148,22 @@ describe('the controller', () => {
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    // Nothing more from the worker: once its 5 s lease runs out, the rest goes back (the only
-    // Block then gets it again as a second attempt, which is what a lost lease costs).
+    // Nothing more from the worker: once its 5 s lease runs out, the rest goes back to the pool,
+    // and its Block is Lost (no new range for a worker that may be dead).
     const w = await eventually(
       'the lease to run out',
       async () => {
         const w = await getWorklist('lease');
-        return w.status?.assignments?.[0]?.attempt === 2 ? w : undefined;
+        return w.status?.retry?.length ? w : undefined;
       },
       30_000,
     );
-    expect(w.status).toMatchObject({ completed: '0-3' });
-    expect(w.status!.assignments).toEqual([
-      expect.objectContaining({ block: 'quiet', index: 4, size: 6, attempt: 2 }),
-    ]);
+    expect(w.status).toMatchObject({
+      completed: '0-3',
+      assignments: [],
+      retry: [{ attempts: 1, ranges: '4-9' }],
+    });
+    expect((await getBlock('quiet')).status).toMatchObject({ phase: 'Lost', token: b.status!.token });
   });
 
   it("gives a dead worker pod's range to another Block and removes its Block", async () => {
@@ -204,5 +206,35 @@ describe('the controller', () => {
 
   it('logs no failed syncs other than conflicts it retried', () => {
     expect(controller?.output).not.toMatch(/sync .* failed/);
+  });
+
+  it('with --watch-namespace, keeps the ledgers of that namespace only', async () => {
+    await stopController();
+    const other = await freshNamespace('e2e-controller-scope');
+    try {
+      for (const namespace of [ns.name, other.name]) {
+        const apply = kubectlStdin(
+          [worklistYaml('scoped', { source: range(1, 10), blockSize: 10 }), blockYaml('s', 'scoped')].join(
+            '---\n',
+          ),
+          'apply',
+          '-n',
+          namespace,
+        );
+        expect(apply.stderr).toBe('');
+      }
+      controller = startController('--no-leader-elect', '--watch-namespace', other.name);
+      await eventually('the Block in the watched namespace to hold a range', async () =>
+        (await readBlock(other.name, 's')).status?.phase === 'Ready' ? true : undefined,
+      );
+      // Both were there before the controller started: its first pass saw only the one.
+      expect((await getBlock('s')).status).toMatchObject({ phase: 'Pending' });
+      expect((await getBlock('s')).status?.token).toBeUndefined();
+      expect((await getWorklist('scoped')).status).toBeUndefined();
+      expect(controller.output).toContain(`watching Worklists and Blocks in namespace ${other.name}`);
+    } finally {
+      await stopController();
+      await other.remove();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
-import { readWorklist, fileLines } from '../support/read.js';
+import { readBlock, readWorklist, fileLines } from '../support/read.js';
 import { Background, startController } from '../support/processes.js';
 
 // `kubectl teamtask create` as a user runs it: the Worklist, the workers' identity and the
@@ -109,7 +109,7 @@ describe('kubectl teamtask create', () => {
   });
 
   it("runs the seed's host list: good hosts completed once, bad ones failed after maxAttempts, then deletes it all", async () => {
-    const hosts = Array.from({ length: 20 }, (_, i) =>
+    const hosts = Array.from({ length: 100 }, (_, i) =>
       i % 5 === 3 ? `bad-${i}.example` : `host-${i}.example`,
     );
     const file = join(dir, 'hosts.txt');
@@ -122,7 +122,7 @@ describe('kubectl teamtask create', () => {
       '--from-file',
       file,
       '--block-size',
-      '3',
+      '5',
       '--workers',
       '2',
       '--max-attempts',
@@ -168,7 +168,8 @@ describe('kubectl teamtask create', () => {
     for (const h of good) expect(triesOf(h)).toBe(1);
     for (const h of bad) expect(triesOf(h)).toBe(2);
     const w = await getWorklist('hosts');
-    expect(w.status).toMatchObject({ failed: '3,8,13,18', completedItems: 16, failedItems: 4 });
+    const badOffsets = hosts.flatMap((h, i) => (h.startsWith('bad-') ? [String(i)] : []));
+    expect(w.status).toMatchObject({ failed: badOffsets.join(','), completedItems: 80, failedItems: 20 });
 
     expect(teamtask('delete', 'hosts', '-n', ns.name).stdout).toBe('worklist.teamtask.dev/hosts deleted\n');
     await eventually('everything create made to be collected', async () =>
@@ -264,5 +265,124 @@ describe('kubectl teamtask create', () => {
         ? undefined
         : true,
     );
+    await core.deleteNamespacedResourceQuota({ name: 'no-jobs', namespace: ns.name });
+  });
+  it('with --dry-run=server, has the API server check every object and creates nothing', () => {
+    const res = teamtask(
+      'create',
+      'checked',
+      '-n',
+      ns.name,
+      '--from-configmap',
+      'hosts-list/names',
+      '--block-size',
+      '10',
+      '--image',
+      'debian:12-slim',
+      '--per-block',
+      '--dry-run=server',
+      '--',
+      './run.sh',
+    );
+    expect(res.stderr).toBe('');
+    expect(res.stdout.split('\n').filter(Boolean)).toEqual([
+      'worklist.teamtask.dev/checked created (server dry run)',
+      'serviceaccount/teamtask-worker-checked created (server dry run)',
+      'role.rbac.authorization.k8s.io/teamtask-worker-checked created (server dry run)',
+      'rolebinding.rbac.authorization.k8s.io/teamtask-worker-checked created (server dry run)',
+      'job.batch/checked-workers created (server dry run)',
+    ]);
+    expect(
+      kubectl('get', 'worklists,jobs,serviceaccounts', '-n', ns.name, '-o', 'name').stdout,
+    ).not.toContain('checked');
+  });
+
+  it('suspends, resumes and scales a Worklist and its Job', async () => {
+    const created = teamtask(
+      'create',
+      'elastic',
+      '-n',
+      ns.name,
+      '--range',
+      '1-30',
+      '--block-size',
+      '5',
+      '--workers',
+      '2',
+      '--image',
+      'busybox:1.36',
+      // kwok keeps these pods Running (no containers run here), as real workers would be.
+      '--pod-annotation',
+      'e2e.test/hold=true',
+      '--',
+      'true',
+    );
+    expect(created.stderr).toBe('');
+    const runningPods = async (n: number) =>
+      eventually(`${n} worker pods to run`, async () => {
+        const pods = await core.listNamespacedPod({
+          namespace: ns.name,
+          labelSelector: 'teamtask.dev/worklist=elastic',
+        });
+        const running = pods.items.filter(
+          (p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp,
+        );
+        return running.length === n && pods.items.length === n ? true : undefined;
+      });
+    await runningPods(2);
+
+    const suspended = teamtask('suspend', 'elastic', '-n', ns.name);
+    expect(suspended.stdout).toBe(
+      'worklist.teamtask.dev/elastic suspended\njob.batch/elastic-workers suspended\n',
+    );
+    await runningPods(0);
+    // A worker from elsewhere is told why it waits, and gets nothing.
+    const local = new Background(['work', 'elastic', '-n', ns.name, '--block', 'laptop', '--', 'true']);
+    await eventually('the laptop worker to be told', async () => {
+      const b = await readBlock(ns.name, 'laptop');
+      return b.status?.message === 'the Worklist is suspended' ? true : undefined;
+    });
+    expect((await getWorklist('elastic')).status!.assignments).toEqual([]);
+
+    const resumed = teamtask('resume', 'elastic', '-n', ns.name);
+    expect(resumed.stdout).toBe('worklist.teamtask.dev/elastic resumed\njob.batch/elastic-workers resumed\n');
+    await runningPods(2);
+    expect(teamtask('scale', 'elastic', '-n', ns.name, '--workers', '4').stdout).toBe(
+      'job.batch/elastic-workers scaled to 4 workers\n',
+    );
+    await runningPods(4);
+    const job = await batch.readNamespacedJob({ name: 'elastic-workers', namespace: ns.name });
+    expect(job.spec).toMatchObject({ parallelism: 4, completions: 4, suspend: false });
+
+    expect(await local.exited).toBe(0);
+    expect((await getWorklist('elastic')).status).toMatchObject({ completedItems: 30 });
+    expect(teamtask('delete', 'elastic', '-n', ns.name).status).toBe(0);
+  });
+
+  it.each([
+    {
+      name: 'suspend of an unknown Worklist',
+      args: ['suspend', 'nope'],
+      stderr: /^error: worklist "nope" not found in namespace e2e-create-\w+\nhint: check the name/,
+    },
+    {
+      name: 'scale of a Worklist with no Job',
+      args: ['scale', 'bring-your-own', '--workers', '2'],
+      stderr:
+        /^error: worklist "bring-your-own" has no running Job to scale\nhint: it was created with --workers 0/,
+    },
+    {
+      name: 'create without --image',
+      args: ['create', 'noimage', '--range', '1-5', '--block-size', '1', '--', 'true'],
+      stderr: /^error: no --image given\nhint: name the image the command runs in/,
+    },
+  ])('refuses $name with one line, a hint and exit 1', ({ args, stderr }) => {
+    if (kubectl('get', 'worklist', 'bring-your-own', '-n', ns.name).status !== 0) {
+      const byo = ['bring-your-own', '-n', ns.name, '--range', '1-5', '--block-size', '1', '--workers', '0'];
+      expect(teamtask('create', ...byo).stdout).toBe('worklist.teamtask.dev/bring-your-own created\n');
+    }
+    const res = teamtask(...args, '-n', ns.name);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(stderr);
   });
 });

@@ -2,7 +2,10 @@ import { stringify } from 'yaml';
 
 /** A Worklist manifest, as YAML. */
 export const worklistYaml = (name: string, spec: unknown) =>
-  stringify({ apiVersion: 'teamtask.dev/v1alpha1', kind: 'Worklist', metadata: { name }, spec });
+  stringify(
+    { apiVersion: 'teamtask.dev/v1alpha1', kind: 'Worklist', metadata: { name }, spec },
+    { version: '1.1' },
+  );
 
 /** A Block manifest, as YAML; `metadata` is merged over the name. */
 export const blockYaml = (name: string, worklist: string, metadata: Record<string, unknown> = {}) =>

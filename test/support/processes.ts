@@ -4,7 +4,9 @@ import { testEnv } from './kube.js';
 /** A `kubectl teamtask …` process running in the background, its output collected. */
 export class Background {
   readonly child: ChildProcess;
+  /** stdout and stderr, interleaved as they came. */
   output = '';
+  stdout = '';
   readonly exited: Promise<number | null>;
 
   constructor(args: string[]) {
@@ -13,7 +15,10 @@ export class Background {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (d: Buffer) => (this.output += d.toString());
-    this.child.stdout!.on('data', collect);
+    this.child.stdout!.on('data', (d: Buffer) => {
+      this.stdout += d.toString();
+      collect(d);
+    });
     this.child.stderr!.on('data', collect);
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }

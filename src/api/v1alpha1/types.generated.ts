@@ -123,8 +123,8 @@ export interface BlockSpec {
 
 /** Written by the controller. */
 export interface BlockStatus {
-  /** Pending (waiting for a range), Ready (a range is assigned), Drained (the Worklist has nothing left for this worker: it may exit), or Released. */
-  phase?: "Pending" | "Ready" | "Drained" | "Released";
+  /** Pending (waiting for a range), Ready (a range is assigned), Drained (the Worklist has nothing left for this worker: it may exit), Released (its worker gave its range back), or Lost (its lease ran out: it gets no range until its worker writes to the Block again). */
+  phase?: "Pending" | "Ready" | "Drained" | "Released" | "Lost";
   /** Assigned slots out of slots, as kubectl shows for pods ("1/1" or "0/1"). */
   ready?: string;
   /** Offset of the first item of the assigned range, or "Pending". */
@@ -141,5 +141,6 @@ export interface BlockStatus {
   blocksCompleted?: number;
   /** The controller's latest word to the worker and to people. */
   message?: string;
+  /** For a Lost Block, its generation when the lease ran out; a newer one is a sign of life. */
   observedGeneration?: number;
 }
