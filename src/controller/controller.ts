@@ -222,7 +222,9 @@ export class Controller {
       this.limits.forget(key);
       this.writtenOver.delete(key);
       this.assertMayWrite();
-      for (const b of blocks.filter((b) => b.metadata.deletionTimestamp)) await this.dropFinalizer(b);
+      for (const b of blocks.filter((b) => b.metadata.deletionTimestamp)) {
+        if (!(await this.dropFinalizer(b))) this.queue.addAfter(key, 100);
+      }
       return;
     }
     // The cache can lag behind our own last write; a plan from that older ledger could hand the
@@ -270,15 +272,22 @@ export class Controller {
     this.limits.take(key, plan.assigned);
     this.countPlan(worklist, plan, blocks);
     for (const [block, status] of plan.blockStatuses) {
-      await this.custom.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, plural: BLOCK_PLURAL, namespace, name: block, body: { status } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      this.assertMayWrite();
+      await ignoreNotFound(
+        this.custom.patchNamespacedCustomObjectStatus(
+          { group: GROUP, version: VERSION, plural: BLOCK_PLURAL, namespace, name: block, body: { status } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
       );
       this.metrics.inc('blockWrites');
     }
-    for (const block of plan.finalize)
-      await this.dropFinalizer(blocks.find((b) => b.metadata.name === block)!);
+    let changedUnderUs = false;
+    for (const block of plan.finalize) {
+      this.assertMayWrite();
+      if (!(await this.dropFinalizer(blocks.find((b) => b.metadata.name === block)!))) changedUnderUs = true;
+    }
     for (const block of plan.deleteBlocks) {
+      this.assertMayWrite();
       await ignoreNotFound(
         this.custom.deleteNamespacedCustomObject({
           group: GROUP,
@@ -289,8 +298,13 @@ export class Controller {
         }),
       );
     }
-    for (const event of plan.events) await this.record(worklist, event);
+    for (const event of plan.events) {
+      this.assertMayWrite();
+      await this.record(worklist, event);
+    }
 
+    // A Block that changed since we read it (a last report landed) is looked at again at once.
+    if (changedUnderUs) this.queue.addAfter(key, 100);
     if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs + 100);
     if (plan.throttled) {
       this.metrics.inc('throttled');
@@ -329,12 +343,16 @@ export class Controller {
     for (const b of blocks) this.reportsJudged.set(b.metadata.uid!, b.metadata.generation ?? 0);
   }
 
-  /** Removes our finalizer, only if the Block still is as we saw it (a JSON patch with a test). */
-  private async dropFinalizer(b: Block): Promise<void> {
+  /**
+   * Removes our finalizer, only if the Block is still the one whose last report was folded: a
+   * JSON patch that tests its resourceVersion (a report that landed since would otherwise be
+   * lost with the Block). False when it changed: look again.
+   */
+  private async dropFinalizer(b: Block): Promise<boolean> {
     const finalizers = b.metadata.finalizers ?? [];
-    if (!finalizers.includes(BLOCK_FINALIZER)) return;
-    await ignoreNotFound(
-      this.custom.patchNamespacedCustomObject(
+    if (!finalizers.includes(BLOCK_FINALIZER)) return true;
+    try {
+      await this.custom.patchNamespacedCustomObject(
         {
           group: GROUP,
           version: VERSION,
@@ -342,7 +360,7 @@ export class Controller {
           namespace: b.metadata.namespace!,
           name: b.metadata.name!,
           body: [
-            { op: 'test', path: '/metadata/finalizers', value: finalizers },
+            { op: 'test', path: '/metadata/resourceVersion', value: b.metadata.resourceVersion },
             {
               op: 'replace',
               path: '/metadata/finalizers',
@@ -351,8 +369,14 @@ export class Controller {
           ],
         },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-      ),
-    );
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 404) return true;
+      // A failed test op: 422 Unprocessable (409 when the server reads it as a conflict).
+      if (err instanceof ApiException && (err.code === 422 || err.code === 409)) return false;
+      throw err;
+    }
   }
 
   /** An Event on the Worklist, as kubectl describe shows them. Best effort: a lost Event loses no work. */

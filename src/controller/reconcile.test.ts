@@ -101,7 +101,7 @@ describe('reconcile', () => {
     ]);
     expect(w.status('a')).toEqual(['Ready', 0, 10, 1]);
     expect(w.blocks.get('a')!.status!.ready).toBe('1/1');
-    expect(plan.requeueAfterMs).toBe(60_000);
+    expect(plan.requeueAfterMs).toBe(30_000); // half the lease: time to fold progress and renew
   });
 
   it('assigns Blocks oldest first, each its own range', () => {
@@ -173,7 +173,7 @@ describe('reconcile', () => {
     expect(plan.reclaimed).toEqual(['a']);
     // b gets the expired range first (retry before fresh).
     expect(w.status('b')).toEqual(['Ready', 0, 10, 2]);
-    expect(plan.requeueAfterMs).toBe(60_000);
+    expect(plan.requeueAfterMs).toBe(30_000);
   });
 
   it('gives a Block whose lease ran out nothing more until its worker writes to it again', () => {
@@ -227,10 +227,22 @@ describe('reconcile', () => {
   it('takes back the range of a worker that went silent after a partial report', () => {
     const w = new World({}, 'a');
     w.step();
-    w.report('a', { done: '0-2' });
-    w.step(later(10)); // folded: the lease now runs to 70 s
+    w.report('a', { done: '0-2', renewTime: later(10).toISOString() });
     for (const s of [20, 40, 60]) expect(w.step(later(s)).reclaimed).toEqual([]);
-    expect(w.step(later(71)).reclaimed).toEqual(['a']);
+    expect(w.worklist.status!.assignments![0]!.done).toBe('0-2'); // folded at half the lease
+    expect(w.step(later(71)).reclaimed).toEqual(['a']); // the lease ran from its renewTime, 10 s
+    expect(w.worklist.status!.completed).toBe('0-2');
+  });
+
+  it('leaves partial progress in the Block until half the lease is gone (no Worklist write per report)', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.report('a', { done: '0-2', renewTime: later(1).toISOString() });
+    const early = w.step(later(1));
+    expect(early.status.assignments![0]!.done).toBe('');
+    expect(early.requeueAfterMs).toBe(29_000);
+    const due = w.step(later(30));
+    expect(due.status.assignments![0]).toMatchObject({ done: '0-2', leaseExpires: later(61).toISOString() });
   });
 
   it('renews the lease on a newer renewTime without new items', () => {
@@ -245,9 +257,9 @@ describe('reconcile', () => {
   it('writes the same status when a pass later sees the same report (no write loop)', () => {
     const w = new World({}, 'a');
     w.step();
-    w.report('a', { done: '0-2' });
-    const first = w.step(later(5));
-    const second = w.step(later(30));
+    w.report('a', { done: '0-2', renewTime: later(5).toISOString() });
+    const first = w.step(later(31));
+    const second = w.step(later(40));
     expect(second.status).toEqual(first.status);
     expect(second.blockStatuses.size).toBe(0);
   });

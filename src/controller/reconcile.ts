@@ -11,9 +11,11 @@ import {
   applyReport,
   assign,
   expireLeases,
+  forgetLost,
   fromStatus,
   isFinished,
   liveItems,
+  markLost,
   reclaim,
   toStatus,
   unassigned,
@@ -78,7 +80,7 @@ export interface Plan {
   readonly throttled: boolean;
   readonly reports: readonly ReportSeen[];
   readonly events: readonly WorklistEvent[];
-  /** When to look again even if nothing changes (the earliest lease expiry). */
+  /** When to look again even if nothing changes (half a lease before, or at, the earliest expiry). */
   readonly requeueAfterMs?: number;
 }
 
@@ -116,9 +118,19 @@ export function reconcile(o: Observed, now: Date): Plan {
   // report included): what was reported done is never run again. Reports are cumulative and
   // stay in the Block's spec, so one whose token is not the Block's current range (already
   // folded, or a range it lost) changes nothing.
+  //
+  // Partial progress of a live range is folded lazily: the report waits in the Block's spec
+  // (where the finalizer keeps it) until the range ends, its holder dies or is deleted, or half
+  // the lease is gone. So a progress report costs the worker's own small write, not a write of
+  // the whole Worklist, yet nothing reported is lost and the lease is renewed in time.
   for (const [name, b] of present) {
     const r = b.spec.report;
     if (!r) continue;
+    const held = ledger.assignments.get(name);
+    const partial = !r.complete && !r.release && held?.token === r.token;
+    const due =
+      deleting.has(name) || o.deadWorkers.has(name) || (held && t >= held.leaseExpires - policy.leaseMs / 2);
+    if (partial && !due) continue;
     const report = {
       token: r.token,
       done: RangeSet.parse(r.done ?? ''),
@@ -130,6 +142,12 @@ export function reconcile(o: Observed, now: Date): Plan {
     const res = applyReport(ledger, name, report, policy, t);
     ledger = res.ledger;
     reports.push({ block: name, generation: b.metadata.generation ?? 0, outcome: res.outcome });
+  }
+
+  // A Lost Block whose worker wrote again (a newer generation), or that is gone, is lost no more.
+  for (const [name, generation] of ledger.lost) {
+    const b = live.get(name);
+    if (!b || (b.metadata.generation ?? 0) !== generation) ledger = forgetLost(ledger, name);
   }
 
   // Then what a gone, dead or deleted holder still held goes back.
@@ -155,22 +173,18 @@ export function reconcile(o: Observed, now: Date): Plan {
     events.push(
       lostEvent('LeaseExpired', name, `no report for ${policy.leaseMs / 1000}s`, stillHeld.get(name)!),
     );
+    // Its worker may be dead (outside a pod nothing else tells): no new range until it writes.
+    ledger = markLost(ledger, name, present.get(name)?.metadata.generation ?? 0);
   }
 
   // Hand out ranges to every live Block that holds none, oldest Block first.
   const suspended = o.worklist.spec.suspend === true;
   const cap = o.worklist.spec.maxBlocksInFlight ?? Number.POSITIVE_INFINITY;
   const budget = o.assignmentBudget ?? Number.POSITIVE_INFINITY;
-  // A Block whose lease ran out is Lost: its worker may be dead (outside a pod nothing else
-  // tells), so it gets nothing until the worker writes to it again.
-  const lost = new Set([
-    ...expiry.expired,
-    ...[...live.values()].filter(stillLost).map((b) => b.metadata.name!),
-  ]);
   const waiting = [...live.values()]
     .filter((b) => !ledger.assignments.has(b.metadata.name!) && !o.deadWorkers.has(b.metadata.name!))
     .filter((b) => !(b.spec.report?.release && b.spec.report.token === b.status?.token))
-    .filter((b) => !lost.has(b.metadata.name!))
+    .filter((b) => !ledger.lost.has(b.metadata.name!))
     .sort(byAge);
   let assigned = 0;
   let throttled = false;
@@ -193,7 +207,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   const blockStatuses = new Map<string, BlockStatus>();
   for (const [name, b] of live) {
     if (o.deadWorkers.has(name)) continue;
-    const next = blockStatus(ledger, b, { drained, suspended, allOut, throttled, lost: lost.has(name) });
+    const next = blockStatus(ledger, b, { drained, suspended, allOut, throttled });
     if (!sameBlockStatus(b.status, next)) blockStatuses.set(name, next);
   }
 
@@ -220,7 +234,7 @@ export function reconcile(o: Observed, now: Date): Plan {
     throttled,
     reports,
     events,
-    requeueAfterMs: nextExpiry(ledger, t),
+    requeueAfterMs: nextLook(ledger, policy.leaseMs, t),
   };
 }
 
@@ -246,23 +260,14 @@ function transitionEvents(prev: WorklistStatus | undefined, next: WorklistStatus
   return events;
 }
 
-/** Lost, and its worker has not written to the Block since. */
-const stillLost = (b: Block) =>
-  b.status?.phase === 'Lost' && (b.metadata.generation ?? 0) === (b.status.observedGeneration ?? 0);
-
 interface Situation {
-  readonly lost: boolean;
   readonly drained: boolean;
   readonly suspended: boolean;
   readonly allOut: boolean;
   readonly throttled: boolean;
 }
 
-function blockStatus(
-  l: Ledger,
-  b: Block,
-  { lost, drained, suspended, allOut, throttled }: Situation,
-): BlockStatus {
+function blockStatus(l: Ledger, b: Block, { drained, suspended, allOut, throttled }: Situation): BlockStatus {
   const a = l.assignments.get(b.metadata.name!);
   // From the ledger, not from the Block's previous status: the cached Block may be stale, and a
   // value computed from it (a counter, say) could write an older one back. Hence no
@@ -285,16 +290,14 @@ function blockStatus(
   }
   if (drained)
     return { ...pending, phase: 'Drained', message: 'nothing left to assign: the worker may exit' };
-  if (lost) {
-    const kept = stillLost(b);
+  const lostAt = l.lost.get(b.metadata.name!);
+  if (lostAt !== undefined) {
     return {
       ...pending,
       phase: 'Lost',
       token: b.status?.token,
-      observedGeneration: kept ? b.status?.observedGeneration : (b.metadata.generation ?? 0),
-      message: kept
-        ? b.status!.message
-        : 'its lease ran out: its range went to others; it gets a new one once its worker reports again',
+      observedGeneration: lostAt,
+      message: 'its lease ran out: its range went to others; it gets a new one once its worker reports again',
     };
   }
   return {
@@ -387,7 +390,10 @@ const normalizeBlockStatus = (s: BlockStatus) =>
       .sort(([x], [y]) => x.localeCompare(y)),
   );
 
-function nextExpiry(l: Ledger, now: number): number | undefined {
-  const times = [...l.assignments.values()].map((a) => a.leaseExpires - now);
-  return times.length ? Math.max(0, Math.min(...times)) : undefined;
+/** When to look again: at half a lease (to fold waiting progress and renew), else at the expiry. */
+function nextLook(l: Ledger, leaseMs: number, now: number): number | undefined {
+  const times = [...l.assignments.values()].map((a) =>
+    now < a.leaseExpires - leaseMs / 2 ? a.leaseExpires - leaseMs / 2 : a.leaseExpires,
+  );
+  return times.length ? Math.max(0, Math.min(...times) - now) : undefined;
 }

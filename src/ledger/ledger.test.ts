@@ -75,7 +75,16 @@ describe('applyReport', () => {
     const l = applyReport(given(emptyLedger(100), 'w0'), 'w0', report(1, '0-3'), policy, 5).ledger;
     expect(l.completed.toString()).toBe('0-3');
     expect(liveItems(l.assignments.get('w0')!).toString()).toBe('4-9');
-    expect(l.assignments.get('w0')!.leaseExpires).toBe(60_005);
+  });
+
+  it.each([
+    { name: 'from the renewTime, however late the report is folded', renewedAt: 3_000, lease: 63_000 },
+    { name: 'never from a renewTime later than our own clock', renewedAt: 99_000, lease: 65_000 },
+    { name: 'not at all without a renewTime', renewedAt: undefined, lease: 60_000 },
+  ])('renews the lease $name', ({ renewedAt, lease }) => {
+    const r = { ...report(1, '0-3'), renewedAt };
+    const l = applyReport(given(emptyLedger(100), 'w0'), 'w0', r, policy, 5_000).ledger;
+    expect(l.assignments.get('w0')!.leaseExpires).toBe(lease);
   });
 
   it('is idempotent: the same cumulative report twice changes nothing more', () => {

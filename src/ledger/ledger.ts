@@ -18,6 +18,12 @@ export interface Ledger {
   /** Items to hand out again, by attempts already used (≥ 1). */
   readonly retry: ReadonlyMap<number, RangeSet>;
   readonly nextToken: number;
+  /**
+   * Blocks whose lease ran out, with their generation then: they get no range until their
+   * generation moves on (their worker wrote again). Kept here, under the ledger's precondition,
+   * not in the Blocks' own status, which the controller may read from a cache that lags.
+   */
+  readonly lost: ReadonlyMap<string, number>;
 }
 
 export interface Assignment {
@@ -48,7 +54,21 @@ export const emptyLedger = (total: number): Ledger => ({
   assignments: new Map(),
   retry: new Map(),
   nextToken: 1,
+  lost: new Map(),
 });
+
+/** Records that `block`'s lease ran out while it was at `generation`. */
+export const markLost = (l: Ledger, block: string, generation: number): Ledger => ({
+  ...l,
+  lost: new Map(l.lost).set(block, generation),
+});
+
+export function forgetLost(l: Ledger, block: string): Ledger {
+  if (!l.lost.has(block)) return l;
+  const lost = new Map(l.lost);
+  lost.delete(block);
+  return { ...l, lost };
+}
 
 const rangeOf = (a: Assignment) => RangeSet.span(a.index, a.index + a.size - 1);
 /** What an assignment still holds: its range minus what was reported. */
@@ -163,12 +183,12 @@ export function applyReport(
     ...requeue(l, failedNow, a.attempt, policy),
   };
   const reported = a.reported.union(done).union(failedNow);
-  // The lease runs from the last sign of life: new items reported, or a newer renewal. A report
-  // read again (reports stay in the Block's spec) renews nothing, so a worker that hangs after
-  // a partial report still loses its range.
-  const progressed = !reported.equals(a.reported);
+  // The lease runs from the worker's last renewTime (never later than our own clock): that is
+  // when it was alive, however late the report is folded. A report without one renews nothing,
+  // and a report read again (reports stay in the Block's spec) renews nothing new, so a worker
+  // that hangs after a partial report still loses its range.
   const renewed = report.renewedAt === undefined ? 0 : Math.min(report.renewedAt, now) + policy.leaseMs;
-  const leaseExpires = Math.max(a.leaseExpires, renewed, progressed ? now + policy.leaseMs : 0);
+  const leaseExpires = Math.max(a.leaseExpires, renewed);
   const updated: Assignment = { ...a, reported, leaseExpires };
   if (report.complete || report.release) {
     // Unreported items of a released range were never tried: not an attempt. Of a "complete"
@@ -217,6 +237,7 @@ export function toStatus(
     | 'assignments'
     | 'retry'
     | 'nextToken'
+    | 'lost'
   >
 > {
   return {
@@ -240,6 +261,9 @@ export function toStatus(
       .sort(([x], [y]) => x - y)
       .map(([attempts, set]) => ({ attempts, ranges: set.toString() })),
     nextToken: l.nextToken,
+    lost: [...l.lost.entries()]
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([block, generation]) => ({ block, generation })),
   };
 }
 
@@ -266,5 +290,6 @@ export function fromStatus(total: number, s: WorklistStatus | undefined): Ledger
     ),
     retry: new Map((s.retry ?? []).map((r) => [r.attempts, RangeSet.parse(r.ranges)])),
     nextToken: s.nextToken ?? 1,
+    lost: new Map((s.lost ?? []).map((x) => [x.block, x.generation])),
   };
 }

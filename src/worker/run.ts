@@ -12,7 +12,7 @@ export type Outcome = 'done' | 'failed' | 'interrupted';
 export interface RunOptions {
   /** True once the worker is shutting down: a failure now may be our own signal's doing. */
   stopping: () => boolean;
-  /** Aborted when the grace period is over: the child gets SIGTERM, then SIGKILL 5 s later. */
+  /** Aborted when the grace period is over: the command's group gets SIGTERM, then SIGKILL 5 s later. */
   kill: AbortSignal;
   log: (line: string) => void;
 }
@@ -22,6 +22,7 @@ export function runItem(argv: readonly string[], o: RunOptions & { tag?: string 
   const tagged = o.tag !== undefined;
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ['ignore', tagged ? 'pipe' : 'inherit', tagged ? 'pipe' : 'inherit'],
+    detached: true,
   });
   if (tagged) {
     prefixLines(child.stdout!, process.stdout, `${o.tag}\t`);
@@ -45,6 +46,7 @@ export function runBlock(
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
+    detached: true,
   });
   // A command that does not read its stdin closes it early: that is its business.
   child.stdin!.on('error', () => {});
@@ -57,14 +59,30 @@ export function runBlock(
   return outcome(child, argv, o);
 }
 
+/**
+ * Commands run in their own process group (`detached`): a Ctrl-C meant for the worker does not
+ * reach them, so they finish within the grace period; when it is over the whole group, shell
+ * children included, gets SIGTERM, then SIGKILL. A command that was stopped counts as
+ * interrupted whatever its exit code: it may not have finished.
+ */
 function outcome(child: ChildProcess, argv: readonly string[], o: RunOptions): Promise<Outcome> {
   return new Promise((resolve) => {
     let killTimer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const signalGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // already gone
+      }
+    };
     const onKill = () => {
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      stopped = true;
+      signalGroup('SIGTERM');
+      killTimer = setTimeout(() => signalGroup('SIGKILL'), 5000);
     };
     o.kill.addEventListener('abort', onKill, { once: true });
+    if (o.kill.aborted) onKill();
     const settle = (result: Outcome) => {
       o.kill.removeEventListener('abort', onKill);
       clearTimeout(killTimer);
@@ -75,8 +93,9 @@ function outcome(child: ChildProcess, argv: readonly string[], o: RunOptions): P
       settle('failed');
     });
     child.once('close', (code) => {
-      if (code === 0) settle('done');
-      else settle(o.stopping() || o.kill.aborted ? 'interrupted' : 'failed');
+      if (stopped) settle('interrupted');
+      else if (code === 0) settle('done');
+      else settle(o.stopping() ? 'interrupted' : 'failed');
     });
   });
 }

@@ -17,7 +17,7 @@ import {
   type BlockSpecReport,
   type Worklist,
 } from '../api/v1alpha1/index.js';
-import { apiStatus, HintedError, isApiError } from '../kube/errors.js';
+import { apiStatus, explain, HintedError, isApiError } from '../kube/errors.js';
 import { retrying } from '../kube/retry.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { POD_LABEL } from '../controller/pods.js';
@@ -86,6 +86,7 @@ export class Worker {
     await this.createBlock(worklist, signal);
     this.log(`block ${this.o.block} working on worklist ${this.o.worklist}`);
     let lastToken: number | undefined;
+    let ackedLoss: number | undefined;
     const totals = { completed: 0, failed: 0, finished: false };
     try {
       while (!signal.aborted) {
@@ -94,6 +95,13 @@ export class Worker {
           this.log(`worklist ${this.o.worklist} is finished`);
           totals.finished = true;
           break;
+        }
+        if (status?.phase === 'Lost' && status.observedGeneration !== ackedLoss) {
+          // Our lease ran out (we were slow, or the controller was away): say we are alive, which
+          // is what brings a Lost Block back. The old token makes it a report on nothing.
+          ackedLoss = status.observedGeneration;
+          this.log('this Block was marked Lost (its lease ran out): reporting back for new work');
+          await this.writeReport({ token: status.token ?? 0, renewTime: new Date().toISOString() });
         }
         if (status?.phase !== 'Ready' || status.token === lastToken) {
           await sleep(this.o.pollMs ?? 250);
@@ -132,13 +140,18 @@ export class Worker {
     let failed = RangeSet.EMPTY;
     let lost = false;
     const report = (extra: Partial<BlockSpecReport> = {}) =>
-      this.report({
+      this.writeReport({
         token,
         done: done.toString(),
         failed: failed.toString(),
         renewTime: new Date().toISOString(),
         ...extra,
       });
+    if (signal.aborted) {
+      // Stopped between the poll and now: give the range back untouched.
+      await report({ release: true });
+      return { done, failed };
+    }
 
     // Running commands are stopped when the grace period after SIGTERM is over, or at once when
     // the range is no longer ours.
@@ -148,18 +161,39 @@ export class Worker {
       graceTimer = setTimeout(() => kill.abort(), this.o.gracePeriodMs ?? 20_000);
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    // Progress and lease renewal while items run; also notices a lost assignment.
-    const ticker = setInterval(() => {
-      void report()
-        .then(() => this.getBlock())
-        .then((b) => {
-          if (b.status?.token !== token || b.status.phase !== 'Ready') {
-            lost = true;
-            kill.abort();
-          }
-        })
-        .catch((err: unknown) => this.log(`progress report failed: ${String(err)}`));
-    }, this.o.reportEveryMs ?? 1000);
+
+    // Progress while items run: reported when it changed, and at least every third of the lease
+    // (the controller folds it, renewing the lease, by the time half the lease is gone). One
+    // report at a time, so an old one never lands after a newer one. Each tick also reads the
+    // Block: another token, phase Lost, or the Block gone means the range is not ours any more.
+    const renewEveryMs = ((worklist.spec.leaseSeconds ?? 60) * 1000) / 3;
+    let reported = { done: '', failed: '', at: Date.now() };
+    let inFlight: Promise<void> | undefined;
+    const tick = () => {
+      if (inFlight) return;
+      inFlight = (async () => {
+        const now = { done: done.toString(), failed: failed.toString(), at: Date.now() };
+        if (
+          now.done !== reported.done ||
+          now.failed !== reported.failed ||
+          now.at - reported.at >= renewEveryMs
+        ) {
+          await report();
+          reported = now;
+        }
+        const b = await this.getBlock().catch((err: unknown) => {
+          if (err instanceof BlockGone) return undefined;
+          throw err;
+        });
+        if (b?.status?.token !== token || b.status.phase !== 'Ready') {
+          lost = true;
+          kill.abort();
+        }
+      })()
+        .catch((err: unknown) => this.log(`progress report failed: ${explain(err).message}`))
+        .finally(() => (inFlight = undefined));
+    };
+    const ticker = setInterval(tick, this.o.reportEveryMs ?? 1000);
     const run = { stopping: () => signal.aborted || lost, kill: kill.signal, log: this.log };
     const item = (offset: number) => itemAt(worklist.spec.source, offset, lines);
 
@@ -204,6 +238,7 @@ export class Worker {
       clearInterval(ticker);
       clearTimeout(graceTimer);
       signal.removeEventListener('abort', onAbort);
+      await inFlight;
     }
     if (lost) {
       this.log(`lost the range ${whole.toString()} (its lease ran out): abandoning it`);
@@ -313,22 +348,32 @@ export class Worker {
         }),
       )) as Block;
     } catch (err) {
-      if (isApiError(err, 404)) {
-        throw new HintedError(
-          `Block ${this.o.block} was deleted under this worker`,
-          `was the Worklist deleted? (kubectl get worklist ${this.o.worklist} -n ${this.o.namespace})`,
-        );
-      }
+      if (isApiError(err, 404)) throw new BlockGone(this.o.block, this.o.worklist, this.o.namespace);
       throw err;
     }
   }
 
-  private report(report: BlockSpecReport): Promise<unknown> {
-    return this.patchBlock({ spec: { report } });
+  /**
+   * Replaces the whole report (a JSON patch, not a merge: a merge would keep a `complete` or
+   * `release` of the previous range's report).
+   */
+  private writeReport(report: BlockSpecReport): Promise<unknown> {
+    return this.call('report on the Block', () =>
+      this.custom.patchNamespacedCustomObject(
+        {
+          ...api,
+          plural: BLOCK_PLURAL,
+          namespace: this.o.namespace,
+          name: this.o.block,
+          body: [{ op: 'add', path: '/spec/report', value: report }],
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      ),
+    );
   }
 
   private patchBlock(body: unknown): Promise<unknown> {
-    return this.call('report on the Block', () =>
+    return this.call('update the Block', () =>
       this.custom.patchNamespacedCustomObject(
         { ...api, plural: BLOCK_PLURAL, namespace: this.o.namespace, name: this.o.block, body },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -352,7 +397,30 @@ export class Worker {
         }),
       );
     } catch (err) {
-      if (!isApiError(err, 404)) this.log(`could not delete block ${this.o.block}: ${String(err)}`);
+      if (!isApiError(err, 404)) this.log(`could not delete block ${this.o.block}: ${explain(err).message}`);
+      return;
     }
+    // Gone once the controller folded its last report and let the finalizer go. Waiting keeps a
+    // Job's pod alive meanwhile: a pod that ended first could be taken for a dead worker, whose
+    // unreported items cost an attempt.
+    for (let i = 0; i < 40; i++) {
+      try {
+        await this.getBlock();
+      } catch {
+        return;
+      }
+      await sleep(250);
+    }
+    this.log(`block ${this.o.block} is still there after 10 s (is the controller running?); exiting anyway`);
+  }
+}
+
+/** The worker's Block was deleted under it. */
+export class BlockGone extends HintedError {
+  constructor(block: string, worklist: string, namespace: string) {
+    super(
+      `Block ${block} was deleted under this worker`,
+      `was the Worklist deleted? (kubectl get worklist ${worklist} -n ${namespace})`,
+    );
   }
 }

@@ -30,8 +30,14 @@ export async function setSuspended(
   name: string,
   suspend: boolean,
 ): Promise<Changed> {
-  await patchWorklist(kc, namespace, name, { spec: { suspend } });
-  const job = await runningJob(kc, namespace, name);
+  const worklist = await patchWorklist(kc, namespace, name, { spec: { suspend } });
+  const { job, failed } = await workerJobOf(kc, worklist);
+  if (failed && !suspend) {
+    throw new HintedError(
+      `worklist "${name}" resumed, but its Job ${failed} has failed and runs no workers`,
+      `run workers with: kubectl teamtask work ${name} -n ${namespace} -- CMD`,
+    );
+  }
   if (job) {
     await kc
       .makeApiClient(BatchV1Api)
@@ -47,8 +53,7 @@ export async function scaleWorkers(
   name: string,
   workers: number,
 ): Promise<Changed> {
-  await readWorklist(kc, namespace, name);
-  const job = await runningJob(kc, namespace, name);
+  const { job } = await workerJobOf(kc, await readWorklist(kc, namespace, name));
   if (!job) {
     throw new HintedError(
       `worklist "${name}" has no running Job to scale`,
@@ -80,32 +85,43 @@ async function readWorklist(kc: KubeConfig, namespace: string, name: string): Pr
   }
 }
 
-async function patchWorklist(kc: KubeConfig, namespace: string, name: string, body: unknown): Promise<void> {
+async function patchWorklist(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  body: unknown,
+): Promise<Worklist> {
   try {
-    await kc
+    return (await kc
       .makeApiClient(CustomObjectsApi)
       .patchNamespacedCustomObject(
         { group: GROUP, version: VERSION, plural: WORKLIST_PLURAL, namespace, name, body },
         mergePatch,
-      );
+      )) as Worklist;
   } catch (err) {
     throw notFound(err, namespace, name);
   }
 }
 
-/** The Worklist's Job (made by create), unless there is none or it has finished. */
-async function runningJob(kc: KubeConfig, namespace: string, worklist: string): Promise<V1Job | undefined> {
+/**
+ * The Worklist's Job (the one `create` made, owned by this Worklist: a Job of the same name that
+ * is not its own is left alone), unless there is none or it has finished; `failed` names it
+ * when it failed.
+ */
+async function workerJobOf(kc: KubeConfig, w: Worklist): Promise<{ job?: V1Job; failed?: string }> {
   let job: V1Job;
   try {
-    job = await kc.makeApiClient(BatchV1Api).readNamespacedJob({ namespace, name: workerJob(worklist) });
+    job = await kc
+      .makeApiClient(BatchV1Api)
+      .readNamespacedJob({ namespace: w.metadata.namespace!, name: workerJob(w.metadata.name!) });
   } catch (err) {
-    if (err instanceof ApiException && err.code === 404) return undefined;
+    if (err instanceof ApiException && err.code === 404) return {};
     throw err;
   }
-  const finished = job.status?.conditions?.some(
-    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
-  );
-  return finished ? undefined : job;
+  if (!job.metadata?.ownerReferences?.some((r) => r.uid === w.metadata.uid)) return {};
+  const has = (type: string) => job.status?.conditions?.some((c) => c.type === type && c.status === 'True');
+  if (has('Failed')) return { failed: job.metadata.name };
+  return has('Complete') ? {} : { job };
 }
 
 function notFound(err: unknown, namespace: string, name: string): unknown {

@@ -100,6 +100,19 @@ describe('kubectl teamtask work', () => {
     });
   });
 
+  it("reports each range afresh: a slow second range is not cut short by the first one's completion", async () => {
+    create('twice', { source: range(1, 6), blockSize: 3, maxAttempts: 1 });
+    const out = join(dir, 'twice');
+    // 1.8 s a range: progress reports land mid-range, after the first range's complete report.
+    expect(await worker('twice', out, [], 0.6).exited).toBe(0);
+    expect(
+      lines(out)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await getWorklist('twice')).status).toMatchObject({ completed: '0-5', failedItems: 0 });
+  });
+
   it('marks an item failed once its command failed maxAttempts times, and still finishes', async () => {
     create('flaky', { source: { inline: ['a', 'b', 'c'] }, blockSize: 3, maxAttempts: 2 });
     const w = new Background(['work', 'flaky', '-n', ns.name, '--', 'sh', '-c', 'test "$0" != b', '{}']);

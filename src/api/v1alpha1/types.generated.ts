@@ -62,6 +62,11 @@ export interface WorklistStatusRetry {
   attempts: number;
 }
 
+export interface WorklistStatusLost {
+  block: string;
+  generation: number;
+}
+
 export interface WorklistStatusCondition {
   type: string;
   status: "True" | "False" | "Unknown";
@@ -90,6 +95,8 @@ export interface WorklistStatus {
   retry?: WorklistStatusRetry[];
   /** The next fencing token to hand out. */
   nextToken?: number;
+  /** Blocks whose lease ran out, with their generation then: they get no new range until their worker writes to them again. */
+  lost?: WorklistStatusLost[];
   startTime?: string;
   completionTime?: string;
   conditions?: WorklistStatusCondition[];

@@ -1,0 +1,93 @@
+import { Args } from '@oclif/core';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, type V1Job } from '@kubernetes/client-node';
+import {
+  BLOCK_PLURAL,
+  GROUP,
+  VERSION,
+  WORKLIST_PLURAL,
+  type Block,
+  type Worklist,
+} from '../api/v1alpha1/index.js';
+import { BaseCommand } from '../cli/base-command.js';
+import { resourceNamed } from '../cli/resources.js';
+import { workerJob } from '../create/objects.js';
+import { HintedError, isApiError } from '../kube/errors.js';
+import { describeWorklist } from '../printers/describe.js';
+
+export default class Describe extends BaseCommand<typeof Describe> {
+  static override summary = 'Show a Worklist in detail: ledger, Blocks, Job, pods, conditions, events.';
+  static override description =
+    "Its spec, counts, the ranges completed and failed, the retry pool, each range out with its Block's worker and lease, every Block, the Job and its pods, the conditions, and recent events.";
+  static override examples = [
+    'kubectl teamtask describe list primes',
+    'kubectl teamtask describe worklist hosts -n ops',
+  ];
+  static override args = {
+    resource: Args.string({ required: true, description: 'worklist (or list, wl)' }),
+    name: Args.string({ required: true, description: 'the Worklist name' }),
+  };
+
+  public async run(): Promise<string> {
+    if (resourceNamed(this.args.resource).kind !== 'Worklist') {
+      throw new HintedError(
+        'describe shows Worklists',
+        `e.g. kubectl teamtask describe list ${this.args.name}`,
+      );
+    }
+    const { kc, namespace } = this.kube;
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const core = kc.makeApiClient(CoreV1Api);
+    const name = this.args.name;
+    let worklist: Worklist;
+    try {
+      worklist = (await custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: WORKLIST_PLURAL,
+        namespace,
+        name,
+      })) as Worklist;
+    } catch (err) {
+      if (isApiError(err, 404)) {
+        throw new HintedError(
+          `worklist "${name}" not found in namespace ${namespace}`,
+          'check the name (kubectl teamtask get lists) and -n',
+        );
+      }
+      throw err;
+    }
+    const [blocks, job, pods, events] = await Promise.all([
+      custom
+        .listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: BLOCK_PLURAL,
+          namespace,
+          fieldSelector: `spec.worklist=${name}`,
+        })
+        .then((l) => (l as { items: Block[] }).items),
+      kc
+        .makeApiClient(BatchV1Api)
+        .readNamespacedJob({ namespace, name: workerJob(name) })
+        .then((j): V1Job | undefined =>
+          j.metadata?.ownerReferences?.some((r) => r.uid === worklist.metadata.uid) ? j : undefined,
+        )
+        .catch((err: unknown) => {
+          if (isApiError(err, 404)) return undefined;
+          throw err;
+        }),
+      core
+        .listNamespacedPod({ namespace, labelSelector: `teamtask.dev/worklist=${name}` })
+        .then((l) => l.items),
+      core
+        .listNamespacedEvent({
+          namespace,
+          fieldSelector: `involvedObject.kind=Worklist,involvedObject.name=${name}`,
+        })
+        .then((l) => l.items.filter((e) => e.involvedObject.uid === worklist.metadata.uid)),
+    ]);
+    const text = describeWorklist({ worklist, blocks, job, pods: job ? pods : [], events, now: new Date() });
+    this.log(text);
+    return text;
+  }
+}

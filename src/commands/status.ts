@@ -1,0 +1,142 @@
+import { Args, Flags } from '@oclif/core';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import {
+  BLOCK_PLURAL,
+  GROUP,
+  VERSION,
+  WORKLIST_PLURAL,
+  type Block,
+  type Worklist,
+} from '../api/v1alpha1/index.js';
+import { BaseCommand } from '../cli/base-command.js';
+import { durationFlag, structuredOutputFlag } from '../cli/flags.js';
+import { HintedError, isApiError } from '../kube/errors.js';
+import {
+  bar,
+  itemMap,
+  itemStates,
+  progressLine,
+  progressOf,
+  progressSummary,
+  type Progress,
+} from '../printers/progress.js';
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+export default class Status extends BaseCommand<typeof Status> {
+  static override summary = "A Worklist's progress: a bar, items per second, ETA, and a map of its items.";
+  static override description =
+    'On a terminal: a progress bar (completed green, failed red, in flight yellow), the counts, the rate and the time left, and a one-line map of the item space (█ done, ▒ in flight, ✗ failed, · pending), redrawn in place with -w until the Worklist is complete. When stdout is not a terminal: one line of key=value fields per change. Colours follow NO_COLOR.';
+  static override examples = [
+    'kubectl teamtask status primes -w',
+    'kubectl teamtask status primes -o json',
+    'kubectl teamtask status primes -w | tee progress.log',
+  ];
+  static override args = { name: Args.string({ required: true, description: 'the Worklist name' }) };
+  static override flags = {
+    watch: Flags.boolean({
+      char: 'w',
+      default: false,
+      description: 'keep showing progress until the Worklist is complete',
+    }),
+    output: structuredOutputFlag(),
+    interval: durationFlag({ default: 1000, description: 'how often -w looks (e.g. 2s)' }),
+  };
+
+  public async run(): Promise<Progress> {
+    const tty = Boolean(process.stdout.isTTY) && !this.flags.output;
+    const style = { color: tty && !process.env.NO_COLOR };
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const samples: { t: number; finished: number }[] = [];
+    let drawn = 0;
+    let lastLine = '';
+    let p: Progress;
+    try {
+      for (;;) {
+        const { worklist, blocks } = await this.read();
+        const now = new Date();
+        const states = itemStates(worklist, blocks);
+        const finished = states.done.size + states.failed.size;
+        samples.push({ t: now.getTime(), finished });
+        while (samples.length > 2 && samples[0]!.t < now.getTime() - 10_000) samples.shift();
+        const first = samples[0]!;
+        const rate =
+          samples.length > 1 && now.getTime() > first.t
+            ? ((finished - first.finished) * 1000) / (now.getTime() - first.t)
+            : undefined;
+        p = progressOf(worklist, states, now, rate);
+
+        if (this.flags.output === 'json') {
+          const text = this.flags.watch ? JSON.stringify(p) : JSON.stringify(p, null, 4);
+          if (text !== lastLine) this.log(text);
+          lastLine = text;
+        } else if (this.flags.output === 'yaml') {
+          this.print(p, 'yaml', () => '');
+        } else if (tty) {
+          const width = Math.max(20, Math.min((process.stdout.columns ?? 80) - 2, 100));
+          const lines = [
+            `${p.name}  ${bar(p, Math.max(10, width - p.name.length - 10), style)}`,
+            progressSummary(p),
+            itemMap(states, width, style),
+          ];
+          // Redraw in place: back over what was drawn, clearing each line.
+          const up = drawn ? `\x1b[${drawn}A` : '';
+          process.stdout.write(`${up}${lines.map((l) => `\x1b[2K${l}\n`).join('')}`);
+          drawn = lines.length;
+        } else {
+          const line = progressLine({ ...p, itemsPerSecond: undefined, etaSeconds: undefined });
+          // Plain lines, one per change (rate and ETA aside, which change on every look).
+          if (line !== lastLine) this.log(progressLine(p));
+          lastLine = line;
+        }
+        if (!this.flags.watch || p.complete || stop.signal.aborted) break;
+        await sleep(this.flags.interval, stop.signal);
+        if (stop.signal.aborted) break;
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    return p!;
+  }
+
+  private async read(): Promise<{ worklist: Worklist; blocks: Block[] }> {
+    const custom = this.kube.kc.makeApiClient(CustomObjectsApi);
+    const { namespace } = this.kube;
+    const name = this.args.name;
+    try {
+      const [worklist, blocks] = await Promise.all([
+        custom.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: WORKLIST_PLURAL,
+          namespace,
+          name,
+        }),
+        custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: BLOCK_PLURAL,
+          namespace,
+          fieldSelector: `spec.worklist=${name}`,
+        }),
+      ]);
+      return { worklist: worklist as Worklist, blocks: (blocks as { items: Block[] }).items };
+    } catch (err) {
+      if (isApiError(err, 404)) {
+        throw new HintedError(
+          `worklist "${name}" not found in namespace ${namespace}`,
+          'check the name (kubectl teamtask get lists) and -n',
+        );
+      }
+      throw err;
+    }
+  }
+}

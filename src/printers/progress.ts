@@ -1,0 +1,142 @@
+import type { Block, Worklist } from '../api/v1alpha1/index.js';
+import { isTrue } from '../controller/conditions.js';
+import { RangeSet } from '../ledger/range-set.js';
+import { humanDuration } from './age.js';
+
+/** Where a Worklist stands, as `kubectl teamtask status -o json` prints it. */
+export interface Progress {
+  name: string;
+  total: number;
+  completed: number;
+  failed: number;
+  /** Held by a worker and not yet reported. */
+  inFlight: number;
+  /** Neither done nor held: the retry pool and what was never handed out. */
+  pending: number;
+  percent: number;
+  itemsPerSecond?: number;
+  etaSeconds?: number;
+  complete: boolean;
+}
+
+/** The item space by state, from the ledger and the Blocks' newer reports. */
+export interface ItemStates {
+  total: number;
+  done: RangeSet;
+  failed: RangeSet;
+  running: RangeSet;
+}
+
+export function itemStates(w: Worklist, blocks: readonly Block[]): ItemStates {
+  const s = w.status ?? {};
+  let done = RangeSet.parse(s.completed ?? '');
+  let failed = RangeSet.parse(s.failed ?? '');
+  let running = RangeSet.EMPTY;
+  const reportOf = new Map(blocks.map((b) => [b.metadata.name!, b.spec.report]));
+  for (const a of s.assignments ?? []) {
+    const held = RangeSet.span(a.index, a.index + a.size - 1);
+    const r = reportOf.get(a.block);
+    // Partial progress waits in the Block until the controller folds it: count it already.
+    if (r?.token === a.token) {
+      done = done.union(RangeSet.parse(r.done ?? '').intersect(held));
+      failed = failed.union(
+        RangeSet.parse(r.failed ?? '')
+          .intersect(held)
+          .subtract(done),
+      );
+    }
+    running = running.union(held);
+  }
+  running = running.subtract(done).subtract(failed);
+  return { total: s.totalItems ?? 0, done, failed, running };
+}
+
+/** `rate` in items per second, measured by the caller; else the average since the start. */
+export function progressOf(w: Worklist, states: ItemStates, now: Date, rate?: number): Progress {
+  const { total } = states;
+  const completed = states.done.size;
+  const failed = states.failed.size;
+  const inFlight = states.running.size;
+  const finished = completed + failed;
+  const start = w.status?.startTime ? Date.parse(w.status.startTime) : undefined;
+  const elapsed = start === undefined ? 0 : (now.getTime() - start) / 1000;
+  const itemsPerSecond = rate ?? (elapsed > 0 ? finished / elapsed : undefined);
+  const left = total - finished;
+  return {
+    name: w.metadata.name!,
+    total,
+    completed,
+    failed,
+    inFlight,
+    pending: Math.max(0, left - inFlight),
+    percent: total ? Math.floor((finished / total) * 1000) / 10 : 0,
+    itemsPerSecond: itemsPerSecond === undefined ? undefined : Math.round(itemsPerSecond * 10) / 10,
+    etaSeconds: itemsPerSecond && left > 0 ? Math.ceil(left / itemsPerSecond) : left === 0 ? 0 : undefined,
+    complete: isTrue(w.status?.conditions, 'Complete'),
+  };
+}
+
+export interface Style {
+  color: boolean;
+}
+
+const paint = (style: Style, code: number, text: string) =>
+  style.color && text ? `\x1b[${code}m${text}\x1b[0m` : text;
+
+/** `[█████░░░░░] 52.0%`: completed green, failed red, in flight yellow. */
+export function bar(p: Progress, width: number, style: Style): string {
+  const cells = (n: number) => (p.total ? Math.round((n / p.total) * width) : 0);
+  const done = cells(p.completed);
+  const failed = Math.min(width - done, cells(p.failed));
+  const running = Math.min(width - done - failed, cells(p.inFlight));
+  const rest = width - done - failed - running;
+  return `[${paint(style, 32, '█'.repeat(done))}${paint(style, 31, '█'.repeat(failed))}${paint(style, 33, '▒'.repeat(running))}${'░'.repeat(rest)}] ${p.percent.toFixed(1)}%`;
+}
+
+/**
+ * The item space in `width` cells, each a slice of the offsets: ✗ if any failed, ▒ if any is
+ * being worked on, █ if all are done, · otherwise.
+ */
+export function itemMap(s: ItemStates, width: number, style: Style): string {
+  if (!s.total) return '';
+  const cells = Math.min(width, s.total);
+  let out = '';
+  for (let i = 0; i < cells; i++) {
+    const from = Math.floor((i * s.total) / cells);
+    const to = Math.floor(((i + 1) * s.total) / cells) - 1;
+    const slice = RangeSet.span(from, to);
+    if (!s.failed.intersect(slice).isEmpty) out += paint(style, 31, '✗');
+    else if (!s.running.intersect(slice).isEmpty) out += paint(style, 33, '▒');
+    else if (s.done.intersect(slice).size === slice.size) out += paint(style, 32, '█');
+    else out += '·';
+  }
+  return out;
+}
+
+/** One line a script or a log reads: `primes 52.0% completed=1040 failed=0 …`. */
+export function progressLine(p: Progress): string {
+  return [
+    `${p.name} ${p.percent.toFixed(1)}%`,
+    `completed=${p.completed}`,
+    `failed=${p.failed}`,
+    `inflight=${p.inFlight}`,
+    `pending=${p.pending}`,
+    `total=${p.total}`,
+    `rate=${p.itemsPerSecond ?? '-'}/s`,
+    `eta=${p.etaSeconds === undefined ? '-' : humanDuration(p.etaSeconds * 1000)}`,
+    p.complete ? 'complete' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** The words under the bar on a terminal. */
+export function progressSummary(p: Progress): string {
+  const rate = p.itemsPerSecond === undefined ? '' : ` · ${p.itemsPerSecond} items/s`;
+  const eta = p.complete
+    ? ' · complete'
+    : p.etaSeconds === undefined
+      ? ''
+      : ` · ETA ${humanDuration(p.etaSeconds * 1000)}`;
+  return `${p.completed}/${p.total} completed · ${p.failed} failed · ${p.inFlight} in flight · ${p.pending} pending${rate}${eta}`;
+}
