@@ -20,8 +20,11 @@ set -x
 kubectl teamtask version
 kubectl teamtask install
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f -
-kubectl delete worklist primes -n "$ns" --ignore-not-found
-kubectl apply -n "$ns" -f examples/primes.yaml
+kubectl delete worklist primes -n "$ns" --ignore-not-found --wait
+# No Job (--workers 0): on this control plane kwok runs pods without containers, so the workers
+# run here instead, as `kubectl teamtask work` does on any machine with a kubeconfig. On a real
+# cluster, --workers 8 --image debian:12-slim makes an Indexed Job of 8 worker pods instead.
+kubectl teamtask create primes -n "$ns" --range 1-2000 --block-size 100 --workers 0
 set +x
 
 # The controller (what the Deployment runs) and two workers, here as local processes with the
@@ -35,12 +38,14 @@ for w in 1 2; do
   kubectl teamtask work primes -n "$ns" --jobs 4 -- examples/is-prime.sh {} >>"$out" 2>"$logs/worker-$w.log" &
 done
 set -x
-sleep 3
-kubectl get blocks -n "$ns"
+sleep 4
+kubectl teamtask get blocks -n "$ns"
+kubectl teamtask status primes -n "$ns"
 set +x
 wait %2 %3
 set -x
-kubectl get worklists,blocks -n "$ns"
+kubectl teamtask get lists -n "$ns"
+kubectl teamtask describe list primes -n "$ns"
 set +x
 kill "$controller"
 wait "$controller" 2>/dev/null || true
@@ -52,7 +57,7 @@ if [ -n "${KCP_BIN:-}" ]; then
 
 The local control plane keeps running. To use it:
   export KUBECONFIG=$KUBECONFIG PATH=$PWD/bin:$KCP_BIN:\$PATH
-  kubectl get teamtask -n $ns
+  kubectl teamtask get lists -n $ns
 Stop it with: npm run cluster:down
 MSG
 fi

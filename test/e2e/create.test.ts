@@ -1,10 +1,18 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
+import {
+  eventually,
+  freshNamespace,
+  kubeConfig,
+  kubeconfigFor,
+  kubectl,
+  kubectlStdin,
+  teamtask,
+} from '../support/kube.js';
 import { readBlock, readWorklist, fileLines } from '../support/read.js';
 import { Background, startController } from '../support/processes.js';
 
@@ -21,24 +29,7 @@ let controller: Background;
 
 const getWorklist = (name: string) => readWorklist(ns.name, name);
 
-/** A kubeconfig that authenticates as the given ServiceAccount, as a pod of the Job would. */
-async function kubeconfigAs(sa: string): Promise<string> {
-  const token = await core.createNamespacedServiceAccountToken({
-    name: sa,
-    namespace: ns.name,
-    body: { spec: { audiences: [] } },
-  });
-  const as = new KubeConfig();
-  as.loadFromOptions({
-    clusters: [{ ...kc.getCurrentCluster()!, name: 'c' }],
-    users: [{ name: sa, token: token.status!.token }],
-    contexts: [{ name: sa, cluster: 'c', user: sa, namespace: ns.name }],
-    currentContext: sa,
-  });
-  const path = join(dir, `${sa}.kubeconfig`);
-  writeFileSync(path, as.exportConfig());
-  return path;
-}
+const kubeconfigAs = (sa: string) => kubeconfigFor(ns.name, sa, dir);
 
 const lines = fileLines;
 

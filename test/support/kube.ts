@@ -1,5 +1,6 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
@@ -77,4 +78,24 @@ export async function freshNamespace(prefix: string): Promise<{ name: string; re
     core.readNamespacedServiceAccount({ name: 'default', namespace: name }),
   );
   return { name, remove: async () => void (await core.deleteNamespace({ name })) };
+}
+
+/** A kubeconfig file that authenticates as a ServiceAccount (a token), as a pod would. */
+export async function kubeconfigFor(namespace: string, sa: string, dir: string): Promise<string> {
+  const kc = kubeConfig();
+  const token = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    name: sa,
+    namespace,
+    body: { spec: { audiences: [] } },
+  });
+  const as = new KubeConfig();
+  as.loadFromOptions({
+    clusters: [{ ...kc.getCurrentCluster()!, name: 'c' }],
+    users: [{ name: sa, token: token.status!.token }],
+    contexts: [{ name: sa, cluster: 'c', user: sa, namespace }],
+    currentContext: sa,
+  });
+  const path = join(dir, `${namespace}-${sa}.kubeconfig`);
+  writeFileSync(path, as.exportConfig());
+  return path;
 }

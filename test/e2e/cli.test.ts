@@ -1,0 +1,262 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  eventually,
+  freshNamespace,
+  kubeConfig,
+  kubeconfigFor,
+  kubectl,
+  kubectlStdin,
+  teamtask,
+  testEnv,
+} from '../support/kube.js';
+import { blockYaml, range, worklistYaml } from '../support/objects.js';
+import { readBlock } from '../support/read.js';
+import { Background, startController } from '../support/processes.js';
+
+// The commands a kubectl user reaches for, against the real API server: get (the same text as
+// kubectl get), describe, status on a pipe and in a real terminal (tmux), and the error contract.
+
+const dir = mkdtempSync(join(tmpdir(), 'teamtask-cli-'));
+const custom = kubeConfig().makeApiClient(CustomObjectsApi);
+let ns: Awaited<ReturnType<typeof freshNamespace>>;
+let controller: Background;
+
+/** AGE cells differ by the second between two runs: compare everything else. */
+const withoutAge = (text: string) => text.replace(/\b\d+(s|m\d*s?|h\d*m?|d\d*h?)\b/g, 'AGE');
+
+beforeAll(async () => {
+  expect(teamtask('install').status).toBe(0);
+  ns = await freshNamespace('e2e-cli');
+  controller = startController();
+  const apply = kubectlStdin(
+    [
+      worklistYaml('shown', { source: range(1, 40), blockSize: 10, leaseSeconds: 3600 }),
+      worklistYaml('other', { source: { inline: ['a', 'y'] }, blockSize: 1, suspend: true }),
+      blockYaml('b1', 'shown'),
+      blockYaml('b2', 'shown'),
+      blockYaml('o1', 'other'),
+    ].join('---\n'),
+    'apply',
+    '-n',
+    ns.name,
+  );
+  expect(apply.stderr).toBe('');
+  await eventually('both Blocks of shown to hold a range', async () =>
+    (await readBlock(ns.name, 'b1')).status?.phase === 'Ready' &&
+    (await readBlock(ns.name, 'b2')).status?.phase === 'Ready'
+      ? true
+      : undefined,
+  );
+});
+afterAll(async () => {
+  await controller?.stop();
+  await ns?.remove();
+});
+
+describe('kubectl teamtask get', () => {
+  it.each([
+    ['get', 'lists'],
+    ['get', 'worklists', '-o', 'wide'],
+    ['get', 'blocks'],
+    ['get', 'blocks', '-o', 'wide', '--no-headers'],
+    ['get', 'wl', 'shown'],
+  ])('%s %s %s %s %s prints what kubectl get prints', (...args) => {
+    const ours = teamtask(...args, '-n', ns.name);
+    const theirs = kubectl(
+      ...args.map((a) => (a === 'lists' || a === 'wl' ? 'worklists' : a)),
+      '-n',
+      ns.name,
+    );
+    expect(ours.stderr).toBe('');
+    expect(withoutAge(ours.stdout)).toBe(withoutAge(theirs.stdout));
+  });
+
+  it('selects the Blocks of one Worklist, in every namespace with a NAMESPACE column', () => {
+    const res = teamtask('get', 'blocks', '--list', 'other', '-A', '--no-headers');
+    expect(res.stdout.trim().split(/\s+/).slice(0, 2)).toEqual([ns.name, 'o1']);
+  });
+
+  it('prints -o name, json and jsonpath like kubectl', () => {
+    expect(teamtask('get', 'lists', '-n', ns.name, '-o', 'name').stdout).toBe(
+      'worklist.teamtask.dev/other\nworklist.teamtask.dev/shown\n',
+    );
+    const list = JSON.parse(teamtask('get', 'blocks', '-n', ns.name, '-o', 'json').stdout) as {
+      kind: string;
+      items: { metadata: { name: string } }[];
+    };
+    expect(list.kind).toBe('List');
+    expect(list.items.map((b) => b.metadata.name)).toEqual(['b1', 'b2', 'o1']);
+    expect(
+      teamtask('get', 'wl', 'other', '-n', ns.name, '-o', 'jsonpath={.spec.source.inline[*]}').stdout,
+    ).toBe('a y');
+  });
+
+  it('with -w, prints a row when a Block changes', async () => {
+    const watch = new Background(['get', 'blocks', '-n', ns.name, '-w', '--list', 'shown']);
+    try {
+      await eventually('the first table', async () => (watch.stdout.includes('b2') ? true : undefined));
+      const before = watch.stdout;
+      const b1 = await readBlock(ns.name, 'b1');
+      const end = Number(b1.status!.index) + 9;
+      await custom.patchNamespacedCustomObject(
+        {
+          group: 'teamtask.dev',
+          version: 'v1alpha1',
+          plural: 'blocks',
+          namespace: ns.name,
+          name: 'b1',
+          body: {
+            spec: { report: { token: b1.status!.token, done: `${b1.status!.index}-${end}`, complete: true } },
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const rows = await eventually('a row for the change', async () => {
+        const added = watch.stdout.slice(before.length).split('\n').filter(Boolean);
+        // NAME READY STATUS RESTARTS INDEX SIZE: b1 holding a range other than the one it finished.
+        const index = (r: string) => /^b1\s+1\/1\s+Ready\s+\d+\s+(\d+)\s/.exec(r)?.[1];
+        return added.some((r) => index(r) !== undefined && index(r) !== String(b1.status!.index))
+          ? added
+          : undefined;
+      });
+      expect(rows.every((r) => !r.startsWith('NAME'))).toBe(true);
+    } finally {
+      await watch.stop();
+    }
+  });
+});
+
+describe('kubectl teamtask describe', () => {
+  it('shows the ledger, the ranges out with their workers, and the conditions', () => {
+    const res = teamtask('describe', 'list', 'shown', '-n', ns.name);
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toMatch(/^Name:\s+shown$/m);
+    expect(res.stdout).toMatch(/^Source:\s+range 1-40$/m);
+    expect(res.stdout).toMatch(/^Assignments:\n\s+BLOCK\s+RANGE\s+ATTEMPT\s+REPORTED\s+LEASE\s+WORKER$/m);
+    expect(res.stdout).toMatch(/^\s+b2\s+\d+-\d+\s+1\s+-\s+\S+ left\s+pod-0$/m);
+    expect(res.stdout).toMatch(/^\s+Complete\s+False\s+InProgress\s+/m);
+    expect(res.stdout).toMatch(/^Job:\s+<none> \(workers run elsewhere\)$/m);
+  });
+});
+
+describe('kubectl teamtask status', () => {
+  it('prints one parseable line on a pipe, and JSON with -o json', () => {
+    const line = teamtask('status', 'shown', '-n', ns.name).stdout.trim();
+    expect(line).toMatch(
+      /^shown \d+\.\d% completed=\d+ failed=0 inflight=\d+ pending=\d+ total=40 rate=\S+ eta=\S+$/,
+    );
+    const p = JSON.parse(teamtask('status', 'other', '-n', ns.name, '-o', 'json').stdout) as Record<
+      string,
+      unknown
+    >;
+    expect(p).toMatchObject({
+      name: 'other',
+      total: 2,
+      completed: 0,
+      inFlight: 0,
+      pending: 2,
+      complete: false,
+    });
+  });
+
+  it('redraws a progress bar in place in a terminal, up to 100%', async () => {
+    const name = 'progress';
+    expect(
+      kubectlStdin(worklistYaml(name, { source: range(1, 24), blockSize: 4 }), 'create', '-n', ns.name)
+        .status,
+    ).toBe(0);
+    const env = testEnv();
+    const session = `teamtask-${ns.name}`;
+    const command = `env KUBECONFIG=${env.KUBECONFIG} PATH=${env.PATH} kubectl teamtask status ${name} -n ${ns.name} -w --interval 300ms; sleep 60`;
+    const tmux = (...args: string[]) =>
+      spawnSync('tmux', args, { encoding: 'utf8', env: { ...env, TMUX: '' } });
+    expect(tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '20', command).status).toBe(0);
+    const worker = new Background(['work', name, '-n', ns.name, '--', 'sh', '-c', 'sleep 0.4', '{}']);
+    const screens: string[] = [];
+    try {
+      await eventually(
+        'the bar to reach 100%',
+        async () => {
+          const screen = tmux('capture-pane', '-p', '-t', session).stdout;
+          screens.push(screen);
+          return screen.includes('100.0%') ? true : undefined;
+        },
+        90_000,
+      );
+      expect(await worker.exited).toBe(0);
+    } finally {
+      tmux('kill-session', '-t', session);
+      await worker.stop();
+    }
+    const bars = (screen: string) => screen.split('\n').filter((l) => /\[[█▒░]+\] \d+\.\d%/.test(l));
+    // Drawn in place: never more than one bar on the screen, and it moved on the way.
+    expect(screens.every((s) => bars(s).length <= 1)).toBe(true);
+    const percents = new Set(screens.flatMap(bars).map((l) => /(\d+\.\d)%/.exec(l)![1]));
+    expect(percents.size).toBeGreaterThan(2);
+    const last = screens.at(-1)!;
+    expect(last).toMatch(/24\/24 completed · 0 failed · 0 in flight · 0 pending/);
+    expect(last).toContain('█'.repeat(24));
+  });
+});
+
+describe('errors', () => {
+  const unreachable = join(dir, 'unreachable.kubeconfig');
+  writeFileSync(
+    unreachable,
+    `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:65531"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`,
+  );
+  it.each([
+    {
+      name: 'an unknown Worklist',
+      args: () => ['status', 'nope', '-n', ns.name],
+      code: 1,
+      stderr: /^error: worklist "nope" not found in namespace e2e-cli-\w+\nhint: check the name/,
+    },
+    {
+      name: 'an unknown resource',
+      args: () => ['get', 'pods'],
+      code: 1,
+      stderr: /^error: unknown resource "pods"\nhint: use worklists/,
+    },
+    {
+      name: 'no cluster reachable',
+      args: () => ['get', 'lists', '--kubeconfig', unreachable],
+      code: 1,
+      stderr:
+        /^error: cannot reach the cluster at https:\/\/127\.0\.0\.1:65531 \(ECONNREFUSED\)\nhint: check --kubeconfig/,
+    },
+    {
+      name: 'no permission',
+      args: async () => {
+        await kubeConfig()
+          .makeApiClient(CoreV1Api)
+          .createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name: 'nobody' } } });
+        return ['get', 'lists', '-n', ns.name, '--kubeconfig', await kubeconfigFor(ns.name, 'nobody', dir)];
+      },
+      code: 1,
+      stderr: /^error: forbidden: .*cannot list resource "worklists".*\nhint: ask a cluster admin for a Role/,
+    },
+    {
+      name: 'a bad flag',
+      args: () => ['get', 'lists', '--bogus'],
+      code: 2,
+      stderr: /Nonexistent flag: --bogus/,
+    },
+  ])('$name: one line, a hint, exit $code', async ({ args, code, stderr }) => {
+    const res = teamtask(...(await args()));
+    expect(res.status).toBe(code);
+    expect(res.stderr).toMatch(stderr);
+    expect(res.stderr).not.toMatch(/\n\s+at /); // no stack trace without --verbose
+  });
+});
