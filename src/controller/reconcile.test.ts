@@ -414,6 +414,23 @@ describe('reconcile', () => {
     );
   });
 
+  it('puts failed items (and asked-for offsets) back into the pool once per retry request', () => {
+    const w = new World({ maxAttempts: 1 }, 'a');
+    w.step();
+    w.report('a', { done: '0-7', failed: '8-9', complete: true });
+    w.step(); // a now holds 10-19
+    w.worklist = {
+      ...w.worklist,
+      spec: { ...w.worklist.spec, retry: { id: 1, failed: true, ranges: '0,15' } },
+    };
+    const plan = w.step();
+    expect(plan.status).toMatchObject({ retryApplied: 1, failed: '', completed: '1-7' });
+    expect(plan.events).toEqual([
+      { type: 'Normal', reason: 'Retried', message: 'retry 1: 3 item(s) back in the pool: offsets 0,8-9' },
+    ]);
+    expect(w.step().events).toEqual([]); // applied once
+  });
+
   it('is level-triggered: a pass over its own result changes nothing', () => {
     const w = new World({}, 'a', 'b');
     w.step();

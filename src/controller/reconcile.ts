@@ -16,6 +16,7 @@ import {
   isFinished,
   liveItems,
   markLost,
+  putBack,
   reclaim,
   toStatus,
   unassigned,
@@ -177,6 +178,25 @@ export function reconcile(o: Observed, now: Date): Plan {
     ledger = markLost(ledger, name, present.get(name)?.metadata.generation ?? 0);
   }
 
+  // A retry request (kubectl teamtask retry) puts items back into the pool, once per id.
+  const retry = o.worklist.spec.retry;
+  let retryApplied = o.worklist.status?.retryApplied;
+  if (retry && retry.id > (retryApplied ?? 0)) {
+    const asked = (retry.failed ? ledger.failed : RangeSet.EMPTY)
+      .union(RangeSet.parse(retry.ranges ?? ''))
+      .intersect(RangeSet.span(0, ledger.total - 1));
+    const res = putBack(ledger, asked);
+    ledger = res.ledger;
+    retryApplied = retry.id;
+    events.push({
+      type: 'Normal',
+      reason: 'Retried',
+      message: res.putBack.isEmpty
+        ? `retry ${retry.id}: nothing to put back (no such item is completed or failed)`
+        : `retry ${retry.id}: ${res.putBack.size} item(s) back in the pool: offsets ${res.putBack.toString()}`,
+    });
+  }
+
   // Hand out ranges to every live Block that holds none, oldest Block first.
   const suspended = o.worklist.spec.suspend === true;
   const cap = o.worklist.spec.maxBlocksInFlight ?? Number.POSITIVE_INFINITY;
@@ -219,7 +239,7 @@ export function reconcile(o: Observed, now: Date): Plan {
       message: `${newlyFailed.size} item(s) failed ${policy.maxAttempts} attempt(s): offsets ${newlyFailed.toString()}`,
     });
   }
-  const status = worklistStatus(o.worklist, ledger, live.size, o.quotas ?? [], now);
+  const status = { ...worklistStatus(o.worklist, ledger, live.size, o.quotas ?? [], now), retryApplied };
   events.push(...transitionEvents(o.worklist.status, status));
 
   return {

@@ -8,6 +8,7 @@ import {
   fromStatus,
   isFinished,
   liveItems,
+  putBack,
   reclaim,
   toStatus,
   unassigned,
@@ -305,5 +306,21 @@ describe('ledger invariants under random histories', () => {
         expect(rounds).toBe(Math.ceil(total / blockSize));
       }),
     );
+  });
+});
+
+describe('putBack', () => {
+  it('makes completed and failed items fresh work again, leaving held and retried ones alone', () => {
+    const l: Ledger = {
+      ...emptyLedger(100),
+      completed: RangeSet.parse('0-49'),
+      failed: RangeSet.parse('60,61'),
+      retry: new Map([[1, RangeSet.parse('70-79')]]),
+    };
+    const res = putBack(l, RangeSet.parse('40-75'));
+    expect(res.putBack.toString()).toBe('40-49,60-61');
+    expect(res.ledger.completed.toString()).toBe('0-39');
+    expect(res.ledger.failed.toString()).toBe('');
+    expect(unassigned(res.ledger).ranges[0]).toEqual({ start: 40, end: 69 }); // 50-59, 62-69 were never out
   });
 });

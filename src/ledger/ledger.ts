@@ -205,6 +205,19 @@ export function applyReport(
   return { ledger: next, outcome: 'applied' };
 }
 
+/**
+ * Puts completed or failed items back into the pool as fresh work (attempts start again), for
+ * `kubectl teamtask retry`. Items held by a worker or waiting in the retry pool are left as they
+ * are: they will run anyway. Returns the items actually put back.
+ */
+export function putBack(l: Ledger, items: RangeSet): { ledger: Ledger; putBack: RangeSet } {
+  const back = items.intersect(l.completed.union(l.failed));
+  return {
+    ledger: { ...l, completed: l.completed.subtract(back), failed: l.failed.subtract(back) },
+    putBack: back,
+  };
+}
+
 /** The worker behind `block` is gone (pod failed or deleted): what it held goes back, costing the attempt. */
 export function reclaim(l: Ledger, block: string, policy: Policy): Ledger {
   const a = l.assignments.get(block);

@@ -203,6 +203,50 @@ describe('kubectl teamtask work', () => {
     expect(lines(out)).toHaveLength(ran.length);
   });
 
+  it('after retry --failed, runs the failed items again; after retry --range, completed ones too', async () => {
+    // flaky, from the test above: b (offset 1) failed its two attempts.
+    const retried = teamtask('retry', 'flaky', '-n', ns.name, '--failed');
+    expect(retried.stdout).toBe('worklist.teamtask.dev/flaky: 1 item(s) back in the pool (offsets 1)\n');
+    expect(retried.stderr).toMatch(/^hint: no worker is attached; start some: kubectl teamtask work flaky/);
+    const out = join(dir, 'flaky');
+    expect(await worker('flaky', out).exited).toBe(0);
+    expect(lines(out)).toEqual(['b']);
+    expect((await getWorklist('flaky')).status).toMatchObject({
+      completed: '0-2',
+      failed: '',
+      retryApplied: 1,
+    });
+
+    expect(teamtask('retry', 'flaky', '-n', ns.name, '--range', '0,2').stdout).toBe(
+      'worklist.teamtask.dev/flaky: 2 item(s) back in the pool (offsets 0,2)\n',
+    );
+    expect(await worker('flaky', out).exited).toBe(0);
+    expect(lines(out).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it.each([
+    {
+      name: 'a retry of nothing',
+      args: ['retry', 'flaky'],
+      code: 2,
+      stderr: /say what to retry: --failed, --range A-B, or both/,
+    },
+    {
+      args: ['retry', 'flaky', '--range', '3-x'],
+      code: 1,
+      stderr: /^error: --range "3-x" is not a list of offsets\nhint: /,
+    },
+    {
+      args: ['retry', 'nope', '--failed'],
+      code: 1,
+      stderr: /^error: worklist "nope" not found in namespace /,
+    },
+  ])('refuses $name with exit $code', ({ args, code, stderr }) => {
+    const res = teamtask(...args, '-n', ns.name);
+    expect(res.status).toBe(code);
+    expect(res.stderr).toMatch(stderr);
+  });
+
   it.each([
     {
       name: 'an unknown Worklist',

@@ -27,6 +27,16 @@ export interface WorklistSpecSource {
   configMap?: WorklistSpecSourceConfigMap;
 }
 
+/** A request to put items back into the pool (kubectl teamtask retry): the failed items, and/or offsets as ranges, completed ones included. Applied once per id; status.retryApplied says which id was. */
+export interface WorklistSpecRetry {
+  /** Raised by one for every new request. */
+  id: number;
+  /** Every failed item. */
+  failed?: boolean;
+  /** Offsets, as in status.completed, such as "0-99,250". */
+  ranges?: string;
+}
+
 /** What to process and how to hand it out. */
 export interface WorklistSpec {
   /** The items. Exactly one of range, inline or configMap. */
@@ -41,6 +51,8 @@ export interface WorklistSpec {
   maxBlocksInFlight?: number;
   /** While true, no new blocks are assigned; work in progress finishes. */
   suspend?: boolean;
+  /** A request to put items back into the pool (kubectl teamtask retry): the failed items, and/or offsets as ranges, completed ones included. Applied once per id; status.retryApplied says which id was. */
+  retry?: WorklistSpecRetry;
 }
 
 export interface WorklistStatusAssignment {
@@ -79,6 +91,8 @@ export interface WorklistStatusCondition {
 /** The ledger. Written only by the controller. */
 export interface WorklistStatus {
   observedGeneration?: number;
+  /** The id of the last spec.retry request applied. */
+  retryApplied?: number;
   /** Number of items in the Worklist. */
   totalItems?: number;
   completedItems?: number;
