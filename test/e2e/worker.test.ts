@@ -2,7 +2,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, freshNamespace, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
+import { CoreV1Api } from '@kubernetes/client-node';
+import {
+  eventually,
+  freshNamespace,
+  kubeConfig,
+  kubeconfigFor,
+  kubectl,
+  kubectlStdin,
+  teamtask,
+} from '../support/kube.js';
 import { range, worklistYaml } from '../support/objects.js';
 import { readBlock, readWorklist, fileLines } from '../support/read.js';
 import { Background, startController } from '../support/processes.js';
@@ -201,6 +210,37 @@ describe('kubectl teamtask work', () => {
     const again = [worker('crash', out), worker('crash', out)];
     expect(await Promise.all(again.map((w) => w.exited))).toEqual([0, 0]);
     expect(lines(out)).toHaveLength(ran.length);
+  });
+
+  it('frozen longer than its lease (SIGSTOP), abandons its lost range, comes back from Lost and finishes', async () => {
+    create('frozen', { source: range(1, 12), blockSize: 6, leaseSeconds: 5 });
+    const out = join(dir, 'frozen');
+    const w = worker('frozen', out, ['--block', 'frozen-w'], 0.3);
+    await eventually('the first items to run', async () => (lines(out).length >= 2 ? true : undefined));
+    w.child.kill('SIGSTOP');
+    await eventually(
+      'its Block to be Lost',
+      async () => ((await readBlock(ns.name, 'frozen-w')).status?.phase === 'Lost' ? true : undefined),
+      30_000,
+    );
+    w.child.kill('SIGCONT');
+    expect(await w.exited).toBe(0);
+    expect(w.output).toMatch(/teamtask: lost the range 0-5 \(its lease ran out\): abandoning it/);
+    // Its first report after waking (a late one, ignored) was the sign of life that ended Lost.
+    expect(new Set(lines(out))).toEqual(new Set(Array.from({ length: 12 }, (_, i) => String(i + 1))));
+    expect((await getWorklist('frozen')).status).toMatchObject({ completed: '0-11', failedItems: 0 });
+  });
+
+  it('without permission to make its Block, says so in one line and exits 1', async () => {
+    await kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name: 'reader' } } });
+    const asReader = await kubeconfigFor(ns.name, 'reader', dir);
+    const res = teamtask('work', 'nums', '--kubeconfig', asReader, '--', 'true');
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(
+      /^error: forbidden: .*cannot get resource "worklists".*\nhint: ask a cluster admin for a Role/,
+    );
   });
 
   it('after retry --failed, runs the failed items again; after retry --range, completed ones too', async () => {
