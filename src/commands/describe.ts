@@ -1,18 +1,11 @@
 import { Args } from '@oclif/core';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, type V1Job } from '@kubernetes/client-node';
-import {
-  BLOCK_PLURAL,
-  GROUP,
-  VERSION,
-  WORKLIST_PLURAL,
-  type Block,
-  type Worklist,
-} from '../api/v1alpha1/index.js';
+import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { BaseCommand } from '../cli/base-command.js';
 import { resourceNamed } from '../cli/resources.js';
 import { workerJob } from '../create/objects.js';
 import { HintedError, isApiError } from '../kube/errors.js';
 import { describeWorklist } from '../printers/describe.js';
+import { blocksOf, readWorklist } from '../worklist/read.js';
 
 export default class Describe extends BaseCommand<typeof Describe> {
   static override summary = 'Show a Worklist in detail: ledger, Blocks, Job, pods, conditions, events.';
@@ -35,37 +28,11 @@ export default class Describe extends BaseCommand<typeof Describe> {
       );
     }
     const { kc, namespace } = this.kube;
-    const custom = kc.makeApiClient(CustomObjectsApi);
     const core = kc.makeApiClient(CoreV1Api);
     const name = this.args.name;
-    let worklist: Worklist;
-    try {
-      worklist = (await custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: WORKLIST_PLURAL,
-        namespace,
-        name,
-      })) as Worklist;
-    } catch (err) {
-      if (isApiError(err, 404)) {
-        throw new HintedError(
-          `worklist "${name}" not found in namespace ${namespace}`,
-          'check the name (kubectl teamtask get lists) and -n',
-        );
-      }
-      throw err;
-    }
+    const worklist = await readWorklist(kc, namespace, name);
     const [blocks, job, pods, events] = await Promise.all([
-      custom
-        .listNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural: BLOCK_PLURAL,
-          namespace,
-          fieldSelector: `spec.worklist=${name}`,
-        })
-        .then((l) => (l as { items: Block[] }).items),
+      blocksOf(kc, namespace, name),
       kc
         .makeApiClient(BatchV1Api)
         .readNamespacedJob({ namespace, name: workerJob(name) })

@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, VERSION, WORKLIST_PLURAL, type Worklist } from '../api/v1alpha1/index.js';
+import { GROUP, VERSION, WORKLIST_PLURAL } from '../api/v1alpha1/index.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag } from '../cli/flags.js';
-import { HintedError, isApiError } from '../kube/errors.js';
+import { HintedError } from '../kube/errors.js';
 import { RangeSet } from '../ledger/range-set.js';
+import { readWorklist } from '../worklist/read.js';
 
 export default class Retry extends BaseCommand<typeof Retry> {
   static override summary = 'Put failed items, or a range of offsets, back into the pool.';
@@ -42,19 +43,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
     const { namespace } = this.kube;
     const name = this.args.name;
     const api = { group: GROUP, version: VERSION, plural: WORKLIST_PLURAL, namespace, name };
-    const read = async () => {
-      try {
-        return (await custom.getNamespacedCustomObject(api)) as Worklist;
-      } catch (err) {
-        if (isApiError(err, 404)) {
-          throw new HintedError(
-            `worklist "${name}" not found in namespace ${namespace}`,
-            'check the name (kubectl teamtask get lists) and -n',
-          );
-        }
-        throw err;
-      }
-    };
+    const read = () => readWorklist(this.kube.kc, namespace, name);
     const w = await read();
     const id = Math.max(w.spec.retry?.id ?? 0, w.status?.retryApplied ?? 0) + 1;
     const before = { completed: w.status?.completed ?? '', failed: w.status?.failed ?? '' };

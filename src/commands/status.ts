@@ -1,16 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { CustomObjectsApi } from '@kubernetes/client-node';
-import {
-  BLOCK_PLURAL,
-  GROUP,
-  VERSION,
-  WORKLIST_PLURAL,
-  type Block,
-  type Worklist,
-} from '../api/v1alpha1/index.js';
+import type { Block, Worklist } from '../api/v1alpha1/index.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag, structuredOutputFlag } from '../cli/flags.js';
-import { HintedError, isApiError } from '../kube/errors.js';
 import {
   bar,
   itemMap,
@@ -20,6 +11,7 @@ import {
   progressSummary,
   type Progress,
 } from '../printers/progress.js';
+import { blocksOf, readWorklist } from '../worklist/read.js';
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -108,35 +100,11 @@ export default class Status extends BaseCommand<typeof Status> {
   }
 
   private async read(): Promise<{ worklist: Worklist; blocks: Block[] }> {
-    const custom = this.kube.kc.makeApiClient(CustomObjectsApi);
-    const { namespace } = this.kube;
-    const name = this.args.name;
-    try {
-      const [worklist, blocks] = await Promise.all([
-        custom.getNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural: WORKLIST_PLURAL,
-          namespace,
-          name,
-        }),
-        custom.listNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural: BLOCK_PLURAL,
-          namespace,
-          fieldSelector: `spec.worklist=${name}`,
-        }),
-      ]);
-      return { worklist: worklist as Worklist, blocks: (blocks as { items: Block[] }).items };
-    } catch (err) {
-      if (isApiError(err, 404)) {
-        throw new HintedError(
-          `worklist "${name}" not found in namespace ${namespace}`,
-          'check the name (kubectl teamtask get lists) and -n',
-        );
-      }
-      throw err;
-    }
+    const { kc, namespace } = this.kube;
+    const [worklist, blocks] = await Promise.all([
+      readWorklist(kc, namespace, this.args.name),
+      blocksOf(kc, namespace, this.args.name),
+    ]);
+    return { worklist, blocks };
   }
 }

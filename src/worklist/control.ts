@@ -10,6 +10,7 @@ import {
 import { GROUP, VERSION, WORKLIST_PLURAL, type Worklist } from '../api/v1alpha1/index.js';
 import { workerJob } from '../create/objects.js';
 import { HintedError } from '../kube/errors.js';
+import { notFound, readWorklist } from './read.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -71,20 +72,6 @@ export async function scaleWorkers(
   return { worklist: name, job: job.metadata!.name! };
 }
 
-async function readWorklist(kc: KubeConfig, namespace: string, name: string): Promise<Worklist> {
-  try {
-    return (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: WORKLIST_PLURAL,
-      namespace,
-      name,
-    })) as Worklist;
-  } catch (err) {
-    throw notFound(err, namespace, name);
-  }
-}
-
 async function patchWorklist(
   kc: KubeConfig,
   namespace: string,
@@ -122,14 +109,4 @@ async function workerJobOf(kc: KubeConfig, w: Worklist): Promise<{ job?: V1Job; 
   const has = (type: string) => job.status?.conditions?.some((c) => c.type === type && c.status === 'True');
   if (has('Failed')) return { failed: job.metadata.name };
   return has('Complete') ? {} : { job };
-}
-
-function notFound(err: unknown, namespace: string, name: string): unknown {
-  if (err instanceof ApiException && err.code === 404) {
-    return new HintedError(
-      `worklist "${name}" not found in namespace ${namespace}`,
-      'check the name (kubectl get worklists) and -n',
-    );
-  }
-  return err;
 }

@@ -204,6 +204,22 @@ describe('kubectl teamtask status', () => {
   });
 });
 
+describe('shell completion', () => {
+  // kubectl runs bin/kubectl_complete-teamtask for `kubectl teamtask …` (as bash, zsh and fish
+  // do through `kubectl __complete`).
+  const candidates = (...words: string[]) =>
+    kubectl('__complete', 'teamtask', ...words)
+      .stdout.split('\n')
+      .filter(Boolean);
+
+  it("completes the plugin's commands, the resources and the Worklists of a namespace", () => {
+    expect(candidates('st')).toEqual(['status', ':4']);
+    expect(candidates('get', '')).toEqual(['lists', 'worklists', 'wl', 'blocks', ':4']);
+    expect(candidates('status', '-n', ns.name, '')).toEqual(['other', 'progress', 'shown', ':4']);
+    expect(candidates('get', 'blocks', '-n', ns.name, 'b')).toEqual(['b1', 'b2', ':4']);
+  });
+});
+
 describe('errors', () => {
   const unreachable = join(dir, 'unreachable.kubeconfig');
   writeFileSync(

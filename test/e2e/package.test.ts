@@ -48,6 +48,14 @@ describe('the packed package, installed with production dependencies only', () =
     expect(res.stdout).toMatch(/^Client Version: v0\.1\.0\nServer Version: v/);
   });
 
+  it('installs the completion executable kubectl asks', () => {
+    const res = spawnSync('kubectl', ['__complete', 'teamtask', 'ver'], {
+      env: testEnv(join(prefix, 'bin')),
+      encoding: 'utf8',
+    });
+    expect(res.stdout).toBe('version\n:4\n');
+  });
+
   it('ships the CRDs and manifests that install applies', () => {
     const res = plugin('install', '--dry-run=client');
     expect(res.status).toBe(0);
