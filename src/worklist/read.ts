@@ -12,15 +12,13 @@ import { HintedError, isApiError } from '../kube/errors.js';
 /** A Worklist, or the error every command gives for a name that is not there. */
 export async function readWorklist(kc: KubeConfig, namespace: string, name: string): Promise<Worklist> {
   try {
-    return (await kc
-      .makeApiClient(CustomObjectsApi)
-      .getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: WORKLIST_PLURAL,
-        namespace,
-        name,
-      })) as Worklist;
+    return (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: WORKLIST_PLURAL,
+      namespace,
+      name,
+    })) as Worklist;
   } catch (err) {
     throw notFound(err, namespace, name);
   }
