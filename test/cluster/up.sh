@@ -123,7 +123,8 @@ start kube-apiserver --etcd-servers="http://127.0.0.1:$KCP_ETCD_PORT" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
   --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC \
-  --enable-admission-plugins=ResourceQuota --allow-privileged=true
+  --enable-admission-plugins=ResourceQuota --allow-privileged=true \
+  --kubelet-preferred-address-types=InternalIP
 wait_for kube-apiserver https_ok "https://127.0.0.1:$KCP_APISERVER_PORT/readyz"
 
 start kube-controller-manager --kubeconfig="$KCP_KUBECONFIG" \
@@ -135,8 +136,23 @@ start kube-controller-manager --kubeconfig="$KCP_KUBECONFIG" \
 start kube-scheduler --config="$KCP_STATE/scheduler.yaml" \
   --authentication-kubeconfig="$KCP_KUBECONFIG" --authorization-kubeconfig="$KCP_KUBECONFIG" \
   --bind-address=127.0.0.1 --secure-port="$KCP_SCHEDULER_PORT"
+# Pod logs: kwok serves every pod the lines of one file (ClusterLogs), on the port its nodes
+# advertise as their kubelet's (the API server skips verifying a kubelet without a CA flag).
+logs_file="$KCP_STATE/pod.log"
+printf '%s\n' '2026-01-01T00:00:00Z stdout F teamtask: block working on its worklist' \
+  '2026-01-01T00:00:01Z stderr F teamtask: worklist is finished' >"$logs_file"
+cat >"$KCP_STATE/kwok-logs.yaml" <<LOGS
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata: {name: all-pods}
+spec:
+  logs:
+    - logsFile: $logs_file
+LOGS
 start kwok --kubeconfig="$KCP_KUBECONFIG" --config="$CLUSTER_DIR/kwok-stages.yaml" \
+  --config="$KCP_STATE/kwok-logs.yaml" \
   --manage-all-nodes=true --node-lease-duration-seconds=40 --cidr=10.0.0.0/16 \
+  --node-ip=127.0.0.1 --node-port="$KCP_KWOK_PORT" \
   --server-address="127.0.0.1:$KCP_KWOK_PORT"
 wait_for kube-controller-manager curl -skf "https://127.0.0.1:$KCP_KCM_PORT/healthz"
 wait_for kube-scheduler curl -skf "https://127.0.0.1:$KCP_SCHEDULER_PORT/healthz"

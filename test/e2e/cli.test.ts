@@ -204,6 +204,67 @@ describe('kubectl teamtask status', () => {
   });
 });
 
+describe('kubectl teamtask logs', () => {
+  // On the local control plane kwok serves every pod the two lines test/cluster/up.sh wrote.
+  const expected = ['teamtask: block working on its worklist', 'teamtask: worklist is finished'];
+
+  it("prints each worker pod's lines prefixed by its worker, one worker with --worker, and follows with -f", async () => {
+    const created = teamtask(
+      'create',
+      'logged',
+      '-n',
+      ns.name,
+      '--range',
+      '1-10',
+      '--block-size',
+      '5',
+      '--workers',
+      '2',
+      '--image',
+      'busybox:1.36',
+      '--pod-annotation',
+      'e2e.test/hold=true',
+      '--',
+      'true',
+    );
+    expect(created.stderr).toBe('');
+    const core = kubeConfig().makeApiClient(CoreV1Api);
+    await eventually('both worker pods to run', async () => {
+      const pods = await core.listNamespacedPod({
+        namespace: ns.name,
+        labelSelector: 'teamtask.dev/worklist=logged',
+      });
+      return pods.items.filter((p) => p.status?.phase === 'Running').length === 2 ? true : undefined;
+    });
+    const all = teamtask('logs', 'logged', '-n', ns.name);
+    expect(all.stderr).toBe('');
+    expect(all.stdout.split('\n').filter(Boolean)).toEqual([
+      ...expected.map((l) => `[worker-0] ${l}`),
+      ...expected.map((l) => `[worker-1] ${l}`),
+    ]);
+    expect(teamtask('logs', 'logged', '-n', ns.name, '--worker', '1', '--tail', '1').stdout).toBe(
+      `[worker-1] ${expected[1]}\n`,
+    );
+    const follow = new Background(['logs', 'logged', '-n', ns.name, '-f']);
+    try {
+      await eventually('the followed lines', async () =>
+        follow.stdout.split('\n').filter(Boolean).length === 4 ? true : undefined,
+      );
+      expect(follow.child.exitCode).toBeNull(); // still following
+    } finally {
+      expect(await follow.stop()).toBe(0);
+    }
+  });
+
+  it('says where the logs are when a Worklist has no worker pods', () => {
+    const res = teamtask('logs', 'shown', '-n', ns.name);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(
+      /^error: worklist "shown" has no worker pods\nhint: workers made with --workers 0/,
+    );
+  });
+});
+
 describe('shell completion', () => {
   // kubectl runs bin/kubectl_complete-teamtask for `kubectl teamtask …` (as bash, zsh and fish
   // do through `kubectl __complete`).
@@ -215,7 +276,7 @@ describe('shell completion', () => {
   it("completes the plugin's commands, the resources and the Worklists of a namespace", () => {
     expect(candidates('st')).toEqual(['status', ':4']);
     expect(candidates('get', '')).toEqual(['lists', 'worklists', 'wl', 'blocks', ':4']);
-    expect(candidates('status', '-n', ns.name, '')).toEqual(['other', 'progress', 'shown', ':4']);
+    expect(candidates('status', '-n', ns.name, '')).toEqual(['logged', 'other', 'progress', 'shown', ':4']);
     expect(candidates('get', 'blocks', '-n', ns.name, 'b')).toEqual(['b1', 'b2', ':4']);
   });
 });
