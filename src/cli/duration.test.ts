@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -13,4 +13,16 @@ describe('parseDuration', () => {
   it.each(['', '10', 'abc', '5 m', '2m garbage', '-1s'])('refuses %j', (text) =>
     expect(parseDuration(text)).toBeUndefined(),
   );
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [1000, '1s'],
+    [20_000, '20s'],
+    [90_000, '1m30s'],
+    [120_000, '2m'],
+    [3_600_000, '1h'],
+    [250, '250ms'],
+    [0, '0s'],
+  ])('%d ms is %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
 });
