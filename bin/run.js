@@ -8,6 +8,11 @@ if (major < 22 || (major === 22 && minor < 19)) {
   );
   process.exit(1);
 }
+// A reader that went away (`… | head`) ends us quietly, as it does kubectl.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { execute, settings } = await import('@oclif/core');
 // Always the compiled commands in dist/ (npm run build): oclif would otherwise switch to the
 // TypeScript sources whenever NODE_ENV is development or test.

@@ -9,6 +9,7 @@
 # manifest for them (copy it to plugins/ for a release).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+umask 022
 version=$(node -p 'require("./package.json").version')
 node_version=$(node -p 'require("./package-lock.json").packages["node_modules/node"].version')
 targets=("$@")
@@ -18,6 +19,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
 
+# A clean build: no compiled file of a source that no longer exists.
+rm -rf dist
 npm run build --silent
 # The package's files, as npm pack ships them, with production dependencies from the lock.
 npm pack --silent --pack-destination "$work" >/dev/null
@@ -37,7 +40,7 @@ for target in "${targets[@]}"; do
     mv "$work/$target/package/bin/node" "$stage/node/bin/node"
   fi
   tarball=$out/teamtask-v$version-$target.tar.gz
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$work/$target" -cf - teamtask |
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=go-w -C "$work/$target" -cf - teamtask |
     gzip -n -9 >"$tarball"
   sha256sum "$tarball" | cut -d' ' -f1 >"$tarball.sha256"
   echo "$tarball $(cat "$tarball.sha256")"

@@ -1,6 +1,6 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { loadKube, type ResolvedKube } from '../kube/config.js';
-import { explain } from '../kube/errors.js';
+import { explain, HintedError } from '../kube/errors.js';
 import { render, type OutputFormat } from './output.js';
 
 export type KubeFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -37,12 +37,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   public override async init(): Promise<void> {
     await super.init();
     const ctor = this.ctor as typeof BaseCommand;
-    const { args, flags, argv } = await this.parse({
-      flags: this.ctor.flags,
-      baseFlags: ctor.baseFlags,
-      args: this.ctor.args,
-      strict: this.ctor.strict,
-    });
+    let parsed;
+    try {
+      parsed = await this.parse({
+        flags: this.ctor.flags,
+        baseFlags: ctor.baseFlags,
+        args: this.ctor.args,
+        strict: this.ctor.strict,
+      });
+    } catch (err) {
+      throw new UsageError(oneLine(err instanceof Error ? err.message : String(err)), this.id);
+    }
+    const { args, flags, argv } = parsed;
     this.flags = flags as KubeFlags<T>;
     this.args = args as KubeArgs<T>;
     this.positional = argv as string[];
@@ -63,13 +69,35 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.log(format ? render(data, format) : human());
   }
 
+  /** Refuses the command line: `error: …`, a hint to the help, exit 2 (kubectl's usage errors). */
+  protected usage(message: string): never {
+    throw new UsageError(message, this.id);
+  }
+
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
-    // Parse errors and explicit exits carry their own exit code and message: oclif prints them.
+    // Explicit exits carry their own exit code and message: oclif prints them.
     if (err instanceof Errors.ExitError || err.oclif?.exit !== undefined) throw err;
     const { message, hint } = explain(err, this.resolved?.server);
     this.logToStderr(`error: ${message}`);
     if (hint) this.logToStderr(`hint: ${hint}`);
     if (this.flags?.verbose && err.stack) this.logToStderr(err.stack);
-    this.exit(1);
+    this.exit(err instanceof UsageError ? 2 : 1);
   }
+}
+
+/** A command line that cannot run as given. */
+export class UsageError extends HintedError {
+  constructor(message: string, command?: string) {
+    super(message, `see kubectl teamtask ${command ? `${command} ` : ''}--help`);
+  }
+}
+
+/** oclif's multi-line parse messages as one line, without its "See more help" trailer. */
+function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('See more help'))
+    .join(' ')
+    .replace(/^Parsing (--[\w-]+) /, '$1: ');
 }

@@ -60,6 +60,7 @@ export default class Complete extends BaseCommand<typeof Complete> {
         ),
       contexts: () => this.kube.kc.getContexts().map((c) => c.name),
     });
-    process.stdout.write(out);
+    // Exit at once: a lookup that gave up after 2 s may still hold a connection open.
+    process.stdout.write(out, () => process.exit(0));
   }
 }

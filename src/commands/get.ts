@@ -6,7 +6,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { getOutputFlag, type GetFormat } from '../cli/get-output.js';
 import { render } from '../cli/output.js';
 import { resourceNamed, type Resource } from '../cli/resources.js';
-import { explain } from '../kube/errors.js';
+import { HintedError } from '../kube/errors.js';
 import { renderJsonPath } from '../printers/jsonpath.js';
 import { printTable, type Column } from '../printers/table.js';
 
@@ -45,7 +45,7 @@ export default class Get extends BaseCommand<typeof Get> {
   public async run(): Promise<unknown> {
     const resource = resourceNamed(this.args.resource);
     if (this.flags.list && resource.kind !== 'Block') {
-      this.error('--list selects Blocks: use it with get blocks', { exit: 2 });
+      this.usage('--list selects Blocks: use it with get blocks');
     }
     const format: GetFormat = this.flags.output ?? { kind: 'table', wide: false };
     const custom = this.kube.kc.makeApiClient(CustomObjectsApi);
@@ -130,6 +130,11 @@ export default class Get extends BaseCommand<typeof Get> {
   }
 
   /** Prints every change until SIGINT/SIGTERM, or until the watch fails (an error then). */
+  /**
+   * Prints every change until SIGINT/SIGTERM. A watch the server or the client ends (client-node
+   * gives up on a quiet connection after 30 s) starts again from the last resourceVersion seen,
+   * bookmarks keeping it fresh; a 410 (that version is gone) or another error ends it.
+   */
   private watch(
     resource: Resource,
     namespace: string | undefined,
@@ -138,28 +143,41 @@ export default class Get extends BaseCommand<typeof Get> {
   ): Promise<void> {
     const path = `/apis/${GROUP}/${VERSION}${namespace ? `/namespaces/${namespace}` : ''}/${resource.plural}`;
     const params = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
+    let resourceVersion = params.resourceVersion;
+    let stopped = false;
+    let request: AbortController | undefined;
     return new Promise((resolve, reject) => {
-      let request: { abort: () => void } | undefined;
       const stop = () => {
+        stopped = true;
         request?.abort();
         resolve();
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      new Watch(this.kube.kc)
-        .watch(
-          path,
-          { ...params, allowWatchBookmarks: false },
-          (type: string, obj: KubernetesObject) => {
-            if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') onChange(obj);
-          },
-          (err: unknown) => {
-            if (err && !(err instanceof Error && err.name === 'AbortError'))
-              reject(new Error(explain(err).message));
-            else resolve();
-          },
-        )
-        .then((r) => (request = r), reject);
+      const start = () => {
+        if (stopped) return;
+        new Watch(this.kube.kc)
+          .watch(
+            path,
+            { ...params, resourceVersion, allowWatchBookmarks: true },
+            (type: string, obj: KubernetesObject) => {
+              resourceVersion = obj.metadata?.resourceVersion ?? resourceVersion;
+              if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') onChange(obj);
+            },
+            (err: unknown) => {
+              if (stopped) return;
+              const name = err instanceof Error ? err.name : '';
+              if (!err || name === 'AbortError' || name === 'TimeoutError') return void start();
+              reject(
+                (err as { code?: number }).code === 410 || String(err).includes('410')
+                  ? new HintedError('the watch fell too far behind (410 Gone)', 'run the command again')
+                  : err,
+              );
+            },
+          )
+          .then((r) => (request = r), reject);
+      };
+      start();
     });
   }
 }

@@ -1,6 +1,8 @@
-import { Writable } from 'node:stream';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { createInterface } from 'node:readline';
 import { Args, Flags } from '@oclif/core';
-import { CoreV1Api, Log, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag } from '../cli/flags.js';
 import { explain, HintedError } from '../kube/errors.js';
@@ -64,28 +66,66 @@ export default class Logs extends BaseCommand<typeof Logs> {
       }
       return;
     }
-    // Follow every pod at once until Ctrl-C, or until every stream ended. Stopping exits at once:
-    // aborting client-node's log request leaves an unhandled stream error behind.
-    const log = new Log(kc);
+    // Follow every pod at once until Ctrl-C, or until every stream ended. Our own request, not
+    // client-node's Log: its piped stream leaves a reset connection as an unhandled error.
     const exit = () => process.exit(0);
     process.once('SIGINT', exit);
     process.once('SIGTERM', exit);
     await Promise.all(
-      pods.map(async (pod) => {
-        const out = lines((line) => this.log(`${prefix(pod)} ${line}`));
-        const ended = new Promise<void>((resolve) => out.once('finish', resolve));
-        try {
-          await log.log(namespace, pod.metadata!.name!, 'worker', out, {
-            follow: true,
-            sinceSeconds: options.sinceSeconds,
-            tailLines: options.tailLines,
-          });
-          await ended;
-        } catch (err) {
-          this.logToStderr(`${prefix(pod)} (no logs: ${explain(err).message})`);
-        }
-      }),
+      pods.map((pod) =>
+        this.follow(namespace, pod.metadata!.name!, options, (line) =>
+          this.log(`${prefix(pod)} ${line}`),
+        ).catch((err: unknown) =>
+          this.logToStderr(`${prefix(pod)} (log stream ended: ${explain(err).message})`),
+        ),
+      ),
     );
+  }
+
+  /** Streams a container's log lines until the server ends the stream. */
+  private async follow(
+    namespace: string,
+    pod: string,
+    o: { container: string; sinceSeconds?: number; tailLines?: number },
+    onLine: (line: string) => void,
+  ): Promise<void> {
+    const server = new URL(this.kube.kc.getCurrentCluster()!.server);
+    const query = new URLSearchParams({ container: o.container, follow: 'true' });
+    if (o.sinceSeconds !== undefined) query.set('sinceSeconds', String(o.sinceSeconds));
+    if (o.tailLines !== undefined) query.set('tailLines', String(o.tailLines));
+    const opts: RequestOptions = {
+      method: 'GET',
+      protocol: server.protocol,
+      hostname: server.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: server.port || undefined,
+      path: `${server.pathname.replace(/\/$/, '')}/api/v1/namespaces/${namespace}/pods/${pod}/log?${query}`,
+      headers: {},
+    };
+    await this.kube.kc.applyToHTTPSOptions(opts);
+    await new Promise<void>((resolve, reject) => {
+      const req = (server.protocol === 'http:' ? httpRequest : httpsRequest)(opts, (res) => {
+        res.setEncoding('utf8');
+        if (res.statusCode !== 200) {
+          let body = '';
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => reject(new Error(statusMessage(body) ?? `HTTP ${res.statusCode}`)));
+          return;
+        }
+        createInterface({ input: res }).on('line', onLine);
+        res.on('end', resolve);
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}
+
+function statusMessage(body: string): string | undefined {
+  try {
+    return (JSON.parse(body) as { message?: string }).message;
+  } catch {
+    return body.trim() || undefined;
   }
 }
 
@@ -97,20 +137,3 @@ const prefix = (p: V1Pod) => {
 const byIndexThenAge = (x: V1Pod, y: V1Pod) =>
   Number(x.metadata?.annotations?.[INDEX] ?? -1) - Number(y.metadata?.annotations?.[INDEX] ?? -1) ||
   String(x.metadata?.creationTimestamp ?? '').localeCompare(String(y.metadata?.creationTimestamp ?? ''));
-
-/** A stream that calls `onLine` for every complete line written to it. */
-function lines(onLine: (line: string) => void): Writable {
-  let rest = '';
-  return new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      const parts = (rest + chunk.toString()).split('\n');
-      rest = parts.pop()!;
-      for (const line of parts) onLine(line);
-      done();
-    },
-    final(done) {
-      if (rest) onLine(rest);
-      done();
-    },
-  });
-}

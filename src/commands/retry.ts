@@ -3,7 +3,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/c
 import { GROUP, VERSION, WORKLIST_PLURAL } from '../api/v1alpha1/index.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag } from '../cli/flags.js';
-import { HintedError } from '../kube/errors.js';
+import { HintedError, isApiError } from '../kube/errors.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { readWorklist } from '../worklist/read.js';
 
@@ -25,7 +25,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
   public async run(): Promise<{ putBack: string }> {
     const { failed, range, timeout } = this.flags;
     if (!failed && range === undefined) {
-      this.error('say what to retry: --failed, --range A-B, or both', { exit: 2 });
+      this.usage('say what to retry: --failed, --range A-B, or both');
     }
     let ranges: string | undefined;
     if (range !== undefined) {
@@ -44,20 +44,35 @@ export default class Retry extends BaseCommand<typeof Retry> {
     const name = this.args.name;
     const api = { group: GROUP, version: VERSION, plural: WORKLIST_PLURAL, namespace, name };
     const read = () => readWorklist(this.kube.kc, namespace, name);
-    const w = await read();
-    const id = Math.max(w.spec.retry?.id ?? 0, w.status?.retryApplied ?? 0) + 1;
+    // A compare-and-swap on the resourceVersion, so two retries at once never share an id; the
+    // controller writes status often, so a conflict is read again and tried again. The request
+    // replaces spec.retry whole (a merge would keep the last request's failed or ranges).
+    let w = await read();
+    let id: number;
+    for (let attempt = 1; ; attempt++) {
+      id = Math.max(w.spec.retry?.id ?? 0, w.status?.retryApplied ?? 0) + 1;
+      try {
+        await custom.patchNamespacedCustomObject(
+          {
+            ...api,
+            body: [
+              { op: 'test', path: '/metadata/resourceVersion', value: w.metadata.resourceVersion },
+              {
+                op: 'add',
+                path: '/spec/retry',
+                value: { id, ...(failed ? { failed: true } : {}), ...(ranges ? { ranges } : {}) },
+              },
+            ],
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        );
+        break;
+      } catch (err) {
+        if (!(isApiError(err, 409) || isApiError(err, 422)) || attempt >= 5) throw err;
+        w = await read();
+      }
+    }
     const before = { completed: w.status?.completed ?? '', failed: w.status?.failed ?? '' };
-    // The resourceVersion makes it a compare-and-swap: two retries at once do not share an id.
-    await custom.patchNamespacedCustomObject(
-      {
-        ...api,
-        body: {
-          metadata: { resourceVersion: w.metadata.resourceVersion },
-          spec: { retry: { id, ...(failed ? { failed: true } : {}), ...(ranges ? { ranges } : {}) } },
-        },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
     const deadline = Date.now() + timeout;
     for (;;) {
       const now = await read();

@@ -40,6 +40,7 @@ export default class Status extends BaseCommand<typeof Status> {
   };
 
   public async run(): Promise<Progress> {
+    if (this.flags.interval < 100) this.usage('--interval must be at least 100ms');
     const tty = Boolean(process.stdout.isTTY) && !this.flags.output;
     const style = { color: tty && !process.env.NO_COLOR };
     const stop = new AbortController();
@@ -73,9 +74,11 @@ export default class Status extends BaseCommand<typeof Status> {
           this.print(p, 'yaml', () => '');
         } else if (tty) {
           const width = Math.max(20, Math.min((process.stdout.columns ?? 80) - 2, 100));
+          // Every line fits the terminal: a wrapped one would break the redraw.
+          const columns = (process.stdout.columns ?? 80) - 1;
           const lines = [
-            `${p.name}  ${bar(p, Math.max(10, width - p.name.length - 10), style)}`,
-            progressSummary(p),
+            `${p.name.slice(0, 30)}  ${bar(p, Math.max(10, width - Math.min(p.name.length, 30) - 10), style)}`,
+            progressSummary(p).slice(0, columns),
             itemMap(states, width, style),
           ];
           // Redraw in place: back over what was drawn, clearing each line.

@@ -431,6 +431,15 @@ describe('reconcile', () => {
     expect(w.step().events).toEqual([]); // applied once
   });
 
+  it('answers a malformed retry request with an Event instead of stopping the Worklist', () => {
+    const w = new World({}, 'a');
+    w.worklist = { ...w.worklist, spec: { ...w.worklist.spec, retry: { id: 1, ranges: '9-3' } } };
+    const plan = w.step();
+    expect(plan.status.retryApplied).toBe(1);
+    expect(plan.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'RetryRefused' })]);
+    expect(w.status('a')[0]).toBe('Ready');
+  });
+
   it('is level-triggered: a pass over its own result changes nothing', () => {
     const w = new World({}, 'a', 'b');
     w.step();

@@ -182,19 +182,32 @@ export function reconcile(o: Observed, now: Date): Plan {
   const retry = o.worklist.spec.retry;
   let retryApplied = o.worklist.status?.retryApplied;
   if (retry && retry.id > (retryApplied ?? 0)) {
-    const asked = (retry.failed ? ledger.failed : RangeSet.EMPTY)
-      .union(RangeSet.parse(retry.ranges ?? ''))
-      .intersect(RangeSet.span(0, ledger.total - 1));
-    const res = putBack(ledger, asked);
-    ledger = res.ledger;
     retryApplied = retry.id;
-    events.push({
-      type: 'Normal',
-      reason: 'Retried',
-      message: res.putBack.isEmpty
-        ? `retry ${retry.id}: nothing to put back (no such item is completed or failed)`
-        : `retry ${retry.id}: ${res.putBack.size} item(s) back in the pool: offsets ${res.putBack.toString()}`,
-    });
+    let ranges: RangeSet | undefined;
+    try {
+      ranges = RangeSet.parse(retry.ranges ?? '');
+    } catch (err) {
+      // A malformed request must not stop the Worklist: it is answered, and done with.
+      events.push({
+        type: 'Warning',
+        reason: 'RetryRefused',
+        message: `retry ${retry.id}: ${(err as Error).message}; nothing put back`,
+      });
+    }
+    if (ranges) {
+      const asked = (retry.failed ? ledger.failed : RangeSet.EMPTY)
+        .union(ranges)
+        .intersect(RangeSet.span(0, ledger.total - 1));
+      const res = putBack(ledger, asked);
+      ledger = res.ledger;
+      events.push({
+        type: 'Normal',
+        reason: 'Retried',
+        message: res.putBack.isEmpty
+          ? `retry ${retry.id}: nothing to put back (no such item is completed or failed)`
+          : `retry ${retry.id}: ${res.putBack.size} item(s) back in the pool: offsets ${res.putBack.toString()}`,
+      });
+    }
   }
 
   // Hand out ranges to every live Block that holds none, oldest Block first.

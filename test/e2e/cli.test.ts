@@ -125,10 +125,29 @@ describe('kubectl teamtask get', () => {
           : undefined;
       });
       expect(rows.every((r) => !r.startsWith('NAME'))).toBe(true);
+
+      // Quiet for longer than client-node's 30 s request timeout: the watch goes on.
+      await new Promise((r) => setTimeout(r, 35_000));
+      expect(watch.child.exitCode).toBeNull();
+      const quiet = watch.stdout;
+      await custom.patchNamespacedCustomObject(
+        {
+          group: 'teamtask.dev',
+          version: 'v1alpha1',
+          plural: 'blocks',
+          namespace: ns.name,
+          name: 'b2',
+          body: { metadata: { labels: { touched: 'yes' } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await eventually('a row after the quiet spell', async () =>
+        watch.stdout.slice(quiet.length).includes('b2') ? true : undefined,
+      );
     } finally {
       await watch.stop();
     }
-  });
+  }, 120_000);
 });
 
 describe('kubectl teamtask describe', () => {

@@ -262,6 +262,10 @@ describe('kubectl teamtask work', () => {
     );
     expect(await worker('flaky', out).exited).toBe(0);
     expect(lines(out).sort()).toEqual(['a', 'b', 'c']);
+    // Each request stands alone: the last one's range is not asked for again.
+    expect(teamtask('retry', 'flaky', '-n', ns.name, '--failed').stdout).toBe(
+      'worklist.teamtask.dev/flaky: nothing to put back (no such item is completed or failed)\n',
+    );
   });
 
   it.each([
