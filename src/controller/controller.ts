@@ -72,6 +72,8 @@ export class Controller {
   private readonly restartTimers = new Set<NodeJS.Timeout | undefined>();
   /** Per Worklist key: the resourceVersion it had when this controller last wrote its ledger. */
   private readonly writtenOver = new Map<string, string>();
+  /** Per Block UID: the status we last wrote, and the resourceVersion the Block had before it. */
+  private readonly blockStatusWritten = new Map<string, { over: string; status: unknown }>();
   /** Per Block UID: the generation whose report was last judged (a stale report counts once). */
   private readonly reportsJudged = new Map<string, number>();
   private readonly limits: AssignmentLimits;
@@ -144,7 +146,10 @@ export class Controller {
       );
       this.quotas.on(verb, enqueueNamespace);
     }
-    this.blocks.on('delete', (b: Block) => this.reportsJudged.delete(b.metadata.uid!));
+    this.blocks.on('delete', (b: Block) => {
+      this.reportsJudged.delete(b.metadata.uid!);
+      this.blockStatusWritten.delete(b.metadata.uid!);
+    });
     const informers = [
       ['worklists', this.worklists],
       ['blocks', this.blocks],
@@ -271,14 +276,22 @@ export class Controller {
     // The ledger is written: what the plan did now counts.
     this.limits.take(key, plan.assigned);
     this.countPlan(worklist, plan, blocks);
+    const byName = new Map(blocks.map((b) => [b.metadata.name!, b]));
     for (const [block, status] of plan.blockStatuses) {
+      // The Block cache can lag behind our own last status write: the same status again, on a
+      // Block the cache still shows as it was before that write, is not written twice.
+      const cached = byName.get(block)!;
+      const last = this.blockStatusWritten.get(cached.metadata.uid!);
+      if (last && last.over === cached.metadata.resourceVersion && sameJson(last.status, status)) continue;
       this.assertMayWrite();
-      await ignoreNotFound(
+      const written = await ignoreNotFound(
         this.custom.patchNamespacedCustomObjectStatus(
           { group: GROUP, version: VERSION, plural: BLOCK_PLURAL, namespace, name: block, body: { status } },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         ),
       );
+      if (written)
+        this.blockStatusWritten.set(cached.metadata.uid!, { over: cached.metadata.resourceVersion!, status });
       this.metrics.inc('blockWrites');
     }
     let changedUnderUs = false;
@@ -438,11 +451,13 @@ export function quotaUses(quotas: readonly V1ResourceQuota[]): QuotaUse[] {
   );
 }
 
-async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
+/** The call's result, or undefined when the object is gone (404). */
+async function ignoreNotFound<T>(p: Promise<T>): Promise<T | undefined> {
   try {
-    await p;
+    return await p;
   } catch (err) {
     if (!(err instanceof ApiException && err.code === 404)) throw err;
+    return undefined;
   }
 }
 
