@@ -1,5 +1,5 @@
-import { request } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { rawGet, readBody } from '../src/kube/raw.js';
 
 /** One sample of kube-apiserver's `apiserver_request_total`, by verb, resource and code. */
 export interface RequestCount {
@@ -58,20 +58,5 @@ export function teamtaskWrites(
 
 /** kube-apiserver's /metrics, read with the kubeconfig's credentials. */
 export async function apiserverMetrics(kc: KubeConfig): Promise<string> {
-  const server = new URL(kc.getCurrentCluster()!.server);
-  const opts = { method: 'GET', hostname: server.hostname, port: server.port, path: '/metrics', headers: {} };
-  await kc.applyToHTTPSOptions(opts);
-  return new Promise((resolve, reject) => {
-    request(opts, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () =>
-        res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`)),
-      );
-      res.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
+  return readBody(await rawGet(kc, '/metrics'));
 }

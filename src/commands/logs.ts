@@ -1,11 +1,10 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { createInterface } from 'node:readline';
 import { Args, Flags } from '@oclif/core';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag } from '../cli/flags.js';
 import { explain, HintedError } from '../kube/errors.js';
+import { rawGet } from '../kube/raw.js';
 import { readWorklist } from '../worklist/read.js';
 
 const INDEX = 'batch.kubernetes.io/job-completion-index';
@@ -89,46 +88,17 @@ export default class Logs extends BaseCommand<typeof Logs> {
     o: { container: string; sinceSeconds?: number; tailLines?: number },
     onLine: (line: string) => void,
   ): Promise<void> {
-    const server = new URL(this.kube.kc.getCurrentCluster()!.server);
     const query = new URLSearchParams({ container: o.container, follow: 'true' });
     if (o.sinceSeconds !== undefined) query.set('sinceSeconds', String(o.sinceSeconds));
     if (o.tailLines !== undefined) query.set('tailLines', String(o.tailLines));
-    const opts: RequestOptions = {
-      method: 'GET',
-      protocol: server.protocol,
-      hostname: server.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: server.port || undefined,
-      path: `${server.pathname.replace(/\/$/, '')}/api/v1/namespaces/${namespace}/pods/${pod}/log?${query}`,
-      headers: {},
-    };
-    await this.kube.kc.applyToHTTPSOptions(opts);
+    const res = await rawGet(this.kube.kc, `/api/v1/namespaces/${namespace}/pods/${pod}/log?${query}`);
     await new Promise<void>((resolve, reject) => {
-      const req = (server.protocol === 'http:' ? httpRequest : httpsRequest)(opts, (res) => {
-        res.setEncoding('utf8');
-        if (res.statusCode !== 200) {
-          let body = '';
-          res.on('data', (d: string) => (body += d));
-          res.on('end', () => reject(new Error(statusMessage(body) ?? `HTTP ${res.statusCode}`)));
-          return;
-        }
-        createInterface({ input: res }).on('line', onLine);
-        res.on('end', resolve);
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end();
+      createInterface({ input: res }).on('line', onLine);
+      res.on('end', resolve);
+      res.on('error', reject);
     });
   }
 }
-
-function statusMessage(body: string): string | undefined {
-  try {
-    return (JSON.parse(body) as { message?: string }).message;
-  } catch {
-    return body.trim() || undefined;
-  }
-}
-
 const prefix = (p: V1Pod) => {
   const index = p.metadata?.annotations?.[INDEX];
   return index === undefined ? `[${p.metadata?.name}]` : `[worker-${index}]`;

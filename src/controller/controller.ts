@@ -23,6 +23,7 @@ import {
   type WorklistSpecSourceConfigMap,
 } from '../api/v1alpha1/index.js';
 import { explain, HintedError } from '../kube/errors.js';
+import { itemLines } from '../worker/items.js';
 import { deadWorkers, POD_LABEL } from './pods.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
@@ -436,7 +437,7 @@ export class Controller {
         'add the key, one item per line',
       );
     }
-    return text.split('\n').filter((line) => line.trim() !== '').length;
+    return itemLines(text).length;
   }
 }
 

@@ -2,6 +2,7 @@ import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Block, Worklist } from '../api/v1alpha1/index.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { humanDuration } from './age.js';
+import { newerReports } from './progress.js';
 import { alignRows } from './table.js';
 
 export interface DescribeInput {
@@ -21,13 +22,12 @@ export function describeWorklist(d: DescribeInput): string {
   const total = s.totalItems;
   // What each range's worker reported: the ledger's, or newer from its Block (partial progress
   // waits there until the controller folds it).
-  const reportOf = new Map(d.blocks.map((b) => [b.metadata.name!, b.spec.report]));
+  const newer = newerReports(d.blocks);
   const reported = (a: { block: string; token: number; done?: string }) => {
-    const r = reportOf.get(a.block);
-    const ledger = RangeSet.parse(a.done ?? '');
-    return r?.token === a.token
-      ? ledger.union(RangeSet.parse(r.done ?? '')).union(RangeSet.parse(r.failed ?? ''))
-      : ledger;
+    const r = newer(a);
+    return RangeSet.parse(a.done ?? '')
+      .union(r.done)
+      .union(r.failed);
   };
   const inFlight = (s.assignments ?? []).reduce((n, a) => n + a.size - reported(a).size, 0);
   // Reported but not yet in the ledger's counts: not to go any more.

@@ -27,24 +27,32 @@ export interface ItemStates {
   running: RangeSet;
 }
 
+/**
+ * What the worker holding an assignment reported since the ledger last folded it: its Block's
+ * report, when it is on that very range (partial progress waits there until the controller
+ * folds it at half the lease).
+ */
+export function newerReports(blocks: readonly Block[]) {
+  const reportOf = new Map(blocks.map((b) => [b.metadata.name!, b.spec.report]));
+  return (a: { block: string; token: number }): { done: RangeSet; failed: RangeSet } => {
+    const r = reportOf.get(a.block);
+    return r?.token === a.token
+      ? { done: RangeSet.parse(r.done ?? ''), failed: RangeSet.parse(r.failed ?? '') }
+      : { done: RangeSet.EMPTY, failed: RangeSet.EMPTY };
+  };
+}
+
 export function itemStates(w: Worklist, blocks: readonly Block[]): ItemStates {
   const s = w.status ?? {};
   let done = RangeSet.parse(s.completed ?? '');
   let failed = RangeSet.parse(s.failed ?? '');
   let running = RangeSet.EMPTY;
-  const reportOf = new Map(blocks.map((b) => [b.metadata.name!, b.spec.report]));
+  const newer = newerReports(blocks);
   for (const a of s.assignments ?? []) {
     const held = RangeSet.span(a.index, a.index + a.size - 1);
-    const r = reportOf.get(a.block);
-    // Partial progress waits in the Block until the controller folds it: count it already.
-    if (r?.token === a.token) {
-      done = done.union(RangeSet.parse(r.done ?? '').intersect(held));
-      failed = failed.union(
-        RangeSet.parse(r.failed ?? '')
-          .intersect(held)
-          .subtract(done),
-      );
-    }
+    const r = newer(a);
+    done = done.union(r.done.intersect(held));
+    failed = failed.union(r.failed.intersect(held).subtract(done));
     running = running.union(held);
   }
   running = running.subtract(done).subtract(failed);

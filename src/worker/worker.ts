@@ -19,6 +19,7 @@ import {
 } from '../api/v1alpha1/index.js';
 import { apiStatus, explain, HintedError, isApiError } from '../kube/errors.js';
 import { retrying } from '../kube/retry.js';
+import { notFound } from '../worklist/read.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { POD_LABEL } from '../controller/pods.js';
 import { itemAt, itemLines, substitute } from './items.js';
@@ -263,13 +264,7 @@ export class Worker {
         }),
       )) as Worklist;
     } catch (err) {
-      if (isApiError(err, 404)) {
-        throw new HintedError(
-          `worklist "${this.o.worklist}" not found in namespace ${this.o.namespace}`,
-          'check the name (kubectl get worklists) and -n',
-        );
-      }
-      throw err;
+      throw notFound(err, this.o.namespace, this.o.worklist);
     }
   }
 

@@ -41,7 +41,7 @@ export function notFound(err: unknown, namespace: string, name: string): unknown
   if (isApiError(err, 404)) {
     return new HintedError(
       `worklist "${name}" not found in namespace ${namespace}`,
-      'check the name (kubectl teamtask get lists) and -n',
+      'check the name (kubectl get worklists) and -n',
     );
   }
   return err;

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   eventually,
@@ -15,6 +15,7 @@ import {
   testEnv,
 } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
+import { patchBlock, workerPodsRunning } from '../support/write.js';
 import { readBlock } from '../support/read.js';
 import { Background, startController } from '../support/processes.js';
 
@@ -22,7 +23,6 @@ import { Background, startController } from '../support/processes.js';
 // kubectl get), describe, status on a pipe and in a real terminal (tmux), and the error contract.
 
 const dir = mkdtempSync(join(tmpdir(), 'teamtask-cli-'));
-const custom = kubeConfig().makeApiClient(CustomObjectsApi);
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
 let controller: Background;
 
@@ -103,19 +103,9 @@ describe('kubectl teamtask get', () => {
       const before = watch.stdout;
       const b1 = await readBlock(ns.name, 'b1');
       const end = Number(b1.status!.index) + 9;
-      await custom.patchNamespacedCustomObject(
-        {
-          group: 'teamtask.dev',
-          version: 'v1alpha1',
-          plural: 'blocks',
-          namespace: ns.name,
-          name: 'b1',
-          body: {
-            spec: { report: { token: b1.status!.token, done: `${b1.status!.index}-${end}`, complete: true } },
-          },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await patchBlock(ns.name, 'b1', {
+        spec: { report: { token: b1.status!.token, done: `${b1.status!.index}-${end}`, complete: true } },
+      });
       const rows = await eventually('a row for the change', async () => {
         const added = watch.stdout.slice(before.length).split('\n').filter(Boolean);
         // NAME READY STATUS RESTARTS INDEX SIZE: b1 holding a range other than the one it finished.
@@ -130,17 +120,7 @@ describe('kubectl teamtask get', () => {
       await new Promise((r) => setTimeout(r, 35_000));
       expect(watch.child.exitCode).toBeNull();
       const quiet = watch.stdout;
-      await custom.patchNamespacedCustomObject(
-        {
-          group: 'teamtask.dev',
-          version: 'v1alpha1',
-          plural: 'blocks',
-          namespace: ns.name,
-          name: 'b2',
-          body: { metadata: { labels: { touched: 'yes' } } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await patchBlock(ns.name, 'b2', { metadata: { labels: { touched: 'yes' } } });
       await eventually('a row after the quiet spell', async () =>
         watch.stdout.slice(quiet.length).includes('b2') ? true : undefined,
       );
@@ -247,14 +227,7 @@ describe('kubectl teamtask logs', () => {
       'true',
     );
     expect(created.stderr).toBe('');
-    const core = kubeConfig().makeApiClient(CoreV1Api);
-    await eventually('both worker pods to run', async () => {
-      const pods = await core.listNamespacedPod({
-        namespace: ns.name,
-        labelSelector: 'teamtask.dev/worklist=logged',
-      });
-      return pods.items.filter((p) => p.status?.phase === 'Running').length === 2 ? true : undefined;
-    });
+    await workerPodsRunning(ns.name, 'logged', 2);
     const all = teamtask('logs', 'logged', '-n', ns.name);
     expect(all.stderr).toBe('');
     expect(all.stdout.split('\n').filter(Boolean)).toEqual([

@@ -1,8 +1,9 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
 import { readWorklist, readBlock } from '../support/read.js';
+import { patchBlock } from '../support/write.js';
 import { startController, type Background } from '../support/processes.js';
 
 // The controller as a real process against the real API server: it assigns ranges to Blocks,
@@ -32,16 +33,7 @@ async function completeRange(name: string): Promise<string> {
   const b = await getBlock(name);
   const start = Number(b.status!.index);
   const done = `${start}-${start + Number(b.status!.size) - 1}`;
-  await custom.patchNamespacedCustomObject(
-    {
-      ...api,
-      plural: 'blocks',
-      namespace: ns.name,
-      name,
-      body: { spec: { report: { token: b.status!.token, done, complete: true } } },
-    },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
+  await patchBlock(ns.name, name, { spec: { report: { token: b.status!.token, done, complete: true } } });
   return done;
 }
 
@@ -138,16 +130,7 @@ describe('the controller', () => {
     );
     expect(apply.stderr).toBe('');
     const b = await readyBlock('quiet');
-    await custom.patchNamespacedCustomObject(
-      {
-        ...api,
-        plural: 'blocks',
-        namespace: ns.name,
-        name: 'quiet',
-        body: { spec: { report: { token: b.status!.token, done: '0-3' } } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await patchBlock(ns.name, 'quiet', { spec: { report: { token: b.status!.token, done: '0-3' } } });
     // Nothing more from the worker: once its 5 s lease runs out, the rest goes back to the pool,
     // and its Block is Lost (no new range for a worker that may be dead).
     const w = await eventually(

@@ -15,6 +15,7 @@ import {
 } from '../support/kube.js';
 import { readBlock, readWorklist, fileLines } from '../support/read.js';
 import { Background, startController } from '../support/processes.js';
+import { workerPodsRunning } from '../support/write.js';
 
 // `kubectl teamtask create` as a user runs it: the Worklist, the workers' identity and the
 // Indexed Job, all owned by the Worklist. kwok runs the Job's pods (no containers), so the test
@@ -309,17 +310,7 @@ describe('kubectl teamtask create', () => {
       'true',
     );
     expect(created.stderr).toBe('');
-    const runningPods = async (n: number) =>
-      eventually(`${n} worker pods to run`, async () => {
-        const pods = await core.listNamespacedPod({
-          namespace: ns.name,
-          labelSelector: 'teamtask.dev/worklist=elastic',
-        });
-        const running = pods.items.filter(
-          (p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp,
-        );
-        return running.length === n && pods.items.length === n ? true : undefined;
-      });
+    const runningPods = (n: number) => workerPodsRunning(ns.name, 'elastic', n);
     await runningPods(2);
 
     const suspended = teamtask('suspend', 'elastic', '-n', ns.name);

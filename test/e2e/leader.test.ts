@@ -1,15 +1,13 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, freshNamespace, kubeConfig, kubectlStdin, teamtask } from '../support/kube.js';
+import { eventually, freshNamespace, kubectlStdin, teamtask } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
+import { patchBlock } from '../support/write.js';
 import { readBlock } from '../support/read.js';
 import { startController, type Background } from '../support/processes.js';
 
 // Two controller replicas: only the Lease holder assigns; when it dies without a word
 // (SIGKILL), the other takes the Lease once it expires and carries on from the ledger.
 
-const custom = kubeConfig().makeApiClient(CustomObjectsApi);
-const api = { group: 'teamtask.dev', version: 'v1alpha1', plural: 'blocks' };
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
 let replicas: Background[] = [];
 
@@ -58,17 +56,9 @@ describe('two controller replicas', () => {
     );
 
     const s = assigned.status!;
-    await custom.patchNamespacedCustomObject(
-      {
-        ...api,
-        namespace: ns.name,
-        name: 'w',
-        body: {
-          spec: { report: { token: s.token, done: `${s.index}-${Number(s.index) + 9}`, complete: true } },
-        },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await patchBlock(ns.name, 'w', {
+      spec: { report: { token: s.token, done: `${s.index}-${Number(s.index) + 9}`, complete: true } },
+    });
     const next = await eventually('the new leader to hand out the next range', async () => {
       const b = await getBlock('w');
       return b.status?.phase === 'Ready' && b.status.token !== s.token ? b : undefined;

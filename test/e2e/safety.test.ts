@@ -1,9 +1,9 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Worklist } from '../../src/api/v1alpha1/index.js';
 import { sample } from '../../src/controller/metrics.js';
-import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
+import { eventually, freshNamespace, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
+import { patchBlock } from '../support/write.js';
 import { readBlock, readWorklist } from '../support/read.js';
 import { controllerMetrics, startController, type Background } from '../support/processes.js';
 import { InProcessWorker, RunCounts } from '../support/workers.js';
@@ -12,7 +12,6 @@ import { InProcessWorker, RunCounts } from '../support/workers.js';
 // workers (the rest wait, the Worklist says QuotaLimited, the work still finishes), a report
 // from a worker whose lease ran out is ignored and counted, and Events say what happened.
 
-const custom = kubeConfig().makeApiClient(CustomObjectsApi);
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
 let controller: Background;
 
@@ -153,17 +152,9 @@ describe('safety limits', () => {
     const stale = async () =>
       sample(await controllerMetrics(controller), 'teamtask_controller_stale_reports_total');
     const before = await stale();
-    await custom.patchNamespacedCustomObject(
-      {
-        group: 'teamtask.dev',
-        version: 'v1alpha1',
-        plural: 'blocks',
-        namespace: ns.name,
-        name: 'slow',
-        body: { spec: { report: { token: first.token, done: '0-9', complete: true } } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await patchBlock(ns.name, 'slow', {
+      spec: { report: { token: first.token, done: '0-9', complete: true } },
+    });
     await eventually('the stale report to be counted', async () =>
       (await stale()) === before! + 1 ? true : undefined,
     );
