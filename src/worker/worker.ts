@@ -22,6 +22,7 @@ import { retrying } from '../kube/retry.js';
 import { notFound } from '../worklist/read.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { POD_LABEL } from '../controller/pods.js';
+import { pollDelay } from './poll.js';
 import { itemAt, itemLines, substitute } from './items.js';
 import { runBlock, runItem } from './run.js';
 
@@ -88,6 +89,7 @@ export class Worker {
     this.log(`block ${this.o.block} working on worklist ${this.o.worklist}`);
     let lastToken: number | undefined;
     let ackedLoss: number | undefined;
+    let idlePolls = 0;
     const totals = { completed: 0, failed: 0, finished: false };
     try {
       while (!signal.aborted) {
@@ -105,9 +107,10 @@ export class Worker {
           await this.writeReport({ token: status.token ?? 0, renewTime: new Date().toISOString() });
         }
         if (status?.phase !== 'Ready' || status.token === lastToken) {
-          await sleep(this.o.pollMs ?? 250);
+          await sleep(pollDelay(idlePolls++, this.o.pollMs ?? 250));
           continue;
         }
+        idlePolls = 0;
         lastToken = status.token!;
         const result = await this.processRange(
           worklist,
