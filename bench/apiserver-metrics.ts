@@ -33,27 +33,54 @@ export function requestCounts(text: string): RequestCount[] {
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY']);
 
-/** Writes and 409s to Teamtask's resources between two samples. */
-export function teamtaskWrites(
+export interface WriteCounts {
+  /** Write requests, whatever their answer. */
+  writes: number;
+  /** Of which answered 409 Conflict. */
+  conflicts: number;
+  /** Of which answered 429 Too Many Requests (API Priority and Fairness). */
+  throttled: number;
+  /** Writes by "VERB resource[/subresource]". */
+  byKind: Record<string, number>;
+}
+
+/**
+ * Writes between two samples, to one API group's resources or (no group) to any but `ignore`
+ * (e.g. leases: the control plane's own heartbeats, not the work's).
+ */
+export function writesBetween(
   before: RequestCount[],
   after: RequestCount[],
-): { writes: number; conflicts: number; byKind: Record<string, number> } {
+  { group, ignore = [] }: { group?: string; ignore?: string[] } = {},
+): WriteCounts {
   const key = (r: RequestCount) =>
-    `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''} ${r.code}`;
+    `${r.group} ${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''} ${r.code}`;
   const was = new Map(before.map((r) => [key(r), r.count]));
-  let writes = 0;
-  let conflicts = 0;
-  const byKind: Record<string, number> = {};
+  const out: WriteCounts = { writes: 0, conflicts: 0, throttled: 0, byKind: {} };
   for (const r of after) {
-    if (r.group !== 'teamtask.dev' || !WRITES.has(r.verb)) continue;
+    if ((group !== undefined && r.group !== group) || !WRITES.has(r.verb) || ignore.includes(r.resource))
+      continue;
     const delta = r.count - (was.get(key(r)) ?? 0);
     if (delta <= 0) continue;
-    writes += delta;
-    if (r.code === '409') conflicts += delta;
+    out.writes += delta;
+    if (r.code === '409') out.conflicts += delta;
+    if (r.code === '429') out.throttled += delta;
     const kind = `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''}`;
-    byKind[kind] = (byKind[kind] ?? 0) + delta;
+    out.byKind[kind] = (out.byKind[kind] ?? 0) + delta;
   }
-  return { writes, conflicts, byKind };
+  return out;
+}
+
+/** Writes and 409s to Teamtask's resources between two samples. */
+export const teamtaskWrites = (before: RequestCount[], after: RequestCount[]) =>
+  writesBetween(before, after, { group: 'teamtask.dev' });
+
+/** etcd's database size as kube-apiserver last read it (`apiserver_storage_size_bytes`), summed over etcd clusters. */
+export function storageBytes(text: string): number | undefined {
+  const sizes = [...text.matchAll(/^apiserver_storage_size_bytes\{[^}]*\} (\S+)$/gm)].map((m) =>
+    Number(m[1]),
+  );
+  return sizes.length ? sizes.reduce((a, b) => a + b, 0) : undefined;
 }
 
 /** kube-apiserver's /metrics, read with the kubeconfig's credentials. */

@@ -14,15 +14,18 @@ export class InProcessWorker {
     namespace: string,
     worklist: string,
     readonly block: string,
-    execute: (item: string, offset: number) => Promise<boolean>,
-    options: { pollMs?: number; jobs?: number } = {},
+    /** The item function; undefined to run `options.command` as the real worker would. */
+    execute: ((item: string, offset: number) => Promise<boolean>) | undefined,
+    options: { pollMs?: number; jobs?: number; pod?: string; command?: string[]; perBlock?: boolean } = {},
   ) {
     const worker = new Worker(kubeConfig(), {
       namespace,
       worklist,
       block,
       identity: `e2e/${block}`,
-      command: [],
+      pod: options.pod,
+      command: options.command ?? [],
+      perBlock: options.perBlock,
       jobs: options.jobs ?? 1,
       pollMs: options.pollMs ?? 100,
       execute,

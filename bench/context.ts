@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { Worklist } from '../src/api/v1alpha1/index.js';
+import type { Background } from '../test/support/processes.js';
+import { apiserverMetrics, requestCounts, type RequestCount } from './apiserver-metrics.js';
+
+/** What every scenario runs against: one cluster, one namespace, one controller process. */
+export interface BenchContext {
+  kc: KubeConfig;
+  namespace: string;
+  controller: Background;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** utime + stime of a process in seconds, and its peak RSS so far in MiB (Linux /proc). */
+export function processUsage(pid: number): { cpuSeconds: number; peakRssMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return {
+    cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100,
+    peakRssMiB: Math.round(Number(hwm ?? 0) / 1024),
+  };
+}
+
+export const apiSnapshot = async (kc: KubeConfig): Promise<RequestCount[]> =>
+  requestCounts(await apiserverMetrics(kc));
+
+const api = { group: 'teamtask.dev', version: 'v1alpha1' };
+
+export const readWorklist = async (ctx: BenchContext, name: string) =>
+  (await ctx.kc
+    .makeApiClient(CustomObjectsApi)
+    .getNamespacedCustomObject({ ...api, plural: 'worklists', namespace: ctx.namespace, name })) as Worklist;
+
+export async function deleteWorklist(ctx: BenchContext, name: string): Promise<void> {
+  await ctx.kc
+    .makeApiClient(CustomObjectsApi)
+    .deleteNamespacedCustomObject({ ...api, plural: 'worklists', namespace: ctx.namespace, name });
+}
+
+export interface ObjectSample {
+  /** Seconds since the run started. */
+  t: number;
+  liveBlocks: number;
+  worklistBytes: number;
+}
+
+/**
+ * Samples the live Blocks of a Worklist and the Worklist's size (its JSON, as stored) until
+ * stopped: the "objects stay as few as the workers, the ledger stays small" claims, over time.
+ */
+export class ObjectSampler {
+  readonly samples: ObjectSample[] = [];
+  private running = true;
+  private readonly done: Promise<void>;
+
+  constructor(ctx: BenchContext, worklist: string, everyMs: number) {
+    const custom = ctx.kc.makeApiClient(CustomObjectsApi);
+    const started = performance.now();
+    this.done = (async () => {
+      while (this.running) {
+        const [blocks, w] = await Promise.all([
+          custom.listNamespacedCustomObject({
+            ...api,
+            plural: 'blocks',
+            namespace: ctx.namespace,
+          }) as Promise<{
+            items: Array<{ spec: { worklist: string } }>;
+          }>,
+          readWorklist(ctx, worklist),
+        ]);
+        this.samples.push({
+          t: round((performance.now() - started) / 1000, 2),
+          liveBlocks: blocks.items.filter((b) => b.spec.worklist === worklist).length,
+          worklistBytes: Buffer.byteLength(JSON.stringify(w)),
+        });
+        await sleep(everyMs);
+      }
+    })();
+  }
+
+  async stop(): Promise<ObjectSample[]> {
+    this.running = false;
+    await this.done;
+    return this.samples;
+  }
+}

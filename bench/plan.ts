@@ -1,0 +1,60 @@
+import type { ItemFunction } from './item-functions.js';
+
+/** What one `npm run bench` (or its smoke version in `npm test`) runs. */
+export interface BenchPlan {
+  label: string;
+  functions: ItemFunction['name'][];
+  workers: number[];
+  /** An ideal run at the mean cost takes this long: sizes the item counts of the slow functions. */
+  targetSeconds: number;
+  /** Items of a zero-cost run (at least four blocks per worker). */
+  zeroCostItems: number;
+  /** At most this many pods in a pod-per-block run: the rate, not the total, is what is compared. */
+  maxPodsPerBlock: number;
+  /** At most this many items in the one-process-per-item runs (Teamtask command, xargs). */
+  commandItems: number;
+  reclaimSamples: number;
+  scale?: { items: number; blockSize: number; workers: number };
+}
+
+export const FULL_PLAN: BenchPlan = {
+  label: 'full',
+  functions: ['zero', '1ms', '100ms', 'heavy'],
+  workers: [1, 4, 16, 64],
+  targetSeconds: 8,
+  zeroCostItems: 200_000,
+  maxPodsPerBlock: 200,
+  commandItems: 5000,
+  reclaimSamples: 3,
+  scale: { items: 10_000_000, blockSize: 1000, workers: 100 },
+};
+
+/** The smoke version: every scenario once, small, so `npm test` proves the benchmark still runs. */
+export const SMOKE_PLAN: BenchPlan = {
+  label: 'smoke',
+  functions: ['zero', '1ms', 'heavy'],
+  workers: [1, 3],
+  targetSeconds: 0.5,
+  zeroCostItems: 3000,
+  maxPodsPerBlock: 4,
+  commandItems: 60,
+  reclaimSamples: 1,
+  scale: { items: 20_000, blockSize: 1000, workers: 4 },
+};
+
+/** Items for a Teamtask or Indexed Job run: whole blocks, enough for the target time. */
+export function itemsFor(plan: BenchPlan, fn: ItemFunction, workers: number): number {
+  const wanted =
+    fn.meanMs === 0
+      ? Math.max(plan.zeroCostItems, workers * 4 * fn.blockSize)
+      : (workers * plan.targetSeconds * 1000) / fn.meanMs;
+  return Math.max(1, Math.ceil(wanted / fn.blockSize)) * fn.blockSize;
+}
+
+/** Items for a one-process-per-item run: the same sizing, capped (a process costs ~1 ms here). */
+export const commandItemsFor = (plan: BenchPlan, fn: ItemFunction, workers: number) =>
+  Math.min(plan.commandItems, itemsFor(plan, fn, workers));
+
+/** Items for a pod-per-block run: the same sizing, capped at `maxPodsPerBlock` pods. */
+export const podPerBlockItemsFor = (plan: BenchPlan, fn: ItemFunction, workers: number) =>
+  Math.min(plan.maxPodsPerBlock * fn.blockSize, itemsFor(plan, fn, workers));

@@ -1,0 +1,88 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { kubectlStdin } from '../test/support/kube.js';
+import { range, worklistYaml } from '../test/support/objects.js';
+import { InProcessWorker } from '../test/support/workers.js';
+import { deleteWorklist, readWorklist, round, sleep, type BenchContext } from './context.js';
+
+/** The controller counts a worker pod missing from its cache as dead only past this Block age. */
+const MISSING_POD_GRACE_MS = 10_000;
+
+/**
+ * Reclaim time: a worker in a (kwok) pod holds a range and hangs; the pod is deleted; how long
+ * until the ledger hands that range to another worker, counted from the moment the API server
+ * confirmed the pod gone. Another worker waits, idle, for it.
+ */
+export async function measureReclaim(ctx: BenchContext, name: string): Promise<number> {
+  const core = ctx.kc.makeApiClient(CoreV1Api);
+  const pod = `${name}-pod`;
+  await core.createNamespacedPod({
+    namespace: ctx.namespace,
+    body: {
+      // The label is what makes the controller watch the pod (as create's Job template sets it).
+      metadata: { name: pod, labels: { 'teamtask.dev/worklist': name } },
+      spec: { containers: [{ name: 'work', image: 'bench:none' }] },
+    },
+  });
+  await until(
+    async () =>
+      (await core.readNamespacedPodStatus({ name: pod, namespace: ctx.namespace })).status?.phase ===
+      'Running',
+  );
+  const created = kubectlStdin(
+    worklistYaml(name, { source: range(1, 30), blockSize: 10 }),
+    'create',
+    '-n',
+    ctx.namespace,
+  );
+  if (created.status !== 0) throw new Error(`creating Worklist ${name}: ${created.stderr}`);
+
+  let unhang!: () => void;
+  const hung = new Promise<void>((r) => (unhang = r));
+  const victim = new InProcessWorker(ctx.namespace, name, pod, () => hung.then(() => false), { pod });
+  const held = await until(async () =>
+    (await readWorklist(ctx, name)).status?.assignments?.find((a) => a.block === pod),
+  );
+  const bornAt = Date.now();
+  const successor = new InProcessWorker(ctx.namespace, name, `${name}-successor`, async () => true);
+  await until(async () => ((await readWorklist(ctx, name)).status?.completedItems === 20 ? true : undefined));
+  // Past the grace, so what is timed is the controller's reaction, not the grace.
+  await sleep(Math.max(0, bornAt + MISSING_POD_GRACE_MS + 500 - Date.now()));
+
+  await core.deleteNamespacedPod({ name: pod, namespace: ctx.namespace, gracePeriodSeconds: 0 });
+  await until(async () => {
+    try {
+      await core.readNamespacedPod({ name: pod, namespace: ctx.namespace });
+      return undefined;
+    } catch {
+      return true;
+    }
+  }, 5);
+  const goneAt = performance.now();
+  await until(
+    async () =>
+      (await readWorklist(ctx, name)).status?.assignments?.find(
+        (a) => a.index === held.index && a.block !== pod,
+      ),
+    10,
+  );
+  const seconds = (performance.now() - goneAt) / 1000;
+  unhang();
+  // The victim's Block was taken away under it: how its worker ends does not matter here.
+  await Promise.all([victim.stop().catch(() => undefined), successor.finished]);
+  await deleteWorklist(ctx, name);
+  return round(seconds, 3);
+}
+
+async function until<T>(
+  check: () => Promise<T | undefined | false>,
+  everyMs = 100,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error('reclaim scenario: timed out');
+    await sleep(everyMs);
+  }
+}

@@ -1,0 +1,340 @@
+import type { LineChart } from './charts.js';
+import type { IndexedJobRun } from './indexed-job.js';
+import type { ItemFunction } from './item-functions.js';
+import type { CommandRun, TeamtaskRun } from './teamtask.js';
+
+/** Everything one `npm run bench` measured: what the JSON file holds. */
+export interface BenchResults {
+  date: string;
+  plan: string;
+  machine: { cpus: number; memoryGiB: number; node: string };
+  seconds: number;
+  teamtask: TeamtaskRun[];
+  jobs: IndexedJobRun[];
+  commands: CommandRun[];
+  reclaimSeconds: number[];
+  scale?: TeamtaskRun;
+  /** etcd's database size at the end, as kube-apiserver reports it. */
+  etcdBytes?: number;
+}
+
+const WHY = 'docs/benchmarks.md';
+const fmt = (x: number | undefined, digits = 0) =>
+  x === undefined || Number.isNaN(x) ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: digits });
+const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${fmt(x * 100, 2)}%`);
+const max = (xs: number[]) => (xs.length ? Math.max(...xs) : undefined);
+
+/** Teamtask's items/s over another system's, for the same function and worker count. */
+export function ratios(
+  r: BenchResults,
+  fn: ItemFunction['name'],
+  ours: 'teamtask' | 'teamtask-command' | 'teamtask-per-block',
+  theirs: 'pod-per-block' | 'static-split' | 'xargs',
+): Array<{ workers: number; ratio: number }> {
+  const pool: Array<{ system: string; fn: string; workers: number; itemsPerSecond: number }> = [
+    ...r.teamtask,
+    ...r.jobs,
+    ...r.commands,
+  ];
+  const find = (system: string, workers: number) =>
+    pool.find((x) => x.system === system && x.fn === fn && x.workers === workers)?.itemsPerSecond;
+  return [...new Set(pool.map((x) => x.workers))]
+    .sort((a, b) => a - b)
+    .flatMap((workers) => {
+      const a = find(ours, workers);
+      const b = find(theirs, workers);
+      return a && b ? [{ workers, ratio: Math.round((a / b) * 100) / 100 }] : [];
+    });
+}
+
+interface Target {
+  target: string;
+  measured: string;
+  met: boolean | undefined;
+  why: string;
+}
+
+/** The issue's targets, each with what was measured and whether it was met. */
+export function targets(r: BenchResults): Target[] {
+  const zero = r.teamtask.filter((t) => t.fn === 'zero');
+  const all = [...r.teamtask, ...(r.scale ? [r.scale] : [])];
+  const widest = zero.reduce<TeamtaskRun | undefined>(
+    (a, t) => (!a || t.workers > a.workers ? t : a),
+    undefined,
+  );
+  const ppb = ratios(r, 'zero', 'teamtask', 'pod-per-block');
+  const perItem = ratios(r, '1ms', 'teamtask-command', 'xargs');
+  const perBlock = ratios(r, '1ms', 'teamtask-per-block', 'xargs');
+  const writes = [...zero, ...(r.scale ? [r.scale] : [])];
+  const overBlocks = max(all.map((t) => t.maxLiveBlocks - t.workers));
+  const p99 = max(
+    all.flatMap((t) => (t.claimP99Ms === undefined || Number.isNaN(t.claimP99Ms) ? [] : [t.claimP99Ms])),
+  );
+  const cpu = max(writes.map((t) => t.controllerCpuPer1000Items));
+  const list = (xs: Array<{ workers: number; ratio: number }>) =>
+    xs.map((x) => `${x.workers}w ${x.ratio}×`).join(', ');
+  const row = (target: string, measured: string, met: boolean | undefined, anchor: string): Target => ({
+    target,
+    measured,
+    met,
+    why: `[why](../../${WHY}#${anchor})`,
+  });
+  return [
+    row(
+      '≤ 2.2 API writes per block',
+      writes.map((t) => `${t.workers}w ${t.writesPerBlock}`).join(', '),
+      writes.length ? writes.every((t) => t.writesPerBlock <= 2.2) : undefined,
+      'api-writes-per-block',
+    ),
+    row(
+      `≤ 1% conflicts per claim at ${widest?.workers ?? 64} workers`,
+      pct(widest?.conflictsPerClaim),
+      widest ? widest.conflictsPerClaim <= 0.01 : undefined,
+      'conflicts',
+    ),
+    row(
+      'live Blocks ≤ workers + 2',
+      `at most workers + ${fmt(overBlocks)}`,
+      overBlocks === undefined ? undefined : overBlocks <= 2,
+      'objects',
+    ),
+    row(
+      'Worklist ≤ 20 KB',
+      `${fmt((max(all.map((t) => t.maxWorklistBytes)) ?? NaN) / 1024, 1)} KB at most`,
+      all.length ? all.every((t) => t.maxWorklistBytes <= 20 * 1024) : undefined,
+      'objects',
+    ),
+    row(
+      'claim p99 ≤ 150 ms',
+      `${fmt(p99, 1)} ms (worst run)`,
+      p99 === undefined ? undefined : p99 <= 150,
+      'claim-latency',
+    ),
+    row(
+      'reclaim ≤ 3 s after the pod is gone',
+      r.reclaimSeconds.map((s) => `${s} s`).join(', ') || 'n/a',
+      r.reclaimSeconds.length ? r.reclaimSeconds.every((s) => s <= 3) : undefined,
+      'reclaim',
+    ),
+    row(
+      '≥ 20× pod-per-block Indexed Job, zero-cost items',
+      list(ppb) || 'n/a',
+      ppb.length ? ppb.every((x) => x.ratio >= 20) : undefined,
+      'against-an-indexed-job',
+    ),
+    row(
+      '≥ 0.9× local baseline (xargs), 1 ms items, same workers: --per-block',
+      list(perBlock) || 'n/a',
+      perBlock.length ? perBlock.every((x) => x.ratio >= 0.9) : undefined,
+      'against-xargs',
+    ),
+    row(
+      '… and with --jobs W, where node starts each process',
+      list(perItem) || 'n/a',
+      perItem.length ? perItem.every((x) => x.ratio >= 0.9) : undefined,
+      'against-xargs',
+    ),
+    row(
+      'controller ≤ 0.05 CPU-s per 1,000 items (blocks of 1,000)',
+      `${fmt(cpu, 4)} at most`,
+      cpu === undefined ? undefined : cpu <= 0.05,
+      'controller-cost',
+    ),
+    ...(r.scale
+      ? [
+          row(
+            `${fmt(r.scale.items)} items, blocks of ${fmt(r.scale.blockSize)}, ${r.scale.workers} workers: completes, each item once`,
+            `${fmt(r.scale.seconds)} s, ${fmt(r.scale.itemsPerSecond)} items/s, ${r.scale.notOnce.length ? 'NOT exactly once' : 'each item once'}`,
+            r.scale.notOnce.length === 0,
+            'scale',
+          ),
+        ]
+      : []),
+  ];
+}
+
+const table = (head: string[], rows: string[][]) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+
+/** The results as Markdown: targets first, then every run. */
+export function renderMarkdown(r: BenchResults, plots: string[]): string {
+  const tt = (fn: string, w: number) => r.teamtask.find((t) => t.fn === fn && t.workers === w);
+  const job = (system: string, fn: string, w: number) =>
+    r.jobs.find((t) => t.system === system && t.fn === fn && t.workers === w);
+  const cmd = (system: string, fn: string, w: number) =>
+    r.commands.find((t) => t.system === system && t.fn === fn && t.workers === w);
+  const keys = [...new Map(r.teamtask.map((t) => [`${t.fn}/${t.workers}`, t])).values()];
+  return [
+    `# Benchmark ${r.date} (${r.plan})`,
+    '',
+    `\`npm run bench\` on ${r.machine.cpus} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; the local control plane (kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kwok); one controller process; ${fmt(r.seconds)} s in all. How each figure is measured, and why a target is missed: [${WHY}](../../${WHY}).`,
+    '',
+    '## Targets',
+    '',
+    table(
+      ['target', 'measured', 'met', ''],
+      targets(r).map((t) => [
+        t.target,
+        t.measured,
+        t.met === undefined ? 'not measured' : t.met ? 'yes' : '**no**',
+        t.met === false ? t.why : '',
+      ]),
+    ),
+    '',
+    '## Throughput (items/s)',
+    '',
+    'Teamtask: in-process worker clients, the item a sleep of its cost. Indexed Jobs: kwok pods that run for the summed cost of their items. One machine: a process per item (`sleep COST`), Teamtask as one `kubectl teamtask work --jobs W` (node starts each process), as W worker clients with `--per-block` (a shell per block starts them), and `xargs -P W`.',
+    '',
+    table(
+      [
+        'items',
+        'workers',
+        'Teamtask',
+        'pod per block',
+        'static split',
+        'Teamtask --jobs, a process per item',
+        'Teamtask --per-block, a process per item',
+        'xargs -P',
+        'Teamtask ÷ pod per block',
+        '--jobs ÷ xargs',
+        '--per-block ÷ xargs',
+      ],
+      keys.map((k) => {
+        const a = tt(k.fn, k.workers);
+        const b = job('pod-per-block', k.fn, k.workers);
+        const c = job('static-split', k.fn, k.workers);
+        const d = cmd('teamtask-command', k.fn, k.workers);
+        const e = cmd('xargs', k.fn, k.workers);
+        const f = cmd('teamtask-per-block', k.fn, k.workers);
+        return [
+          k.fn,
+          String(k.workers),
+          fmt(a?.itemsPerSecond),
+          fmt(b?.itemsPerSecond),
+          fmt(c?.itemsPerSecond),
+          fmt(d?.itemsPerSecond),
+          fmt(f?.itemsPerSecond),
+          fmt(e?.itemsPerSecond),
+          a && b ? `${fmt(a.itemsPerSecond / b.itemsPerSecond, 2)}×` : 'n/a',
+          d && e ? `${fmt(d.itemsPerSecond / e.itemsPerSecond, 2)}×` : 'n/a',
+          f && e ? `${fmt(f.itemsPerSecond / e.itemsPerSecond, 2)}×` : 'n/a',
+        ];
+      }),
+    ),
+    '',
+    '## Teamtask runs: API cost, objects, latency, controller',
+    '',
+    table(
+      [
+        'items',
+        'workers',
+        'n',
+        'block',
+        'writes/block',
+        '409s/claim',
+        '429s',
+        'claim p50 / p99 ms',
+        'max live Blocks',
+        'max Worklist KB',
+        'controller CPU-s / 1000 blocks',
+        'peak RSS MiB',
+        'each item once',
+      ],
+      [...r.teamtask, ...(r.scale ? [r.scale] : [])].map((t) => [
+        t.fn,
+        String(t.workers),
+        fmt(t.items),
+        fmt(t.blockSize),
+        fmt(t.writesPerBlock, 2),
+        pct(t.conflictsPerClaim),
+        fmt(t.api.throttled),
+        `${fmt(t.claimP50Ms, 1)} / ${fmt(t.claimP99Ms, 1)}`,
+        String(t.maxLiveBlocks),
+        fmt(t.maxWorklistBytes / 1024, 1),
+        fmt(t.controllerCpuPer1000Blocks, 2),
+        fmt(t.controllerPeakRssMiB),
+        t.notOnce.length ? '**no**' : 'yes',
+      ]),
+    ),
+    '',
+    '## Indexed Job runs: API cost',
+    '',
+    table(
+      ['system', 'items', 'workers', 'pods', 'seconds', 'API writes', 'writes/pod'],
+      r.jobs.map((j) => [
+        j.system,
+        j.fn,
+        String(j.workers),
+        fmt(j.pods),
+        fmt(j.seconds, 1),
+        fmt(j.api.writes),
+        fmt(j.writesPerPod, 1),
+      ]),
+    ),
+    '',
+    `Reclaim after a worker pod is deleted: ${r.reclaimSeconds.map((s) => `${s} s`).join(', ') || 'n/a'}. etcd database at the end: ${r.etcdBytes === undefined ? 'n/a' : `${fmt(r.etcdBytes / 2 ** 20, 1)} MiB`}.`,
+    '',
+    ...plots.map((p) => `![${p}](${p})`),
+    '',
+  ].join('\n');
+}
+
+/** The plots: items/s against workers, one per item function; live objects against time in the scale run. */
+export function chartsOf(r: BenchResults): Array<{ file: string; chart: LineChart }> {
+  const systems: Array<{
+    label: string;
+    runs: Array<{ fn: string; workers: number; itemsPerSecond: number }>;
+  }> = [
+    { label: 'Teamtask', runs: r.teamtask },
+    { label: 'pod per block', runs: r.jobs.filter((j) => j.system === 'pod-per-block') },
+    { label: 'static split', runs: r.jobs.filter((j) => j.system === 'static-split') },
+    {
+      label: 'Teamtask --jobs (process/item)',
+      runs: r.commands.filter((c) => c.system === 'teamtask-command'),
+    },
+    {
+      label: 'Teamtask --per-block (process/item)',
+      runs: r.commands.filter((c) => c.system === 'teamtask-per-block'),
+    },
+    { label: 'xargs -P', runs: r.commands.filter((c) => c.system === 'xargs') },
+  ];
+  const fns = [...new Set(r.teamtask.map((t) => t.fn))];
+  const charts: Array<{ file: string; chart: LineChart }> = fns.map((fn) => ({
+    file: `${r.date}-throughput-${fn}.png`,
+    chart: {
+      title: `Items/s against workers: ${fn === 'zero' ? 'zero-cost' : fn === 'heavy' ? 'heavy-tailed' : fn} items`,
+      xLabel: 'workers',
+      yLabel: 'items/s',
+      xLog2: true,
+      yLog10: true,
+      series: systems.map((s) => ({
+        label: s.label,
+        points: s.runs.filter((x) => x.fn === fn).map((x) => ({ x: x.workers, y: x.itemsPerSecond })),
+      })),
+    },
+  }));
+  if (r.scale?.timeline?.length) {
+    charts.push({
+      file: `${r.date}-objects.png`,
+      chart: {
+        title: `Live objects: ${fmt(r.scale.items)} items, ${r.scale.workers} workers`,
+        xLabel: 'seconds',
+        yLabel: 'Blocks / Worklist KB',
+        xLog2: false,
+        yLog10: false,
+        series: [
+          { label: 'live Blocks', points: r.scale.timeline.map((s) => ({ x: s.t, y: s.liveBlocks })) },
+          {
+            label: 'Worklist KB',
+            points: r.scale.timeline.map((s) => ({ x: s.t, y: Math.round(s.worklistBytes / 102.4) / 10 })),
+          },
+        ],
+      },
+    });
+  }
+  return charts;
+}

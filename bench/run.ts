@@ -1,0 +1,116 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { freshNamespace, kubeConfig, teamtask } from '../test/support/kube.js';
+import { startController } from '../test/support/processes.js';
+import { apiserverMetrics, storageBytes } from './apiserver-metrics.js';
+import { svgToPng, lineChartSvg } from './charts.js';
+import { round, sleep, type BenchContext } from './context.js';
+import { runIndexedJob } from './indexed-job.js';
+import { itemFunction } from './item-functions.js';
+import { commandItemsFor, itemsFor, podPerBlockItemsFor, type BenchPlan } from './plan.js';
+import { measureReclaim } from './reclaim.js';
+import { chartsOf, renderMarkdown, type BenchResults } from './report.js';
+import { runTeamtask, runTeamtaskCommand, runTeamtaskPerBlock, runXargs } from './teamtask.js';
+
+const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/**
+ * Runs every scenario of `plan` against the cluster under test, one after another with one
+ * controller, and writes `<date>.json`, `<date>.md` and the plots into `outDir`.
+ */
+export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchResults> {
+  const started = performance.now();
+  const kc = kubeConfig();
+  const install = teamtask('install');
+  if (install.status !== 0) throw new Error(`install failed: ${install.stderr}`);
+  const ns = await freshNamespace('bench');
+  const controller = startController('--no-leader-elect');
+  const ctx: BenchContext = { kc, namespace: ns.name, controller };
+  const date = new Date().toISOString().slice(0, 10);
+  const results: BenchResults = {
+    date,
+    plan: plan.label,
+    machine: {
+      cpus: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.versions.node,
+    },
+    seconds: 0,
+    teamtask: [],
+    jobs: [],
+    commands: [],
+    reclaimSeconds: [],
+  };
+  try {
+    while (!/serving \/metrics/.test(controller.output)) {
+      if (controller.child.exitCode !== null) throw new Error(`the controller exited:\n${controller.output}`);
+      await sleep(100);
+    }
+    for (const name of plan.functions) {
+      const fn = itemFunction(name);
+      for (const workers of plan.workers) {
+        const id = `${fn.name}-${workers}`.toLowerCase();
+        const items = itemsFor(plan, fn, workers);
+        say(`${id}: Teamtask, ${items} items`);
+        results.teamtask.push(await runTeamtask(ctx, { name: `tt-${id}`, fn, workers, items }));
+        say(`${id}: pod per block`);
+        results.jobs.push(
+          await runIndexedJob(ctx, {
+            name: `ppb-${id}`,
+            system: 'pod-per-block',
+            fn,
+            workers,
+            items: podPerBlockItemsFor(plan, fn, workers),
+          }),
+        );
+        say(`${id}: static split`);
+        results.jobs.push(
+          await runIndexedJob(ctx, { name: `split-${id}`, system: 'static-split', fn, workers, items }),
+        );
+        const commandItems = commandItemsFor(plan, fn, workers);
+        say(`${id}: a process per item, ${commandItems} items`);
+        results.commands.push(
+          await runTeamtaskCommand(ctx, { name: `cmd-${id}`, fn, workers, items: commandItems }),
+        );
+        results.commands.push(
+          await runTeamtaskPerBlock(ctx, { name: `pb-${id}`, fn, workers, items: commandItems }),
+        );
+        results.commands.push(await runXargs({ fn, workers, items: commandItems }));
+      }
+    }
+    for (let i = 0; i < plan.reclaimSamples; i++) {
+      say(`reclaim ${i + 1}/${plan.reclaimSamples}`);
+      results.reclaimSeconds.push(await measureReclaim(ctx, `reclaim-${i}`));
+    }
+    if (plan.scale) {
+      const { items, blockSize, workers } = plan.scale;
+      say(`scale: ${items} items, blocks of ${blockSize}, ${workers} workers`);
+      results.scale = await runTeamtask(ctx, {
+        name: 'scale',
+        fn: itemFunction('zero'),
+        workers,
+        items,
+        blockSize,
+        timeline: true,
+      });
+    }
+    results.etcdBytes = storageBytes(await apiserverMetrics(kc));
+  } finally {
+    await controller.stop();
+    await ns.remove();
+  }
+  results.seconds = round((performance.now() - started) / 1000);
+  mkdirSync(outDir, { recursive: true });
+  const plots = chartsOf(results);
+  for (const p of plots) writeFileSync(join(outDir, p.file), svgToPng(lineChartSvg(p.chart)));
+  writeFileSync(join(outDir, `${date}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(
+    join(outDir, `${date}.md`),
+    renderMarkdown(
+      results,
+      plots.map((p) => p.file),
+    ),
+  );
+  return results;
+}
