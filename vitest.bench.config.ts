@@ -9,7 +9,8 @@ export default defineConfig({
     setupFiles: ['./test/support/e2e-setup.ts'],
     reporters: ['default'],
     disableConsoleIntercept: true,
-    testTimeout: 1_800_000,
+    // The full run takes about 40 minutes on 2 cores.
+    testTimeout: 10_800_000,
     hookTimeout: 600_000,
     fileParallelism: false,
   },

@@ -17,8 +17,9 @@ describe('benchmark sizing', () => {
     expect(itemsFor({ ...FULL_PLAN, targetSeconds: 0.5 }, itemFunction('1ms'), 1)).toBe(1000);
   });
 
-  it('caps the pod-per-block runs at the plan’s pod count, in whole blocks', () => {
+  it('caps the pod-per-block runs in pods, per worker and in all, in whole blocks', () => {
     expect(podPerBlockItemsFor(FULL_PLAN, itemFunction('1ms'), 64)).toBe(200 * 1000);
+    expect(podPerBlockItemsFor(FULL_PLAN, itemFunction('zero'), 1)).toBe(25 * 1000);
     expect(podPerBlockItemsFor(FULL_PLAN, itemFunction('100ms'), 1)).toBe(80);
   });
 

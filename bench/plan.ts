@@ -9,7 +9,11 @@ export interface BenchPlan {
   targetSeconds: number;
   /** Items of a zero-cost run (at least four blocks per worker). */
   zeroCostItems: number;
-  /** At most this many pods in a pod-per-block run: the rate, not the total, is what is compared. */
+  /**
+   * At most this many pods per worker in a pod-per-block run, and `maxPodsPerBlock` in all: the
+   * rate, not the total, is what is compared (one worker's pods run one after another).
+   */
+  podsPerWorker: number;
   maxPodsPerBlock: number;
   /** At most this many items in the one-process-per-item runs (Teamtask command, xargs). */
   commandItems: number;
@@ -23,6 +27,7 @@ export const FULL_PLAN: BenchPlan = {
   workers: [1, 4, 16, 64],
   targetSeconds: 8,
   zeroCostItems: 200_000,
+  podsPerWorker: 25,
   maxPodsPerBlock: 200,
   commandItems: 5000,
   reclaimSamples: 3,
@@ -36,6 +41,7 @@ export const SMOKE_PLAN: BenchPlan = {
   workers: [1, 3],
   targetSeconds: 0.5,
   zeroCostItems: 3000,
+  podsPerWorker: 4,
   maxPodsPerBlock: 4,
   commandItems: 60,
   reclaimSamples: 1,
@@ -55,6 +61,9 @@ export function itemsFor(plan: BenchPlan, fn: ItemFunction, workers: number): nu
 export const commandItemsFor = (plan: BenchPlan, fn: ItemFunction, workers: number) =>
   Math.min(plan.commandItems, itemsFor(plan, fn, workers));
 
-/** Items for a pod-per-block run: the same sizing, capped at `maxPodsPerBlock` pods. */
+/** Items for a pod-per-block run: the same sizing, capped in pods. */
 export const podPerBlockItemsFor = (plan: BenchPlan, fn: ItemFunction, workers: number) =>
-  Math.min(plan.maxPodsPerBlock * fn.blockSize, itemsFor(plan, fn, workers));
+  Math.min(
+    Math.min(plan.maxPodsPerBlock, plan.podsPerWorker * workers) * fn.blockSize,
+    itemsFor(plan, fn, workers),
+  );

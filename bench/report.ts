@@ -9,6 +9,8 @@ export interface BenchResults {
   plan: string;
   machine: { cpus: number; memoryGiB: number; node: string };
   seconds: number;
+  /** False while the run goes on (the JSON is saved after every scenario) or when it was cut short. */
+  complete: boolean;
   teamtask: TeamtaskRun[];
   jobs: IndexedJobRun[];
   commands: CommandRun[];

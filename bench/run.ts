@@ -41,6 +41,12 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
     jobs: [],
     commands: [],
     reclaimSeconds: [],
+    complete: false,
+  };
+  // Saved after every scenario: a run cut short keeps what it measured (`complete: false`).
+  const save = () => {
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, `${date}.json`), `${JSON.stringify(results, null, 2)}\n`);
   };
   try {
     while (!/serving \/metrics/.test(controller.output)) {
@@ -52,8 +58,9 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
       for (const workers of plan.workers) {
         const id = `${fn.name}-${workers}`.toLowerCase();
         const items = itemsFor(plan, fn, workers);
-        say(`${id}: Teamtask, ${items} items`);
+        say(`${id}: Teamtask, ${items} items (${round((performance.now() - started) / 1000)} s in)`);
         results.teamtask.push(await runTeamtask(ctx, { name: `tt-${id}`, fn, workers, items }));
+        save();
         say(`${id}: pod per block`);
         results.jobs.push(
           await runIndexedJob(ctx, {
@@ -77,11 +84,13 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
           await runTeamtaskPerBlock(ctx, { name: `pb-${id}`, fn, workers, items: commandItems }),
         );
         results.commands.push(await runXargs({ fn, workers, items: commandItems }));
+        save();
       }
     }
     for (let i = 0; i < plan.reclaimSamples; i++) {
       say(`reclaim ${i + 1}/${plan.reclaimSamples}`);
       results.reclaimSeconds.push(await measureReclaim(ctx, `reclaim-${i}`));
+      save();
     }
     if (plan.scale) {
       const { items, blockSize, workers } = plan.scale;
@@ -101,7 +110,8 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
     await ns.remove();
   }
   results.seconds = round((performance.now() - started) / 1000);
-  mkdirSync(outDir, { recursive: true });
+  results.complete = true;
+  save();
   const plots = chartsOf(results);
   for (const p of plots) writeFileSync(join(outDir, p.file), svgToPng(lineChartSvg(p.chart)));
   writeFileSync(join(outDir, `${date}.json`), `${JSON.stringify(results, null, 2)}\n`);

@@ -24,6 +24,7 @@ import {
 } from '../api/v1alpha1/index.js';
 import { explain, HintedError } from '../kube/errors.js';
 import { itemLines } from '../worker/items.js';
+import { inBatches } from './batches.js';
 import { deadWorkers, POD_LABEL } from './pods.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
@@ -46,6 +47,8 @@ export interface ControllerOptions {
 }
 
 export const DEFAULT_LIMITS = { qps: 100, burst: 200, worklistQps: 50, worklistBurst: 100 };
+/** Block status writes of one pass in flight at once. */
+const BLOCK_WRITES_AT_ONCE = 8;
 
 type Cached<T extends KubernetesObject> = ListWatch<T>;
 
@@ -278,12 +281,14 @@ export class Controller {
     this.limits.take(key, plan.assigned);
     this.countPlan(worklist, plan, blocks);
     const byName = new Map(blocks.map((b) => [b.metadata.name!, b]));
-    for (const [block, status] of plan.blockStatuses) {
+    // Each Block's status is its own object: written side by side, so the last of many Blocks
+    // served in one pass does not wait for all the others' round trips.
+    await inBatches([...plan.blockStatuses], BLOCK_WRITES_AT_ONCE, async ([block, status]) => {
       // The Block cache can lag behind our own last status write: the same status again, on a
       // Block the cache still shows as it was before that write, is not written twice.
       const cached = byName.get(block)!;
       const last = this.blockStatusWritten.get(cached.metadata.uid!);
-      if (last && last.over === cached.metadata.resourceVersion && sameJson(last.status, status)) continue;
+      if (last && last.over === cached.metadata.resourceVersion && sameJson(last.status, status)) return;
       this.assertMayWrite();
       const written = await ignoreNotFound(
         this.custom.patchNamespacedCustomObjectStatus(
@@ -294,7 +299,7 @@ export class Controller {
       if (written)
         this.blockStatusWritten.set(cached.metadata.uid!, { over: cached.metadata.resourceVersion!, status });
       this.metrics.inc('blockWrites');
-    }
+    });
     let changedUnderUs = false;
     for (const block of plan.finalize) {
       this.assertMayWrite();

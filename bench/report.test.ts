@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import type { IndexedJobRun } from './indexed-job.js';
+import { chartsOf, ratios, renderMarkdown, targets, type BenchResults } from './report.js';
+import type { CommandRun, TeamtaskRun } from './teamtask.js';
+
+const writes = { writes: 0, conflicts: 0, throttled: 0, byKind: {} };
+const teamtask = (fn: TeamtaskRun['fn'], workers: number, over: Partial<TeamtaskRun> = {}): TeamtaskRun => ({
+  system: 'teamtask',
+  fn,
+  workers,
+  items: 200_000,
+  blockSize: 1000,
+  blocks: 200,
+  seconds: 10,
+  itemsPerSecond: 20_000,
+  api: { ...writes, writes: 400 },
+  writesPerBlock: 2,
+  claims: 200,
+  assignments: 200,
+  conflictsPerClaim: 0,
+  claimP50Ms: 20,
+  claimP99Ms: 100,
+  maxLiveBlocks: workers,
+  maxWorklistBytes: 4096,
+  controllerCpuSeconds: 2,
+  controllerCpuPer1000Blocks: 10,
+  controllerCpuPer1000Items: 0.01,
+  controllerPeakRssMiB: 200,
+  notOnce: [],
+  ...over,
+});
+const job = (
+  system: IndexedJobRun['system'],
+  fn: IndexedJobRun['fn'],
+  workers: number,
+  itemsPerSecond: number,
+) =>
+  ({
+    system,
+    fn,
+    workers,
+    items: 1000,
+    pods: 10,
+    seconds: 1,
+    itemsPerSecond,
+    api: writes,
+    writesPerPod: 9,
+  }) satisfies IndexedJobRun;
+const command = (
+  system: CommandRun['system'],
+  fn: CommandRun['fn'],
+  workers: number,
+  itemsPerSecond: number,
+) => ({ system, fn, workers, items: 1000, seconds: 1, itemsPerSecond }) satisfies CommandRun;
+
+const results = (over: Partial<BenchResults> = {}): BenchResults => ({
+  date: '2026-11-24',
+  plan: 'test',
+  machine: { cpus: 2, memoryGiB: 24, node: '24.0.0' },
+  seconds: 100,
+  complete: true,
+  teamtask: [teamtask('zero', 1), teamtask('zero', 4), teamtask('1ms', 1)],
+  jobs: [
+    job('pod-per-block', 'zero', 1, 500),
+    job('pod-per-block', 'zero', 4, 1000),
+    job('static-split', 'zero', 1, 900),
+  ],
+  commands: [
+    command('teamtask-command', '1ms', 1, 300),
+    command('teamtask-per-block', '1ms', 1, 380),
+    command('xargs', '1ms', 1, 400),
+  ],
+  reclaimSeconds: [0.5, 0.7],
+  scale: teamtask('zero', 100, {
+    items: 10_000_000,
+    blocks: 10_000,
+    timeline: [{ t: 0, liveBlocks: 100, worklistBytes: 9000 }],
+  }),
+  etcdBytes: 2 ** 24,
+  ...over,
+});
+
+describe('benchmark report', () => {
+  it('divides Teamtask’s items/s by another system’s, for each worker count both ran', () => {
+    expect(ratios(results(), 'zero', 'teamtask', 'pod-per-block')).toEqual([
+      { workers: 1, ratio: 40 },
+      { workers: 4, ratio: 20 },
+    ]);
+    expect(ratios(results(), '1ms', 'teamtask-per-block', 'xargs')).toEqual([{ workers: 1, ratio: 0.95 }]);
+  });
+
+  it('marks each target met or missed from the measured values', () => {
+    const met = (prefix: string) => targets(results()).find((t) => t.target.startsWith(prefix))?.met;
+    expect(met('≤ 2.2 API writes per block')).toBe(true);
+    expect(met('live Blocks ≤ workers + 2')).toBe(true);
+    expect(met('reclaim ≤ 3 s')).toBe(true);
+    expect(met('≥ 20× pod-per-block')).toBe(true);
+    expect(met('≥ 0.9× local baseline')).toBe(true);
+    expect(met('… and with --jobs W')).toBe(false);
+  });
+
+  it('misses a target when any run misses it, and links the why', () => {
+    const r = results({
+      teamtask: [teamtask('zero', 1, { writesPerBlock: 3.1, maxLiveBlocks: 4, claimP99Ms: 151 })],
+    });
+    const missed = targets(r).filter((t) => t.met === false);
+    expect(missed.map((t) => t.target)).toEqual(
+      expect.arrayContaining([
+        '≤ 2.2 API writes per block',
+        'live Blocks ≤ workers + 2',
+        'claim p99 ≤ 150 ms',
+      ]),
+    );
+    for (const t of missed) expect(t.why).toMatch(/^\[why\]\(\.\.\/\.\.\/docs\/benchmarks\.md#[a-z-]+\)$/);
+  });
+
+  it('says "not measured" for what a run did not measure', () => {
+    const r = results({ jobs: [], commands: [], reclaimSeconds: [], scale: undefined });
+    const unmeasured = targets(r)
+      .filter((t) => t.met === undefined)
+      .map((t) => t.target);
+    expect(unmeasured).toHaveLength(4);
+    expect(renderMarkdown(r, [])).toContain('| not measured |');
+  });
+
+  it('renders the tables and the plots as Markdown', () => {
+    expect(
+      renderMarkdown(
+        results(),
+        chartsOf(results()).map((c) => c.file),
+      ),
+    ).toMatchSnapshot();
+  });
+
+  it('plots items/s against workers per item function, and live objects over the scale run', () => {
+    const charts = chartsOf(results());
+    expect(charts.map((c) => c.file)).toEqual([
+      '2026-11-24-throughput-zero.png',
+      '2026-11-24-throughput-1ms.png',
+      '2026-11-24-objects.png',
+    ]);
+    expect(charts[0]!.chart.series.find((s) => s.label === 'pod per block')!.points).toEqual([
+      { x: 1, y: 500 },
+      { x: 4, y: 1000 },
+    ]);
+  });
+});
