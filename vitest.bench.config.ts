@@ -9,7 +9,7 @@ export default defineConfig({
     setupFiles: ['./test/support/e2e-setup.ts'],
     reporters: ['default'],
     disableConsoleIntercept: true,
-    // The full run takes about 40 minutes on 2 cores.
+    // The full run takes about 35 minutes on 2 cores.
     testTimeout: 10_800_000,
     hookTimeout: 600_000,
     fileParallelism: false,
