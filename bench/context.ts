@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import type { Worklist } from '../src/api/v1alpha1/index.js';
 import type { Background } from '../test/support/processes.js';
+import { readWorklist } from '../test/support/read.js';
 import { apiserverMetrics, requestCounts, type RequestCount } from './apiserver-metrics.js';
 
 /** What every scenario runs against: one cluster, one namespace, one controller process. */
@@ -29,11 +29,6 @@ export const apiSnapshot = async (kc: KubeConfig): Promise<RequestCount[]> =>
   requestCounts(await apiserverMetrics(kc));
 
 const api = { group: 'teamtask.dev', version: 'v1alpha1' };
-
-export const readWorklist = async (ctx: BenchContext, name: string) =>
-  (await ctx.kc
-    .makeApiClient(CustomObjectsApi)
-    .getNamespacedCustomObject({ ...api, plural: 'worklists', namespace: ctx.namespace, name })) as Worklist;
 
 export async function deleteWorklist(ctx: BenchContext, name: string): Promise<void> {
   await ctx.kc
@@ -70,7 +65,7 @@ export class ObjectSampler {
           }) as Promise<{
             items: Array<{ spec: { worklist: string } }>;
           }>,
-          readWorklist(ctx, worklist),
+          readWorklist(ctx.namespace, worklist),
         ]);
         this.samples.push({
           t: round((performance.now() - started) / 1000, 2),

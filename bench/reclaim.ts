@@ -1,8 +1,9 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { kubectlStdin } from '../test/support/kube.js';
+import { eventually, kubectlStdin } from '../test/support/kube.js';
 import { range, worklistYaml } from '../test/support/objects.js';
 import { InProcessWorker } from '../test/support/workers.js';
-import { deleteWorklist, readWorklist, round, sleep, type BenchContext } from './context.js';
+import { readWorklist } from '../test/support/read.js';
+import { deleteWorklist, round, sleep, type BenchContext } from './context.js';
 
 /** The controller counts a worker pod missing from its cache as dead only past this Block age. */
 const MISSING_POD_GRACE_MS = 10_000;
@@ -23,10 +24,10 @@ export async function measureReclaim(ctx: BenchContext, name: string): Promise<n
       spec: { containers: [{ name: 'work', image: 'bench:none' }] },
     },
   });
-  await until(
-    async () =>
-      (await core.readNamespacedPodStatus({ name: pod, namespace: ctx.namespace })).status?.phase ===
-      'Running',
+  await eventually('the worker pod to run', async () =>
+    (await core.readNamespacedPodStatus({ name: pod, namespace: ctx.namespace })).status?.phase === 'Running'
+      ? true
+      : undefined,
   );
   const created = kubectlStdin(
     worklistYaml(name, { source: range(1, 30), blockSize: 10 }),
@@ -39,30 +40,39 @@ export async function measureReclaim(ctx: BenchContext, name: string): Promise<n
   let unhang!: () => void;
   const hung = new Promise<void>((r) => (unhang = r));
   const victim = new InProcessWorker(ctx.namespace, name, pod, () => hung.then(() => false), { pod });
-  const held = await until(async () =>
-    (await readWorklist(ctx, name)).status?.assignments?.find((a) => a.block === pod),
+  const held = await eventually('the hung worker to hold a range', async () =>
+    (await readWorklist(ctx.namespace, name)).status?.assignments?.find((a) => a.block === pod),
   );
   const bornAt = Date.now();
   const successor = new InProcessWorker(ctx.namespace, name, `${name}-successor`, async () => true);
-  await until(async () => ((await readWorklist(ctx, name)).status?.completedItems === 20 ? true : undefined));
+  await eventually('the other worker to finish the other ranges', async () =>
+    (await readWorklist(ctx.namespace, name)).status?.completedItems === 20 ? true : undefined,
+  );
   // Past the grace, so what is timed is the controller's reaction, not the grace.
   await sleep(Math.max(0, bornAt + MISSING_POD_GRACE_MS + 500 - Date.now()));
 
   await core.deleteNamespacedPod({ name: pod, namespace: ctx.namespace, gracePeriodSeconds: 0 });
-  await until(async () => {
-    try {
-      await core.readNamespacedPod({ name: pod, namespace: ctx.namespace });
-      return undefined;
-    } catch {
-      return true;
-    }
-  }, 5);
+  await eventually(
+    'the worker pod to be gone',
+    async () => {
+      try {
+        await core.readNamespacedPod({ name: pod, namespace: ctx.namespace });
+        return undefined;
+      } catch {
+        return true;
+      }
+    },
+    60_000,
+    5,
+  );
   const goneAt = performance.now();
-  await until(
+  await eventually(
+    'the range to go to the other worker',
     async () =>
-      (await readWorklist(ctx, name)).status?.assignments?.find(
+      (await readWorklist(ctx.namespace, name)).status?.assignments?.find(
         (a) => a.index === held.index && a.block !== pod,
       ),
+    60_000,
     10,
   );
   const seconds = (performance.now() - goneAt) / 1000;
@@ -71,18 +81,4 @@ export async function measureReclaim(ctx: BenchContext, name: string): Promise<n
   await Promise.all([victim.stop().catch(() => undefined), successor.finished]);
   await deleteWorklist(ctx, name);
   return round(seconds, 3);
-}
-
-async function until<T>(
-  check: () => Promise<T | undefined | false>,
-  everyMs = 100,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error('reclaim scenario: timed out');
-    await sleep(everyMs);
-  }
 }

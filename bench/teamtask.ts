@@ -3,9 +3,10 @@ import { Watch } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { Block } from '../src/api/v1alpha1/index.js';
 import { sample } from '../src/controller/metrics.js';
-import { kubectlStdin, testEnv } from '../test/support/kube.js';
+import { kubectlStdin } from '../test/support/kube.js';
 import { range, worklistYaml } from '../test/support/objects.js';
-import { controllerMetrics } from '../test/support/processes.js';
+import { Background, controllerMetrics } from '../test/support/processes.js';
+import { readWorklist } from '../test/support/read.js';
 import { InProcessWorker, RunCounts } from '../test/support/workers.js';
 import { teamtaskWrites, type WriteCounts } from './apiserver-metrics.js';
 import { ClaimClock, percentile } from './claim-clock.js';
@@ -14,7 +15,6 @@ import {
   deleteWorklist,
   ObjectSampler,
   processUsage,
-  readWorklist,
   round,
   sleep,
   type BenchContext,
@@ -167,18 +167,19 @@ export async function runTeamtaskCommand(
 ): Promise<CommandRun> {
   const remove = createCostWorklist(ctx, o.name, o.fn, o.items, o.fn.blockSize);
   const started = performance.now();
-  const code = await exitCode(
-    spawn(
-      'kubectl',
-      ['teamtask', 'work', o.name, '-n', ctx.namespace, '--jobs', String(o.workers), '--', 'sleep'],
-      {
-        env: testEnv(),
-        stdio: 'ignore',
-      },
-    ),
-  );
+  const worker = new Background([
+    'work',
+    o.name,
+    '-n',
+    ctx.namespace,
+    '--jobs',
+    String(o.workers),
+    '--',
+    'sleep',
+  ]);
+  const code = await worker.exited;
   const seconds = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`teamtask work on ${o.name} exited ${code}`);
+  if (code !== 0) throw new Error(`teamtask work on ${o.name} exited ${code}:\n${worker.output}`);
   await remove(o.items);
   return commandRun('teamtask-command', o, seconds);
 }
@@ -235,7 +236,7 @@ function createCostWorklist(
   const created = kubectlStdin(manifest, 'create', '-n', ctx.namespace);
   if (created.status !== 0) throw new Error(`creating Worklist ${name}: ${created.stderr}`);
   return async (expected) => {
-    const w = await readWorklist(ctx, name);
+    const w = await readWorklist(ctx.namespace, name);
     if (w.status?.completedItems !== expected) {
       throw new Error(`Worklist ${name}: ${w.status?.completedItems}/${expected} items completed`);
     }

@@ -42,11 +42,15 @@ export const teamtask = (...args: string[]) => run('kubectl', ['teamtask', ...ar
 export const kubectlStdin = (manifest: string, ...args: string[]) =>
   run('kubectl', [...args, '-f', '-'], manifest);
 
-/** Polls until `check` returns a value other than undefined; fails with `what` after `timeoutMs`. */
+/**
+ * Polls every `everyMs` until `check` returns a value other than undefined; fails with `what`
+ * after `timeoutMs`.
+ */
 export async function eventually<T>(
   what: string,
   check: () => Promise<T | undefined>,
   timeoutMs = 60_000,
+  everyMs = 250,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -62,7 +66,7 @@ export async function eventually<T>(
         `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
