@@ -38,7 +38,7 @@ build_kwok() {
 
 build_kubernetes() {
   local b missing=0
-  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do
     [ -x "$staging/$b" ] || missing=1
   done
   [ "$missing" = 1 ] || return 0
@@ -54,11 +54,26 @@ build_kubernetes() {
   (cd "$CLUSTER_DIR/k8s-bins" && go build -trimpath -tags=selinux,notest,grpcnotrace \
     -ldflags="$ldflags" -o "$staging/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+}
+
+# Kubernetes >= 1.36 needs containerd 2.x; Debian's is 1.6.
+build_containerd() {
+  local b missing=0
+  for b in containerd containerd-shim-runc-v2 ctr; do [ -x "$staging/$b" ] || missing=1; done
+  [ "$missing" = 1 ] || return 0
+  kcp_log "building containerd $CONTAINERD_VERSION"
+  (cd "$CLUSTER_DIR/containerd-bin" && go build -trimpath -tags=no_btrfs,no_devmapper,no_zfs \
+    -ldflags="-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" -o "$staging/" \
+    github.com/containerd/containerd/v2/cmd/containerd \
+    github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
+    github.com/containerd/containerd/v2/cmd/ctr)
 }
 
 build_etcd
 build_kwok
+build_containerd
 build_kubernetes
 
 # grep without -q reads to the end: an early exit would kill the binary with SIGPIPE under pipefail.

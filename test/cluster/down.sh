@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Stops the processes up.sh started, by their recorded PIDs, newest first. Stops nothing else.
+# Stops the processes up.sh started, by their recorded PIDs, and restores what the real node
+# changed on the host (test/cluster/node.sh). Stops nothing else. The controllers go first, so
+# that nothing recreates the pods the node stops; the API server stays until the node's pods
+# are gone.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$CLUSTER_DIR/node.sh"
 
-for ((i = ${#KCP_COMPONENTS[@]} - 1; i >= 0; i--)); do
-  name=${KCP_COMPONENTS[$i]}
-  if pid=$(kcp_pid "$name"); then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-    kcp_log "stopped $name ($pid)"
-  fi
-  rm -f "$KCP_STATE/pids/$name.pid"
-done
+kcp_stop kwok
+kcp_stop kube-scheduler
+kcp_stop kube-controller-manager
+node_down
+kcp_stop kube-apiserver
+kcp_stop etcd

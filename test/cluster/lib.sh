@@ -9,16 +9,18 @@ export CGO_ENABLED=0            # upstream builds these binaries static
 export GOFLAGS=-buildvcs=false  # the wrapper modules live inside our git repo
 
 KCP_CACHE_ROOT=${TEAMTASK_KCP_CACHE:-$HOME/.cache/teamtask-kcp}
-KCP_BIN=${TEAMTASK_KCP_BIN:-$KCP_CACHE_ROOT/$K8S_VERSION-etcd$ETCD_VERSION-kwok$KWOK_VERSION/bin}
+KCP_BIN=${TEAMTASK_KCP_BIN:-$KCP_CACHE_ROOT/$K8S_VERSION-etcd$ETCD_VERSION-kwok$KWOK_VERSION-containerd$CONTAINERD_VERSION/bin}
 # Runtime state (pids, logs, PKI) of the one local cluster the scripts manage.
 KCP_STATE=${TEAMTASK_KCP_STATE:-$KCP_CACHE_ROOT/clusters/e2e}
 KCP_BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
+# The real node's: kubelet and kube-proxy from the same Kubernetes module, containerd 2.x.
+KCP_NODE_BINARIES=(kubelet kube-proxy containerd containerd-shim-runc-v2 ctr)
 
 kcp_log() { printf '[cluster] %s\n' "$*" >&2; }
 
 kcp_binaries_present() {
   local b
-  for b in "${KCP_BINARIES[@]}"; do [ -x "$KCP_BIN/$b" ] || return 1; done
+  for b in "${KCP_BINARIES[@]}" "${KCP_NODE_BINARIES[@]}"; do [ -x "$KCP_BIN/$b" ] || return 1; done
 }
 
 # Loopback ports; override when they clash with something else on the machine.
@@ -29,8 +31,26 @@ KCP_KCM_PORT=${TEAMTASK_KCP_KCM_PORT:-20257}
 KCP_SCHEDULER_PORT=${TEAMTASK_KCP_SCHEDULER_PORT:-20259}
 KCP_KWOK_PORT=${TEAMTASK_KCP_KWOK_PORT:-20247}
 KCP_KUBECONFIG=$KCP_STATE/kubeconfig
+# The real node: one per machine (the kubelet's and kube-proxy's ports are fixed). Its bridge,
+# made by up.sh, carries the API server's address and the pods' subnet: pods reach the API
+# server through the `kubernetes` Service, and every packet stays on this machine.
+KCP_NODE_NAME=teamtask-node
+KCP_NODE_BRIDGE=${TEAMTASK_KCP_NODE_BRIDGE:-teamtask0}
+KCP_NODE_IP=${TEAMTASK_KCP_NODE_IP:-10.245.0.1}
+KCP_POD_SUBNET=${TEAMTASK_KCP_POD_SUBNET:-10.245.0.0/24}
+KCP_SERVICE_CIDR=10.96.0.0/16
+# Sockets and runtime state want short paths (a unix socket's path is at most 107 bytes).
+KCP_NODE_RUN=/run/teamtask-kcp
+KCP_NODE_CGROUP=teamtask-kcp
+KCP_NODE_SYSCTLS=(vm.overcommit_memory kernel.panic kernel.panic_on_oops net.ipv4.ip_forward
+  net.ipv4.conf.all.route_localnet net.bridge.bridge-nf-call-iptables)
+# Host folders the kubelet, containerd and CNI create even with their roots elsewhere.
+KCP_NODE_HOST_DIRS=(/var/log/containers /var/log/pods /var/lib/cni /var/run/netns /var/lib/kubelet
+  /var/lib/containerd /run/containerd /etc/cni /opt/cni /opt/containerd /var/run/nri)
+
 # Start order; down.sh stops them in reverse.
 KCP_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+KCP_NODE_COMPONENTS=(containerd kubelet kube-proxy)
 
 # The PID of a component this state folder started, if that process still runs that binary.
 kcp_pid() {
@@ -38,4 +58,16 @@ kcp_pid() {
   pid=$(cat "$KCP_STATE/pids/$name.pid" 2>/dev/null) || return 1
   [ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$KCP_BIN/$name")" ] || return 1
   echo "$pid"
+}
+
+# Stops a component this state folder started: SIGTERM, SIGKILL after 10 s.
+kcp_stop() {
+  local name=$1 pid
+  if pid=$(kcp_pid "$name"); then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    kcp_log "stopped $name ($pid)"
+  fi
+  rm -f "$KCP_STATE/pids/$name.pid"
 }

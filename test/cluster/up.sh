@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Starts a real control plane on loopback, with no containers: etcd, kube-apiserver (RBAC,
-# default admission plugins incl. ResourceQuota), kube-controller-manager (Job, quota, GC
-# controllers), kube-scheduler, and kwok (fake nodes that run pods by stages). Builds the
-# binaries first on a cache miss. Idempotent: a healthy running cluster is reused.
+# Starts a real control plane on this machine: etcd, kube-apiserver (RBAC, default admission
+# plugins incl. ResourceQuota), kube-controller-manager (Job, quota, GC controllers),
+# kube-scheduler, kwok (fake nodes, tainted, that run the pods which ask for them by stages, for
+# scale), and one real node (containerd, kubelet, kube-proxy) that runs every other pod in real
+# containers. The API server listens on the node's bridge, which this script creates; nothing
+# listens beyond this machine. Builds the binaries first on a cache miss. Idempotent: a healthy
+# running cluster is reused. down.sh stops it all and restores the host.
 # The last line printed is the kubeconfig path.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$CLUSTER_DIR/node.sh"
 
 NODES=${TEAMTASK_KCP_NODES:-2}
 
@@ -29,6 +33,7 @@ done
 
 # If anything below fails, stop what was started: detached daemons would otherwise outlive the caller.
 trap 'status=$?; [ "$status" = 0 ] || bash "$CLUSTER_DIR/down.sh" >/dev/null 2>&1; exit "$status"' EXIT
+node_network_up
 started=$(date +%s)
 # A fresh cluster each start: tests and the demo must not see an earlier run's objects.
 rm -rf "$KCP_STATE/etcd" "$KCP_STATE/pki" "$KCP_STATE/logs" "$KCP_STATE/pids" "$KCP_KUBECONFIG"
@@ -42,7 +47,7 @@ mkdir -p "$P" "$KCP_STATE/logs" "$KCP_STATE/pids" "$KCP_STATE/etcd"
   q openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -sha256 -days 3650 -subj /CN=teamtask-e2e-ca -out ca.crt
   printf '%s\n' basicConstraints=CA:FALSE keyUsage=critical,digitalSignature,keyEncipherment \
     extendedKeyUsage=serverAuth \
-    subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.96.0.1 >server.ext
+    subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.96.0.1,IP:$KCP_NODE_IP >server.ext
   printf '%s\n' basicConstraints=CA:FALSE keyUsage=critical,digitalSignature,keyEncipherment \
     extendedKeyUsage=clientAuth >client.ext
   cert() { # name subject extfile
@@ -51,6 +56,8 @@ mkdir -p "$P" "$KCP_STATE/logs" "$KCP_STATE/pids" "$KCP_STATE/etcd"
   }
   cert apiserver /CN=kube-apiserver server.ext
   cert admin "/O=system:masters/CN=teamtask-e2e-admin" client.ext
+  # The API server's identity towards kubelets (logs, exec).
+  cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" client.ext
   q openssl genrsa -out sa.key 2048
   q openssl rsa -in sa.key -pubout -out sa.pub
 )
@@ -61,7 +68,7 @@ kind: Config
 clusters:
 - name: teamtask-e2e
   cluster:
-    server: https://127.0.0.1:$KCP_APISERVER_PORT
+    server: https://$KCP_NODE_IP:$KCP_APISERVER_PORT
     certificate-authority: $P/ca.crt
 users:
 - name: teamtask-e2e-admin
@@ -114,18 +121,20 @@ start etcd --name=teamtask-e2e --data-dir="$KCP_STATE/etcd" \
   --unsafe-no-fsync --quota-backend-bytes=2147483648 --auto-compaction-retention=1 --log-level=warn
 wait_for etcd curl -sf "http://127.0.0.1:$KCP_ETCD_PORT/health"
 
-# Loopback cannot be stored in the `kubernetes` Endpoints, so no endpoint reconciler: nothing
-# here needs that Service's endpoints (no kube-proxy, no in-cluster clients).
+# On the bridge's address: pods reach it through the `kubernetes` Service, whose Endpoints
+# cannot hold a loopback address.
 start kube-apiserver --etcd-servers="http://127.0.0.1:$KCP_ETCD_PORT" \
-  --bind-address=127.0.0.1 --secure-port="$KCP_APISERVER_PORT" \
-  --advertise-address=127.0.0.1 --endpoint-reconciler-type=none \
+  --bind-address="$KCP_NODE_IP" --secure-port="$KCP_APISERVER_PORT" \
+  --advertise-address="$KCP_NODE_IP" \
+  --kubelet-client-certificate="$P/apiserver-kubelet-client.crt" \
+  --kubelet-client-key="$P/apiserver-kubelet-client.key" \
   --tls-cert-file="$P/apiserver.crt" --tls-private-key-file="$P/apiserver.key" --client-ca-file="$P/ca.crt" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
-  --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC \
+  --service-cluster-ip-range="$KCP_SERVICE_CIDR" --authorization-mode=Node,RBAC \
   --enable-admission-plugins=ResourceQuota --allow-privileged=true \
   --kubelet-preferred-address-types=InternalIP
-wait_for kube-apiserver https_ok "https://127.0.0.1:$KCP_APISERVER_PORT/readyz"
+wait_for kube-apiserver https_ok "https://$KCP_NODE_IP:$KCP_APISERVER_PORT/readyz"
 
 start kube-controller-manager --kubeconfig="$KCP_KUBECONFIG" \
   --authentication-kubeconfig="$KCP_KUBECONFIG" --authorization-kubeconfig="$KCP_KUBECONFIG" \
@@ -151,7 +160,7 @@ spec:
 LOGS
 start kwok --kubeconfig="$KCP_KUBECONFIG" --config="$CLUSTER_DIR/kwok-stages.yaml" \
   --config="$KCP_STATE/kwok-logs.yaml" \
-  --manage-all-nodes=true --node-lease-duration-seconds=40 --cidr=10.0.0.0/16 \
+  --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --node-lease-duration-seconds=40 --cidr=10.0.0.0/16 \
   --node-ip=127.0.0.1 --node-port="$KCP_KWOK_PORT" \
   --server-address="127.0.0.1:$KCP_KWOK_PORT"
 wait_for kube-controller-manager curl -skf "https://127.0.0.1:$KCP_KCM_PORT/healthz"
@@ -173,11 +182,17 @@ metadata:
     kubernetes.io/os: linux
     kubernetes.io/arch: amd64
     type: kwok
+spec:
+  # Only pods that ask for a fake node land here (the scale benchmarks); all others run for real.
+  taints:
+    - {key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule}
 NODE
 done
-kubectl wait --for=condition=Ready node --all --timeout=60s >/dev/null
+kubectl wait --for=condition=Ready node -l type=kwok --timeout=60s >/dev/null
 # Pods are refused until the ServiceAccount controller made `default`; later namespaces wait too.
 wait_for kube-controller-manager kubectl get serviceaccount default -n default
+node_started=$(date +%s)
+node_up
 
-kcp_log "ready in $(($(date +%s) - started))s: $NODES kwok nodes; logs in $KCP_STATE/logs"
+kcp_log "ready in $(($(date +%s) - started))s (the real node in $(($(date +%s) - node_started))s): $NODES kwok nodes and $KCP_NODE_NAME; logs in $KCP_STATE/logs"
 echo "$KCP_KUBECONFIG"
