@@ -11,34 +11,18 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 umask 022
 version=$(node -p 'require("./package.json").version')
-node_version=$(node -p 'require("./package-lock.json").packages["node_modules/node"].version')
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(linux-x64 linux-arm64 darwin-x64 darwin-arm64)
 out=pack
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
-
-# A clean build: no compiled file of a source that no longer exists.
-rm -rf dist
-npm run build --silent
-# The package's files, as npm pack ships them, with production dependencies from the lock.
-npm pack --silent --pack-destination "$work" >/dev/null
-mkdir -p "$work/app"
-tar xzf "$work"/teamtask-"$version".tgz -C "$work/app"
-cp package-lock.json "$work/app/package/"
-(cd "$work/app/package" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --silent)
+# The teamtask/ folder: shared with the image build (scripts/image.sh).
+source scripts/lib/stage.sh
+stage_package "$work"
 
 for target in "${targets[@]}"; do
-  stage=$work/$target/teamtask
-  mkdir -p "$stage"
-  cp -a "$work/app/package/." "$stage/"
-  if [[ $target == linux-* ]]; then
-    (cd "$work/$target" && npm pack --silent "node-$target@$node_version" >/dev/null)
-    mkdir -p "$stage/node/bin"
-    tar xzf "$work/$target/node-$target-$node_version.tgz" -C "$work/$target" package/bin/node
-    mv "$work/$target/package/bin/node" "$stage/node/bin/node"
-  fi
+  stage_target "$work" "$target" "$work/$target/teamtask"
   tarball=$out/teamtask-v$version-$target.tar.gz
   tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=go-w -C "$work/$target" -cf - teamtask |
     gzip -n -9 >"$tarball"
