@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag } from '../cli/flags.js';
 import { HintedError } from '../kube/errors.js';
-import { STOPPED_EXIT_CODE } from '../create/objects.js';
+import { POD_NAME_ENV, STOPPED_EXIT_CODE } from '../create/objects.js';
 import { Worker, type WorkerResult } from '../worker/worker.js';
 
 /** A DNS-1123 name part: lowercase letters, digits and dashes. */
@@ -54,9 +54,12 @@ export default class Work extends BaseCommand<typeof Work> {
     }
     const { worklist } = this.args;
     const host = dnsPart(hostname());
-    // In a Job pod the host name is the pod's name, unique; elsewhere add the process id.
-    const inPod = process.env.JOB_COMPLETION_INDEX !== undefined;
-    const block = this.flags.block ?? (inPod ? host : `${worklist}-${host}-${process.pid}`).slice(0, 253);
+    // In a worker pod the Block is named after the pod (from the downward API: an Indexed Job's
+    // pod has the host name JOB-INDEX, which its replacement shares); elsewhere after the host
+    // and the process id.
+    const podName = process.env[POD_NAME_ENV];
+    const inPod = podName !== undefined;
+    const block = this.flags.block ?? (podName ?? `${worklist}-${host}-${process.pid}`).slice(0, 253);
     const abort = new AbortController();
     const stop = () => abort.abort();
     process.once('SIGTERM', stop);
@@ -66,8 +69,8 @@ export default class Work extends BaseCommand<typeof Work> {
       namespace: this.kube.namespace,
       worklist,
       block,
-      identity: inPod ? host : `${userInfo().username}@${hostname()}`,
-      pod: inPod ? hostname() : undefined,
+      identity: podName ?? `${userInfo().username}@${hostname()}`,
+      pod: podName,
       command,
       jobs: this.flags.jobs,
       perBlock: this.flags['per-block'],

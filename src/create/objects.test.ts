@@ -10,7 +10,7 @@ const primes: CreateOptions = {
   blockSize: 1000,
   workers: 4,
   image: 'debian:12-slim',
-  runtimeImage: 'teamtask/teamtask:0.1.0',
+  runtimeImage: 'ghcr.io/teamtask/teamtask:0.1.0',
   command: ['./is-prime.sh', '{}'],
   jobs: 2,
   cpu: '500m',
@@ -31,13 +31,15 @@ describe('the objects of kubectl teamtask create', () => {
   it("run the user's command in the user's image from the runtime the init container copied", () => {
     const pod = job(primes)!.spec!.template.spec!;
     expect(pod.initContainers![0]).toMatchObject({
-      image: 'teamtask/teamtask:0.1.0',
+      image: 'ghcr.io/teamtask/teamtask:0.1.0',
+      command: ['cp', '-a', '/app', '/teamtask/app'],
       volumeMounts: [{ name: 'teamtask', mountPath: '/teamtask' }],
     });
     expect(pod.containers[0]).toMatchObject({
       image: 'debian:12-slim',
       command: [
-        '/teamtask/node',
+        '/teamtask/app/bin/teamtask-launch',
+        '/teamtask/app/node/bin/node',
         '/teamtask/app/bin/run.js',
         'work',
         'primes',
@@ -52,10 +54,32 @@ describe('the objects of kubectl teamtask create', () => {
     expect(job(primes)!.spec).toMatchObject({ completionMode: 'Indexed', completions: 4, parallelism: 4 });
   });
 
+  it('fail the Job at once when the image cannot run the runtime, and ignore workers stopped on purpose', () => {
+    const rules = job(primes)!.spec!.podFailurePolicy!.rules;
+    expect(rules).toContainEqual({
+      action: 'FailJob',
+      onExitCodes: { containerName: 'worker', operator: 'In', values: [126] },
+    });
+    expect(rules).toContainEqual({
+      action: 'Ignore',
+      onExitCodes: { containerName: 'worker', operator: 'In', values: [143] },
+    });
+    expect(job(primes)!.spec!.template.spec!.containers[0]!.terminationMessagePolicy).toBe(
+      'FallbackToLogsOnError',
+    );
+  });
+
+  it("tell each worker its pod's name, which names its Block (an Indexed Job's host name is shared by a replacement pod)", () => {
+    expect(job(primes)!.spec!.template.spec!.containers[0]!.env).toEqual([
+      { name: 'TEAMTASK_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ]);
+  });
+
   it('pass --per-block to the workers instead of --jobs', () => {
     const command = job({ ...primes, perBlock: true })!.spec!.template.spec!.containers[0]!.command;
     expect(command).toEqual([
-      '/teamtask/node',
+      '/teamtask/app/bin/teamtask-launch',
+      '/teamtask/app/node/bin/node',
       '/teamtask/app/bin/run.js',
       'work',
       'primes',

@@ -35,11 +35,24 @@ export interface CreateOptions {
   serviceAccount?: string;
 }
 
-/** Where the runtime lands in the worker pod: Node and the CLI, copied by an init container. */
+/** Where the runtime lands in the worker pod: the image's /app (the CLI and its Node), copied by an init container. */
 const RUNTIME_DIR = '/teamtask';
+/**
+ * The worker container's command before `work`: a static launcher that checks the user's image has
+ * the libraries the copied Node needs (runtime/launcher), then Node and the CLI.
+ */
+export const WORKER_RUNTIME = [
+  `${RUNTIME_DIR}/app/bin/teamtask-launch`,
+  `${RUNTIME_DIR}/app/node/bin/node`,
+  `${RUNTIME_DIR}/app/bin/run.js`,
+];
+/** The launcher's exit code for an image that lacks what Node needs: the Job fails at once. */
+export const MISSING_LIBRARIES_EXIT_CODE = 126;
 export const workerServiceAccount = (worklist: string) => `teamtask-worker-${worklist}`;
 export const itemsConfigMap = (worklist: string) => `${worklist}-items`;
 export const workerJob = (worklist: string) => `${worklist}-workers`;
+/** The worker pod's own name, from the downward API: its Block's name and the pod the controller watches. */
+export const POD_NAME_ENV = 'TEAMTASK_POD_NAME';
 /** How a worker in a Job's pod exits when stopped before its Worklist is finished (128 + SIGTERM). */
 export const STOPPED_EXIT_CODE = 143;
 
@@ -143,6 +156,11 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
             action: 'Ignore',
             onExitCodes: { containerName: 'worker', operator: 'In', values: [STOPPED_EXIT_CODE] },
           },
+          // The image cannot run the worker runtime: no retry can help, the pod says why.
+          {
+            action: 'FailJob',
+            onExitCodes: { containerName: 'worker', operator: 'In', values: [MISSING_LIBRARIES_EXIT_CODE] },
+          },
         ],
       },
       template: {
@@ -164,11 +182,7 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
               // needs neither; Tekton and Argo inject their entrypoints the same way.
               name: 'teamtask-runtime',
               image: o.runtimeImage ?? DEFAULT_IMAGE,
-              command: [
-                'sh',
-                '-c',
-                `cp -a /app ${RUNTIME_DIR}/app && cp "$(command -v node)" ${RUNTIME_DIR}/node`,
-              ],
+              command: ['cp', '-a', '/app', `${RUNTIME_DIR}/app`],
               volumeMounts: [{ name: 'teamtask', mountPath: RUNTIME_DIR }],
             },
           ],
@@ -177,15 +191,17 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
               name: 'worker',
               image: o.image,
               command: [
-                `${RUNTIME_DIR}/node`,
-                `${RUNTIME_DIR}/app/bin/run.js`,
+                ...WORKER_RUNTIME,
                 'work',
                 o.name,
                 ...(o.perBlock ? ['--per-block'] : ['--jobs', String(o.jobs)]),
                 '--',
                 ...o.command,
               ],
+              env: [{ name: POD_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
               volumeMounts: [{ name: 'teamtask', mountPath: RUNTIME_DIR, readOnly: true }],
+              // The launcher's or the worker's last words show in the pod's status.
+              terminationMessagePolicy: 'FallbackToLogsOnError',
               ...(resources ? { resources } : {}),
             },
           ],

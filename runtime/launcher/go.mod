@@ -1,0 +1,3 @@
+module teamtask.dev/runtime/launcher
+
+go 1.26.0
