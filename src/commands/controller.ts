@@ -2,10 +2,10 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { hostname } from 'node:os';
 import { Controller, DEFAULT_LIMITS } from '../controller/controller.js';
-import { serveHealth } from '../controller/http.js';
+import { readiness, serveHealth } from '../controller/http.js';
 import { LeaderElector } from '../controller/leader.js';
 import { durationFlag } from '../cli/flags.js';
-import { SYSTEM_NAMESPACE } from '../install/manifests.js';
+import { CONTROLLER_NAME, SYSTEM_NAMESPACE } from '../install/manifests.js';
 
 export default class ControllerCommand extends BaseCommand<typeof ControllerCommand> {
   static override summary = 'Run the controller: assign ranges to Blocks and keep every Worklist ledger.';
@@ -64,7 +64,7 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
     const elector = this.flags['leader-elect']
       ? new LeaderElector(this.kube.kc, {
           namespace: this.flags['leader-election-namespace'],
-          name: 'teamtask-controller',
+          name: CONTROLLER_NAME,
           leaseMs: this.flags['leader-election-lease'],
           log,
         })
@@ -82,11 +82,13 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
         worklistBurst: this.flags['worklist-assign-burst'],
       },
     });
-    const { server, address } = await serveHealth(controller, this.flags['metrics-bind-address']);
+    const { server, address } = await serveHealth(controller, this.flags['metrics-bind-address'], () =>
+      readiness(!elector || elector.isLeader(), controller.ready, elector?.reachesServer ?? false),
+    );
     log(`serving /metrics, /healthz and /readyz on ${address}`);
     if (elector) {
       log(
-        `waiting for the Lease ${this.flags['leader-election-namespace']}/teamtask-controller as ${elector.identity}`,
+        `waiting for the Lease ${this.flags['leader-election-namespace']}/${CONTROLLER_NAME} as ${elector.identity}`,
       );
       await elector.acquire(stop.signal, () => {
         // Like client-go: a leader that lost its Lease stops; its Pod restarts as a candidate.

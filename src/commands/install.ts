@@ -8,10 +8,11 @@ import { toWire } from '../kube/wire.js';
 
 export default class Install extends BaseCommand<typeof Install> {
   static override summary = 'Install the CRDs, the controller, its RBAC and the admission policy.';
-  static override description = `Server-side applies everything with field manager "teamtask", then waits until the CRDs are Established, the admission policy is enforced and the controller has an available replica. Running it again changes nothing; run it after an upgrade to update.`;
+  static override description = `Server-side applies everything with field manager "teamtask", then waits until the CRDs are Established, the admission policy is enforced and a replica of the controller Deployment leads (it fails at once, naming the pod and its reason, when a controller pod cannot pull its image or crash-loops). Running it again changes nothing; run it after an upgrade to update.`;
   static override examples = [
     'kubectl teamtask install',
     'kubectl teamtask install --image registry.example/teamtask:0.1.0',
+    'kind load image-archive teamtask-v0.1.0-linux-amd64.docker.tar && kubectl teamtask install',
     'kubectl teamtask install --dry-run=client -o yaml > teamtask.yaml',
   ];
   static override flags = {
@@ -25,7 +26,7 @@ export default class Install extends BaseCommand<typeof Install> {
     wait: Flags.boolean({
       default: true,
       allowNo: true,
-      description: 'wait until the CRDs and controller are ready',
+      description: 'wait until the CRDs, the admission policy and a leading controller replica are ready',
     }),
     timeout: durationFlag({ default: 120_000, description: 'how long to wait, e.g. 90s or 5m' }),
   };
@@ -48,7 +49,9 @@ export default class Install extends BaseCommand<typeof Install> {
     if (wait) {
       await installer.waitReady(objects, timeout);
       if (!output)
-        this.log('Teamtask is installed: CRDs Established, admission policy enforced, controller available.');
+        this.log(
+          'Teamtask is installed: CRDs Established, admission policy enforced, a controller replica leads.',
+        );
     }
     return applied;
   }

@@ -7,6 +7,7 @@ import {
   type KubeConfig,
   type V1Lease,
 } from '@kubernetes/client-node';
+import { explain } from '../kube/errors.js';
 
 /** What matters of a Lease to decide who holds it. */
 export interface LeaseView {
@@ -60,15 +61,18 @@ export class LeaderElector {
     return this.now() < this.heldUntil;
   }
 
+  /** Whether the last try to take or renew the Lease got an answer from the API server. */
+  reachesServer = false;
+
   /** Resolves once this process leads; keeps renewing until `signal` aborts, then releases. */
   async acquire(signal: AbortSignal, onLost: () => void): Promise<void> {
     const every = this.o.renewEveryMs ?? Math.max(500, Math.floor(this.leaseMs / 5));
     let leading = false;
     const tick = async () => {
       const ok = await this.tryAcquireOrRenew().catch((err: unknown) => {
-        this.log(
-          `lease ${this.o.namespace}/${this.o.name}: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        this.reachesServer = false;
+        // explain() names the cause of a failed fetch (ENETUNREACH, a TLS error), not just "fetch failed".
+        this.log(`lease ${this.o.namespace}/${this.o.name}: ${explain(err).message}`);
         return false;
       });
       if (ok && !leading) {
@@ -104,6 +108,7 @@ export class LeaderElector {
       renewTime: lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : undefined,
       durationMs: (lease.spec?.leaseDurationSeconds ?? 15) * 1000,
     };
+    this.reachesServer = true;
     if (!mayHold(view, this.identity, now)) return false;
     const spec = {
       holderIdentity: this.identity,

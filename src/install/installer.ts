@@ -1,6 +1,8 @@
 import {
   ApiException,
   AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
@@ -9,7 +11,7 @@ import {
   type KubernetesObject,
   type V1ConfigMap,
   type V1CustomResourceDefinition,
-  type V1Deployment,
+  type V1Lease,
 } from '@kubernetes/client-node';
 import {
   API_VERSION,
@@ -22,6 +24,7 @@ import {
 } from '../api/v1alpha1/index.js';
 import { explain, HintedError, isApiError, isTransient } from '../kube/errors.js';
 import { CONTROLLER_NAME, LIMITS_CONFIGMAP, objectRef, POLICY_NAME, SYSTEM_NAMESPACE } from './manifests.js';
+import { controllerReadiness, currentPods } from './readiness.js';
 
 export const FIELD_MANAGER = 'teamtask';
 
@@ -60,7 +63,10 @@ export class Installer {
     return applied;
   }
 
-  /** Waits until every CRD among `objects` is Established and the controller has an available replica. */
+  /**
+   * Waits until every CRD among `objects` is Established, the admission policy is enforced and a
+   * replica of the controller leads; fails at once when a controller pod cannot start.
+   */
   async waitReady(objects: KubernetesObject[], timeoutMs: number): Promise<void> {
     const deadline = this.clock.now() + timeoutMs;
     for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) {
@@ -75,14 +81,28 @@ export class Installer {
     await this.waitPolicyEnforced(objects, deadline);
     if (!objects.some((o) => o.kind === 'Deployment')) return;
     const apps = this.kc.makeApiClient(AppsV1Api);
+    const core = this.kc.makeApiClient(CoreV1Api);
+    const leases = this.kc.makeApiClient(CoordinationV1Api);
     await this.until(deadline, async () => {
-      const d: V1Deployment = await apps.readNamespacedDeployment({
-        name: CONTROLLER_NAME,
-        namespace: SYSTEM_NAMESPACE,
-      });
-      if ((d.status?.availableReplicas ?? 0) >= 1) return undefined;
-      const why = d.status?.conditions?.map((c) => `${c.type}=${c.status}: ${c.message}`).join('; ');
-      return `deployment ${SYSTEM_NAMESPACE}/${CONTROLLER_NAME} has no available replica yet${why ? ` (${why})` : ''}`;
+      const namespace = SYSTEM_NAMESPACE;
+      const deployment = await apps.readNamespacedDeployment({ name: CONTROLLER_NAME, namespace });
+      const selector = Object.entries(deployment.spec?.selector.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      const [replicaSets, allPods] = await Promise.all([
+        apps.listNamespacedReplicaSet({ namespace, labelSelector: selector }),
+        core.listNamespacedPod({ namespace, labelSelector: selector }),
+      ]);
+      const pods = currentPods(deployment, replicaSets.items, allPods.items);
+      let lease: V1Lease | undefined;
+      try {
+        lease = await leases.readNamespacedLease({ name: CONTROLLER_NAME, namespace });
+      } catch (err) {
+        if (!isApiError(err, 404)) throw err;
+      }
+      const readiness = controllerReadiness({ deployment, pods, lease });
+      if ('failed' in readiness) throw readiness.failed;
+      return readiness.ready ? undefined : readiness.waiting;
     });
   }
 

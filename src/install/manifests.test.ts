@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { toWire } from '../kube/wire.js';
-import { installObjects, objectRef } from './manifests.js';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_IMAGE, installObjects, objectRef } from './manifests.js';
 
 describe('installObjects', () => {
   it('applies CRDs first, then the namespace, RBAC, user roles, admission policy and the controller', () => {
@@ -34,6 +35,17 @@ describe('installObjects', () => {
       'registry.example/teamtask:dev',
     ]);
     expect(JSON.stringify(installObjects()).includes('registry.example')).toBe(false);
+  });
+
+  it("runs the image of the package's own version by default, as the shipped YAML names it", () => {
+    const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+    expect(DEFAULT_IMAGE).toBe(`ghcr.io/teamtask/teamtask:${version}`);
+    const deployment = installObjects().find((o) => o.kind === 'Deployment') as V1Deployment;
+    expect(deployment.spec!.template.spec!.containers[0]!.image).toBe(DEFAULT_IMAGE);
+    // Users who `kubectl apply -f manifests/` get the same image.
+    expect(readFileSync('manifests/controller-deployment.yaml', 'utf8')).toContain(
+      `image: ${DEFAULT_IMAGE}\n`,
+    );
   });
 });
 

@@ -9,7 +9,14 @@ export const SYSTEM_NAMESPACE = 'teamtask-system';
 export const CONTROLLER_NAME = 'teamtask-controller';
 export const LIMITS_CONFIGMAP = 'teamtask-limits';
 export const POLICY_NAME = 'teamtask-worklist-limits';
-export const DEFAULT_IMAGE = 'teamtask/teamtask:0.1.0';
+/** Where a release publishes the image (scripts/image.sh builds it, docs/image.md). */
+export const IMAGE_REPOSITORY = 'ghcr.io/teamtask/teamtask';
+/** This package's version: the image of the same version is the one that matches this CLI. */
+export const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(join(CRD_DIR, '..', 'package.json'), 'utf8')) as { version: string }
+).version;
+/** The image `install` runs the controller from and `create` copies the worker runtime from. */
+export const DEFAULT_IMAGE = `${IMAGE_REPOSITORY}:${PACKAGE_VERSION}`;
 
 /** Apply order: what later objects refer to comes first (CRDs, the namespace, RBAC, then workloads). */
 const MANIFEST_FILES = [
@@ -21,7 +28,7 @@ const MANIFEST_FILES = [
 ];
 
 export interface InstallOptions {
-  /** The controller image; the Deployment's default when absent. */
+  /** The controller image; DEFAULT_IMAGE when absent. */
   image?: string;
 }
 
@@ -35,12 +42,9 @@ export function installObjects(options: InstallOptions = {}): KubernetesObject[]
     ...Object.values(CRD_FILES).flatMap((f) => readObjects(join(CRD_DIR, f))),
     ...MANIFEST_FILES.flatMap((f) => readObjects(join(MANIFEST_DIR, f))),
   ];
-  if (options.image) {
-    const deployment = objects.find(
-      (o) => o.kind === 'Deployment' && o.metadata?.name === CONTROLLER_NAME,
-    ) as V1Deployment | undefined;
-    for (const c of deployment?.spec?.template.spec?.containers ?? []) c.image = options.image;
-  }
+  const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata?.name === CONTROLLER_NAME) as
+    V1Deployment | undefined;
+  for (const c of deployment?.spec?.template.spec?.containers ?? []) c.image = options.image ?? DEFAULT_IMAGE;
   return objects;
 }
 
