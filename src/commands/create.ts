@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { CustomObjectsApi, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { GROUP, VERSION, WORKLIST_PLURAL, type Worklist, type WorklistSpec } from '../api/v1alpha1/index.js';
 import { BaseCommand } from '../cli/base-command.js';
+import { commandLine } from '../cli/command-line.js';
 import { ownedObjects, worklistObject, type CreateOptions } from '../create/objects.js';
 import { objectRef } from '../install/manifests.js';
 import { HintedError } from '../kube/errors.js';
@@ -79,7 +80,7 @@ export default class Create extends BaseCommand<typeof Create> {
 
   public async run(): Promise<KubernetesObject[]> {
     const f = this.flags;
-    const command = this.positional.slice(1);
+    const command = commandLine(this.argv, this.positional);
     if (f.workers > 0 && command.length === 0) {
       throw new HintedError('no command given', 'put the command after --, e.g. -- ./check.sh {}');
     }

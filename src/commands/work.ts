@@ -1,6 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { commandLine } from '../cli/command-line.js';
 import { durationFlag } from '../cli/flags.js';
 import { HintedError } from '../kube/errors.js';
 import { POD_NAME_ENV, STOPPED_EXIT_CODE } from '../create/objects.js';
@@ -45,7 +46,7 @@ export default class Work extends BaseCommand<typeof Work> {
   };
 
   public async run(): Promise<WorkerResult> {
-    const command = this.positional.slice(1);
+    const command = commandLine(this.argv, this.positional);
     if (command.length === 0) {
       throw new HintedError(
         'no command given',
