@@ -2,6 +2,7 @@ import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { writesBetween, type WriteCounts } from './apiserver-metrics.js';
 import { apiSnapshot, round, sleep, type BenchContext } from './context.js';
 import { costOf, type ItemFunction } from './item-functions.js';
+import { onKwokNode } from '../test/support/objects.js';
 
 export interface IndexedJobRun {
   system: 'pod-per-block' | 'static-split';
@@ -51,7 +52,11 @@ export async function runIndexedJob(
                 ? { 'pod-complete.stage.kwok.x-k8s.io/delay': runTimes[0]! }
                 : { 'bench.teamtask.dev/delays': runTimes.join(',') },
           },
-          spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'bench:none' }] },
+          spec: {
+            ...onKwokNode,
+            restartPolicy: 'Never',
+            containers: [{ name: 'work', image: 'bench:none' }],
+          },
         },
       },
     },

@@ -1,6 +1,6 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { eventually, kubectlStdin } from '../test/support/kube.js';
-import { range, worklistYaml } from '../test/support/objects.js';
+import { onKwokNode, range, worklistYaml } from '../test/support/objects.js';
 import { InProcessWorker } from '../test/support/workers.js';
 import { readWorklist } from '../test/support/read.js';
 import { deleteWorklist, round, sleep, type BenchContext } from './context.js';
@@ -21,7 +21,7 @@ export async function measureReclaim(ctx: BenchContext, name: string): Promise<n
     body: {
       // The label is what makes the controller watch the pod (as create's Job template sets it).
       metadata: { name: pod, labels: { 'teamtask.dev/worklist': name } },
-      spec: { containers: [{ name: 'work', image: 'bench:none' }] },
+      spec: { ...onKwokNode, containers: [{ name: 'work', image: 'bench:none' }] },
     },
   });
   await eventually('the worker pod to run', async () =>

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { freshNamespace, kubeConfig, teamtask } from '../test/support/kube.js';
-import { startController } from '../test/support/processes.js';
+import { startController, withoutInClusterController } from '../test/support/processes.js';
 import { apiserverMetrics, storageBytes } from './apiserver-metrics.js';
 import { svgToPng, lineChartSvg } from './charts.js';
 import { round, sleep, type BenchContext } from './context.js';
@@ -24,6 +24,8 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
   const kc = kubeConfig();
   const install = teamtask('install');
   if (install.status !== 0) throw new Error(`install failed: ${install.stderr}`);
+  // The bench's own controller process (its CPU and memory are measured) must be the only one.
+  await withoutInClusterController();
   const ns = await freshNamespace('bench');
   const controller = startController('--no-leader-elect');
   const ctx: BenchContext = { kc, namespace: ns.name, controller };

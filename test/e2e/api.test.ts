@@ -7,6 +7,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { installObjects } from '../../src/install/manifests.js';
 import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
+import { withoutInClusterController } from '../support/processes.js';
 
 // The API as users meet it through plain kubectl: the CRDs' schema, CEL rules, printer columns,
 // the admission policy, the aggregated user roles, and install/uninstall.
@@ -79,6 +80,9 @@ describe('kubectl teamtask install', () => {
 });
 
 describe('a Worklist and a Block through plain kubectl', () => {
+  // The API as it is without a controller: a new Block stays Pending.
+  beforeAll(withoutInClusterController);
+
   it('applies, gets, explains and deletes them', () => {
     const apply = kubectlStdin(
       `${worklist('primes', { source: range(1, 1_000_000), blockSize: 1000 })}---\n${block('primes-w0', 'primes')}`,

@@ -15,9 +15,9 @@ import {
   testEnv,
 } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
-import { patchBlock, workerPodsRunning } from '../support/write.js';
+import { patchBlock } from '../support/write.js';
 import { readBlock } from '../support/read.js';
-import { Background, startController } from '../support/processes.js';
+import { Background, startController, withoutInClusterController } from '../support/processes.js';
 
 // The commands a kubectl user reaches for, against the real API server: get (the same text as
 // kubectl get), describe, status on a pipe and in a real terminal (tmux), and the error contract.
@@ -31,6 +31,7 @@ const withoutAge = (text: string) => text.replace(/\b\d+(s|m\d*s?|h\d*m?|d\d*h?)
 
 beforeAll(async () => {
   expect(teamtask('install').status).toBe(0);
+  await withoutInClusterController();
   ns = await freshNamespace('e2e-cli');
   controller = startController();
   const apply = kubectlStdin(
@@ -204,49 +205,58 @@ describe('kubectl teamtask status', () => {
 });
 
 describe('kubectl teamtask logs', () => {
-  // On the local control plane kwok serves every pod the two lines test/cluster/up.sh wrote.
-  const expected = ['teamtask: block working on its worklist', 'teamtask: worklist is finished'];
-
   it("prints each worker pod's lines prefixed by its worker, one worker with --worker, and follows with -f", async () => {
+    // Two items, one per worker pod; each prints a line and keeps running, so there is a log to follow.
     const created = teamtask(
       'create',
       'logged',
       '-n',
       ns.name,
-      '--range',
-      '1-10',
+      '--items',
+      'a,b',
       '--block-size',
-      '5',
+      '1',
       '--workers',
       '2',
       '--image',
-      'busybox:1.36',
-      '--pod-annotation',
-      'e2e.test/hold=true',
+      'debian:12-slim',
       '--',
-      'true',
+      'sh',
+      '-c',
+      'echo "item $0"; exec sleep 600',
+      '{}',
     );
     expect(created.stderr).toBe('');
-    await workerPodsRunning(ns.name, 'logged', 2);
-    const all = teamtask('logs', 'logged', '-n', ns.name);
+    const itemLines = (out: string) => out.split('\n').filter((l) => / item [ab]$/.test(l));
+    const all = await eventually(
+      'both items printed',
+      async () => {
+        const res = teamtask('logs', 'logged', '-n', ns.name);
+        return itemLines(res.stdout).length === 2 ? res : undefined;
+      },
+      120_000,
+      1000,
+    );
     expect(all.stderr).toBe('');
-    expect(all.stdout.split('\n').filter(Boolean)).toEqual([
-      ...expected.map((l) => `[worker-0] ${l}`),
-      ...expected.map((l) => `[worker-1] ${l}`),
-    ]);
-    expect(teamtask('logs', 'logged', '-n', ns.name, '--worker', '1', '--tail', '1').stdout).toBe(
-      `[worker-1] ${expected[1]}\n`,
+    const lines = itemLines(all.stdout);
+    expect(lines.map((l) => l.slice(0, 11))).toEqual(['[worker-0] ', '[worker-1] ']);
+    expect(lines.map((l) => l.slice(11)).sort()).toEqual(['item a', 'item b']);
+    const one = teamtask('logs', 'logged', '-n', ns.name, '--worker', '1');
+    expect(itemLines(one.stdout)).toEqual([lines[1]]);
+    expect(one.stdout).not.toContain('[worker-0]');
+    expect(teamtask('logs', 'logged', '-n', ns.name, '--worker', '1', '--tail', '1').stdout).toMatch(
+      /^\[worker-1\] [^\n]+\n$/,
     );
     const follow = new Background(['logs', 'logged', '-n', ns.name, '-f']);
     try {
       await eventually('the followed lines', async () =>
-        follow.stdout.split('\n').filter(Boolean).length === 4 ? true : undefined,
+        itemLines(follow.stdout).length === 2 ? true : undefined,
       );
       expect(follow.child.exitCode).toBeNull(); // still following
     } finally {
       expect(await follow.stop()).toBe(0);
     }
-  });
+  }, 240_000);
 
   it('says where the logs are when a Worklist has no worker pods', () => {
     const res = teamtask('logs', 'shown', '-n', ns.name);

@@ -6,15 +6,18 @@ import {
   VersionApi,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually, freshNamespace, kubeConfig, kubectl } from '../support/kube.js';
+import { clusterEnv, REPO_ROOT } from '../support/paths.js';
 
-// Proves that the cluster under test is a real one: the Job controller, quota admission, RBAC,
-// the garbage collector and kubectl's plugin discovery all behave as in production.
+// Proves that the cluster under test is a real one: the Job controller (its pods in real
+// containers), quota admission, RBAC, the garbage collector and kubectl's plugin discovery all
+// behave as in production; and that the local one leaves the host as it found it.
 
 const kc = kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -35,7 +38,7 @@ const pod = (name: string): V1Pod => ({
     containers: [
       {
         name: 'main',
-        image: 'busybox:1.36',
+        image: 'debian:12-slim',
         command: ['true'],
         resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '10m', memory: '16Mi' } },
       },
@@ -189,4 +192,38 @@ describe('kubectl plugin discovery', () => {
         'hint: check --kubeconfig and --context; for a local control plane run: npm run cluster:up\n',
     );
   });
+});
+
+// Last in this file: it stops and restarts the local control plane (the next files install again).
+describe.runIf(inject('kcpBin'))('the local control plane with a real node', () => {
+  it('stops with the host as it was before the node started, and starts again', async () => {
+    // The restarted cluster has new credentials: clean up while the old ones work.
+    await ns.remove();
+    ns = undefined as never;
+    const env = clusterEnv();
+    const saved = join(env.KCP_STATE, 'host', 'before.txt');
+    const before = readFileSync(saved, 'utf8');
+    const script = (name: string) =>
+      spawnSync('bash', [join(REPO_ROOT, 'test', 'cluster', name)], { encoding: 'utf8' });
+    // What the node changed while it ran is visible: the bridge, iptables rules, pod mounts.
+    expect(script('host-state.sh').stdout).not.toBe(before);
+
+    const down = script('down.sh');
+    expect(down.status).toBe(0);
+    expect(script('host-state.sh').stdout).toBe(before);
+    expect(existsSync(saved)).toBe(false);
+
+    const up = script('up.sh');
+    expect(up.status, up.stderr).toBe(0);
+    expect(up.stdout.trim().split('\n').at(-1)).toBe(inject('kubeconfig'));
+    expect(
+      kubectl(
+        'get',
+        'node',
+        'teamtask-node',
+        '-o',
+        'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+      ).stdout,
+    ).toBe('True');
+  }, 240_000);
 });

@@ -1,10 +1,10 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
-import { blockYaml, range, worklistYaml } from '../support/objects.js';
+import { blockYaml, onKwokNode, range, worklistYaml } from '../support/objects.js';
 import { readWorklist, readBlock } from '../support/read.js';
 import { patchBlock } from '../support/write.js';
-import { startController, type Background } from '../support/processes.js';
+import { type Background, startController, withoutInClusterController } from '../support/processes.js';
 
 // The controller as a real process against the real API server: it assigns ranges to Blocks,
 // folds workers' reports into the Worklist's ledger, takes back what a vanished Block held,
@@ -45,6 +45,7 @@ const readyBlock = (name: string, notToken?: number) =>
 
 beforeAll(async () => {
   expect(teamtask('install').status).toBe(0);
+  await withoutInClusterController();
   ns = await freshNamespace('e2e-controller');
   start();
 });
@@ -150,8 +151,14 @@ describe('the controller', () => {
   });
 
   it("gives a dead worker pod's range to another Block and removes its Block", async () => {
-    // A worker pod (kwok keeps a pod that no Job owns Running) and the Block its worker made.
-    const pod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"worker-pod","labels":{"teamtask.dev/worklist":"pods"}},"spec":{"containers":[{"name":"w","image":"busybox:1.36"}]}}`;
+    // A worker pod (on a kwok node, which keeps a pod that no Job owns Running) and the Block
+    // its worker made.
+    const pod = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'worker-pod', labels: { 'teamtask.dev/worklist': 'pods' } },
+      spec: { ...onKwokNode, containers: [{ name: 'w', image: 'busybox:1.36' }] },
+    });
     expect(kubectlStdin(pod, 'create', '-n', ns.name).status).toBe(0);
     await eventually('the pod to run', async () =>
       kubectl('get', 'pod', 'worker-pod', '-n', ns.name, '-o', 'jsonpath={.status.phase}').stdout ===

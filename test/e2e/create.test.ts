@@ -4,22 +4,14 @@ import { join } from 'node:path';
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import {
-  eventually,
-  freshNamespace,
-  kubeConfig,
-  kubeconfigFor,
-  kubectl,
-  kubectlStdin,
-  teamtask,
-} from '../support/kube.js';
-import { readBlock, readWorklist, fileLines } from '../support/read.js';
-import { Background, startController } from '../support/processes.js';
+import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
+import { readBlock, readWorklist } from '../support/read.js';
+import { Background, startController, withoutInClusterController } from '../support/processes.js';
 import { workerPodsRunning } from '../support/write.js';
 
 // `kubectl teamtask create` as a user runs it: the Worklist, the workers' identity and the
-// Indexed Job, all owned by the Worklist. kwok runs the Job's pods (no containers), so the test
-// runs the workers as local processes with the credentials the Job's pods would have.
+// Indexed Job, all owned by the Worklist. The Job's pods run for real on the local cluster's real
+// node (the runtime copied in from the Teamtask image); the controller is this test's process.
 
 const kc = kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -30,12 +22,9 @@ let controller: Background;
 
 const getWorklist = (name: string) => readWorklist(ns.name, name);
 
-const kubeconfigAs = (sa: string) => kubeconfigFor(ns.name, sa, dir);
-
-const lines = fileLines;
-
 beforeAll(async () => {
   expect(teamtask('install').status).toBe(0);
+  await withoutInClusterController();
   ns = await freshNamespace('e2e-create');
   controller = startController();
 });
@@ -84,7 +73,8 @@ describe('kubectl teamtask create', () => {
     expect(job.template.spec.containers[0]).toMatchObject({
       image: 'debian:12-slim',
       command: [
-        '/teamtask/node',
+        '/teamtask/app/bin/teamtask-launch',
+        '/teamtask/app/node/bin/node',
         '/teamtask/app/bin/run.js',
         'work',
         'preview',
@@ -100,12 +90,14 @@ describe('kubectl teamtask create', () => {
     expect(kubectl('get', 'worklists,jobs', '-n', ns.name, '-o', 'name').stdout).toBe('');
   });
 
-  it("runs the seed's host list: good hosts completed once, bad ones failed after maxAttempts, then deletes it all", async () => {
+  it("runs the seed's host list in worker pods: good hosts completed once, bad ones failed after maxAttempts, then deletes it all", async () => {
     const hosts = Array.from({ length: 100 }, (_, i) =>
       i % 5 === 3 ? `bad-${i}.example` : `host-${i}.example`,
     );
     const file = join(dir, 'hosts.txt');
     writeFileSync(file, `${hosts.join('\n')}\n`);
+    // A stand-in for ping that fails for the bad hosts.
+    const script = 'echo "try $0"; case "$0" in bad-*) exit 1;; esac; echo "ok $0"';
     const created = teamtask(
       'create',
       'hosts',
@@ -120,10 +112,11 @@ describe('kubectl teamtask create', () => {
       '--max-attempts',
       '2',
       '--image',
-      'busybox:1.36',
+      'debian:12-slim',
       '--',
-      'ping',
-      '-c1',
+      'sh',
+      '-c',
+      script,
       '{}',
     );
     expect(created.stderr).toBe('');
@@ -135,30 +128,28 @@ describe('kubectl teamtask create', () => {
       'rolebinding.rbac.authorization.k8s.io/teamtask-worker-hosts created',
       'job.batch/hosts-workers created',
     ]);
-    // kwok runs the Job's pods to completion (no containers run there).
-    await eventually('the Job to complete', async () => {
-      const j = await batch.readNamespacedJob({ name: 'hosts-workers', namespace: ns.name });
-      return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')
-        ? true
-        : undefined;
-    });
-
-    // The workers, with the Job's identity: a stand-in for ping that fails for the bad hosts.
-    const kubeconfig = await kubeconfigAs('teamtask-worker-hosts');
-    const ok = join(dir, 'ok.log');
-    const tries = join(dir, 'tries.log');
-    const script = `echo "$0" >> ${tries}; case "$0" in bad-*) exit 1;; esac; echo "$0" >> ${ok}`;
-    const workers = [1, 2].map(
-      () => new Background(['work', 'hosts', '--kubeconfig', kubeconfig, '--', 'sh', '-c', script, '{}']),
+    // The workers exit 0 once the Worklist is finished, so the Job completes.
+    await eventually(
+      'the Job to complete',
+      async () => {
+        const j = await batch.readNamespacedJob({ name: 'hosts-workers', namespace: ns.name });
+        return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')
+          ? true
+          : undefined;
+      },
+      180_000,
+      1000,
     );
-    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
 
+    // What the commands printed in the pods, read back through `kubectl teamtask logs`.
+    const logs = teamtask('logs', 'hosts', '-n', ns.name);
+    expect(logs.stderr).toBe('');
+    const printed = logs.stdout.split('\n').map((l) => l.replace(/^\[worker-\d\] /, ''));
+    const count = (line: string) => printed.filter((l) => l === line).length;
     const good = hosts.filter((h) => h.startsWith('host-'));
     const bad = hosts.filter((h) => h.startsWith('bad-'));
-    expect(lines(ok).sort()).toEqual([...good].sort());
-    const triesOf = (h: string) => lines(tries).filter((l) => l === h).length;
-    for (const h of good) expect(triesOf(h)).toBe(1);
-    for (const h of bad) expect(triesOf(h)).toBe(2);
+    for (const h of good) expect([h, count(`try ${h}`), count(`ok ${h}`)]).toEqual([h, 1, 1]);
+    for (const h of bad) expect([h, count(`try ${h}`), count(`ok ${h}`)]).toEqual([h, 2, 0]);
     const w = await getWorklist('hosts');
     const badOffsets = hosts.flatMap((h, i) => (h.startsWith('bad-') ? [String(i)] : []));
     expect(w.status).toMatchObject({ failed: badOffsets.join(','), completedItems: 80, failedItems: 20 });
@@ -178,7 +169,7 @@ describe('kubectl teamtask create', () => {
         ? true
         : undefined,
     );
-  });
+  }, 300_000);
 
   it("refuses a Worklist's workers the Blocks of another Worklist", async () => {
     for (const name of ['alpha', 'beta']) {
@@ -193,7 +184,7 @@ describe('kubectl teamtask create', () => {
           '--block-size',
           '1',
           '--image',
-          'busybox:1.36',
+          'debian:12-slim',
           '--',
           'true',
         ).status,
@@ -242,7 +233,7 @@ describe('kubectl teamtask create', () => {
       '--block-size',
       '5',
       '--image',
-      'busybox:1.36',
+      'debian:12-slim',
       '--',
       'true',
     );
@@ -289,25 +280,26 @@ describe('kubectl teamtask create', () => {
     ).not.toContain('checked');
   });
 
-  it('suspends, resumes and scales a Worklist and its Job', async () => {
+  it('suspends, resumes and scales a Worklist and its Job of running worker pods', async () => {
     const created = teamtask(
       'create',
       'elastic',
       '-n',
       ns.name,
       '--range',
-      '1-30',
+      '1-80',
       '--block-size',
-      '5',
+      '2',
       '--workers',
       '2',
       '--image',
-      'busybox:1.36',
-      // kwok keeps these pods Running (no containers run here), as real workers would be.
-      '--pod-annotation',
-      'e2e.test/hold=true',
+      'debian:12-slim',
+      // One second an item ($0 is the item: without {} it would be sleep's argument).
       '--',
-      'true',
+      'sh',
+      '-c',
+      'sleep 1',
+      '{}',
     );
     expect(created.stderr).toBe('');
     const runningPods = (n: number) => workerPodsRunning(ns.name, 'elastic', n);
@@ -319,27 +311,39 @@ describe('kubectl teamtask create', () => {
     );
     await runningPods(0);
     // A worker from elsewhere is told why it waits, and gets nothing.
-    const local = new Background(['work', 'elastic', '-n', ns.name, '--block', 'laptop', '--', 'true']);
+    const local = new Background([
+      'work',
+      'elastic',
+      '-n',
+      ns.name,
+      '--block',
+      'laptop',
+      '--',
+      'sh',
+      '-c',
+      'sleep 1',
+      '{}',
+    ]);
     await eventually('the laptop worker to be told', async () => {
       const b = await readBlock(ns.name, 'laptop');
       return b.status?.message === 'the Worklist is suspended' ? true : undefined;
     });
     expect((await getWorklist('elastic')).status!.assignments).toEqual([]);
+    expect((await getWorklist('elastic')).status!.completedItems).toBeLessThan(80);
 
     const resumed = teamtask('resume', 'elastic', '-n', ns.name);
     expect(resumed.stdout).toBe('worklist.teamtask.dev/elastic resumed\njob.batch/elastic-workers resumed\n');
-    await runningPods(2);
     expect(teamtask('scale', 'elastic', '-n', ns.name, '--workers', '4').stdout).toBe(
       'job.batch/elastic-workers scaled to 4 workers\n',
     );
-    await runningPods(4);
     const job = await batch.readNamespacedJob({ name: 'elastic-workers', namespace: ns.name });
     expect(job.spec).toMatchObject({ parallelism: 4, completions: 4, suspend: false });
+    await runningPods(4);
 
     expect(await local.exited).toBe(0);
-    expect((await getWorklist('elastic')).status).toMatchObject({ completedItems: 30 });
+    expect((await getWorklist('elastic')).status).toMatchObject({ completedItems: 80, failedItems: 0 });
     expect(teamtask('delete', 'elastic', '-n', ns.name).status).toBe(0);
-  });
+  }, 300_000);
 
   it.each([
     {

@@ -3,7 +3,7 @@ import { eventually, freshNamespace, kubectlStdin, teamtask } from '../support/k
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
 import { patchBlock } from '../support/write.js';
 import { readBlock } from '../support/read.js';
-import { startController, type Background } from '../support/processes.js';
+import { type Background, startController, withoutInClusterController } from '../support/processes.js';
 
 // Two controller replicas: only the Lease holder assigns; when it dies without a word
 // (SIGKILL), the other takes the Lease once it expires and carries on from the ledger.
@@ -16,6 +16,7 @@ const leaders = () => replicas.filter((r) => r.output.includes('became the leade
 
 beforeAll(async () => {
   expect(teamtask('install').status).toBe(0);
+  await withoutInClusterController();
   ns = await freshNamespace('e2e-leader');
 });
 afterAll(async () => {

@@ -5,7 +5,12 @@ import { eventually, freshNamespace, kubectl, kubectlStdin, teamtask } from '../
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
 import { patchBlock } from '../support/write.js';
 import { readBlock, readWorklist } from '../support/read.js';
-import { controllerMetrics, startController, type Background } from '../support/processes.js';
+import {
+  type Background,
+  controllerMetrics,
+  startController,
+  withoutInClusterController,
+} from '../support/processes.js';
 import { InProcessWorker, RunCounts } from '../support/workers.js';
 
 // What keeps a Worklist safe and its users informed: a ResourceQuota on Blocks caps the
@@ -74,6 +79,7 @@ spec: {hard: {count/blocks.teamtask.dev: "${slots}"}}
 
 beforeAll(async () => {
   expect(teamtask('install').status).toBe(0);
+  await withoutInClusterController();
   ns = await freshNamespace('e2e-safety');
   controller = startController();
 });

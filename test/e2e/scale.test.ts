@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshNamespace, kubeConfig, kubectlStdin, teamtask } from '../support/kube.js';
 import { range, worklistYaml } from '../support/objects.js';
 import { readWorklist } from '../support/read.js';
-import { startController, type Background } from '../support/processes.js';
+import { type Background, startController, withoutInClusterController } from '../support/processes.js';
 import { InProcessWorker, RunCounts } from '../support/workers.js';
 
 // The controller as a real process, many workers (the real runtime, in this process, with an
@@ -53,6 +53,7 @@ function sampler(worklist: string) {
 
 beforeAll(async () => {
   expect(teamtask('install').status).toBe(0);
+  await withoutInClusterController();
   ns = await freshNamespace('e2e-scale');
 });
 afterAll(async () => {

@@ -14,7 +14,7 @@ import {
 } from '../support/kube.js';
 import { range, worklistYaml } from '../support/objects.js';
 import { readBlock, readWorklist, fileLines } from '../support/read.js';
-import { Background, startController } from '../support/processes.js';
+import { Background, startController, withoutInClusterController } from '../support/processes.js';
 
 // Workers as real processes (`kubectl teamtask work`, with a kubeconfig, as on a laptop) and the
 // controller as a real process, against the real API server: every item is processed, none
@@ -50,6 +50,7 @@ const create = (name: string, spec: unknown) => {
 
 beforeAll(async () => {
   expect(teamtask('install').status).toBe(0);
+  await withoutInClusterController();
   ns = await freshNamespace('e2e-worker');
   controller = startController();
 });

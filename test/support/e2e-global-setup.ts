@@ -17,8 +17,10 @@ declare module 'vitest' {
 
 /**
  * Gives the e2e project a cluster: the one $KUBECONFIG names when it is set (kind, or any
- * cluster), otherwise the local control plane, started here (and built on a cache miss) and
- * stopped afterwards if this run started it. No cluster means a loud failure, never a skip.
+ * cluster, which must already have this checkout's image: docs/testing.md), otherwise the local
+ * control plane, started here (and built on a cache miss) with this checkout's Teamtask image
+ * loaded into its real node, and stopped afterwards if this run started it. No cluster means a
+ * loud failure, never a skip.
  */
 export default function setup(project: TestProject): () => Promise<void> {
   const cluster = join(REPO_ROOT, 'test', 'cluster');
@@ -37,6 +39,9 @@ export default function setup(project: TestProject): () => Promise<void> {
       encoding: 'utf8',
     });
     kubeconfig = out.trim().split('\n').at(-1)!;
+    execFileSync('bash', [join(cluster, 'load-teamtask-image.sh')], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     kcpBin = env.KCP_BIN;
     kcpLogs = join(env.KCP_STATE, 'logs');
   }

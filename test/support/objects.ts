@@ -17,3 +17,12 @@ export const blockYaml = (name: string, worklist: string, metadata: Record<strin
   });
 
 export const range = (start: unknown, end: unknown) => ({ range: { start, end } });
+
+/**
+ * What puts a pod on a kwok node of the local control plane (test/cluster/up.sh taints them):
+ * pods that only need to exist and run, by stages, without a container (scale, benchmarks).
+ */
+export const onKwokNode = {
+  nodeSelector: { type: 'kwok' },
+  tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Equal', value: 'fake', effect: 'NoSchedule' }],
+};

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { testEnv } from './kube.js';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { eventually, kubeConfig, kubectl, testEnv } from './kube.js';
 
 /** A `kubectl teamtask …` process running in the background, its output collected. */
 export class Background {
@@ -28,6 +29,24 @@ export class Background {
     if (this.child.exitCode === null) this.child.kill('SIGTERM');
     return this.exited;
   }
+}
+
+/**
+ * Scales the installed controller Deployment to zero and waits until its pods are gone (each gives
+ * the Lease back as it stops), so that a controller process of the test's own, which the test can
+ * kill or read metrics from, leads. `kubectl teamtask install` scales it back up.
+ */
+export async function withoutInClusterController(): Promise<void> {
+  const scaled = kubectl('scale', 'deployment/teamtask-controller', '-n', 'teamtask-system', '--replicas=0');
+  if (scaled.status !== 0) throw new Error(`scaling the controller to 0: ${scaled.stderr}`);
+  const core = kubeConfig().makeApiClient(CoreV1Api);
+  await eventually('the controller pods to be gone', async () => {
+    const pods = await core.listNamespacedPod({
+      namespace: 'teamtask-system',
+      labelSelector: 'app.kubernetes.io/name=teamtask-controller',
+    });
+    return pods.items.length === 0 ? true : undefined;
+  });
 }
 
 export const startController = (...extra: string[]) =>

@@ -11,7 +11,7 @@ export async function patchBlock(namespace: string, name: string, body: unknown)
     );
 }
 
-/** Waits until a Worklist's Job has exactly `n` worker pods, all Running (kwok's hold stage). */
+/** Waits until a Worklist's Job has exactly `n` worker pods, all Running. */
 export function workerPodsRunning(namespace: string, worklist: string, n: number): Promise<true> {
   const core = kubeConfig().makeApiClient(CoreV1Api);
   return eventually(`${n} worker pods of ${worklist} to run`, async () => {
