@@ -59,7 +59,8 @@ export default class Work extends BaseCommand<typeof Work> {
     // pod has the host name JOB-INDEX, which its replacement shares); elsewhere after the host
     // and the process id.
     const podName = process.env[POD_NAME_ENV];
-    const inPod = podName !== undefined;
+    // In any Job's pod (create's, or a user's own Indexed Job) a stop must not complete the index.
+    const inPod = podName !== undefined || process.env.JOB_COMPLETION_INDEX !== undefined;
     const block = this.flags.block ?? (podName ?? `${worklist}-${host}-${process.pid}`).slice(0, 253);
     const abort = new AbortController();
     const stop = () => abort.abort();

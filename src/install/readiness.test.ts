@@ -91,11 +91,28 @@ const cases: { name: string; view: Parameters<typeof controllerReadiness>[0]; wa
       pods: [
         pod('c-1', {
           ...waiting('CrashLoopBackOff'),
+          restartCount: 3,
           lastState: { terminated: { exitCode: 1, reason: 'Error' } },
         }),
       ],
     },
     want: /^failed: controller pod teamtask-system\/c-1 cannot start: CrashLoopBackOff: last exit code 1 \(Error\) \| hint: see why: kubectl logs -n teamtask-system c-1 --previous$/,
+  },
+  {
+    name: 'does not fail on a restart or two (a replica that lost its Lease exits once, on purpose)',
+    view: {
+      deployment: deployment(1),
+      pods: [pod('c-1', { ...waiting('CrashLoopBackOff'), restartCount: 1 })],
+    },
+    want: /^waiting: /,
+  },
+  {
+    name: 'does not judge pods before the Deployment controller has seen the new template',
+    view: {
+      deployment: { ...deployment(0), metadata: { generation: 4 } },
+      pods: [pod('c-1', waiting('ImagePullBackOff', 'Back-off pulling image "old"'))],
+    },
+    want: /^waiting: the Deployment controller has not seen the new template yet$/,
   },
   {
     name: 'does not fail on a pull that is still being tried',

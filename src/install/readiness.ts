@@ -24,9 +24,10 @@ const STUCK = new Set([
   'InvalidImageName',
   'CrashLoopBackOff',
   'CreateContainerConfigError',
-  'CreateContainerError',
   'RunContainerError',
 ]);
+/** A container that lost its Lease exits on purpose, once: a crash loop is more restarts than that. */
+const CRASH_LOOP_RESTARTS = 3;
 const IMAGE_REASONS = new Set(['ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
 
 /**
@@ -36,6 +37,11 @@ const IMAGE_REASONS = new Set(['ImagePullBackOff', 'ErrImageNeverPull', 'Invalid
  * the pod, its reason, and what to do.
  */
 export function controllerReadiness(v: ControllerView): Readiness {
+  const d = v.deployment;
+  // Until the Deployment controller has seen the template just applied, its pods are the old ones.
+  if ((d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) {
+    return { ready: false, waiting: 'the Deployment controller has not seen the new template yet' };
+  }
   for (const pod of v.pods) {
     const name = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
     for (const c of [
@@ -44,6 +50,7 @@ export function controllerReadiness(v: ControllerView): Readiness {
     ]) {
       const reason = c.state?.waiting?.reason;
       if (!reason || !STUCK.has(reason)) continue;
+      if (reason === 'CrashLoopBackOff' && c.restartCount < CRASH_LOOP_RESTARTS) continue;
       const message = oneLine(c.state?.waiting?.message ?? '');
       const last = c.lastState?.terminated;
       const detail =
@@ -53,18 +60,16 @@ export function controllerReadiness(v: ControllerView): Readiness {
         failed: new HintedError(
           `controller pod ${name} cannot start: ${reason}${detail ? `: ${detail}` : ''}`,
           IMAGE_REASONS.has(reason)
-            ? `the nodes cannot get the image ${c.image}: publish it where they can pull it, or load it into them (kind: kind load image-archive teamtask.oci.tar, see docs/image.md), or pass --image`
+            ? `the nodes cannot get the image ${c.image}: publish it where they can pull it, or load it into them (kind: kind load image-archive teamtask-vVERSION-linux-ARCH.docker.tar, see docs/image.md), or pass --image`
             : `see why: kubectl logs -n ${pod.metadata?.namespace} ${pod.metadata?.name} --previous`,
         ),
       };
     }
   }
   // As `kubectl rollout status`: every replica runs the template just applied, and is available.
-  const d = v.deployment;
   const want = d.spec?.replicas ?? 1;
   const st = d.status ?? {};
   const rolledOut =
-    (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
     (st.updatedReplicas ?? 0) >= want &&
     (st.replicas ?? 0) <= (st.updatedReplicas ?? 0) &&
     (st.availableReplicas ?? 0) >= (st.updatedReplicas ?? 0);

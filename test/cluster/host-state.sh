@@ -29,9 +29,9 @@ ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort
 echo "# netns"
 ip netns list 2>/dev/null | awk '{ print $1 }' | sort
 echo "# mounts under the node's folders"
-awk -v a="$KCP_STATE" -v b="$KCP_NODE_RUN" 'index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/mounts | sort
+kcp_mounts_under "$KCP_STATE" "$KCP_NODE_RUN" | sort
 echo "# cgroups"
-for h in /sys/fs/cgroup/*/; do [ -d "$h$KCP_NODE_CGROUP" ] && echo "$h$KCP_NODE_CGROUP"; done
+for h in $(kcp_cgroup_mounts); do [ -d "$h/$KCP_NODE_CGROUP" ] && echo "$h/$KCP_NODE_CGROUP"; done
 echo "# host folders"
 for d in "${KCP_NODE_HOST_DIRS[@]}"; do [ -e "$d" ] && echo "$d $(find "$d" | wc -l)"; done
 exit 0

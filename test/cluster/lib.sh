@@ -23,6 +23,16 @@ kcp_binaries_present() {
   for b in "${KCP_BINARIES[@]}" "${KCP_NODE_BINARIES[@]}"; do [ -x "$KCP_BIN/$b" ] || return 1; done
 }
 
+# The mount points of the cgroup hierarchies (v1 controllers, the v2 unified one).
+kcp_cgroup_mounts() { awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/mounts; }
+
+# Mount points at or below one of the given folders (exactly, or a folder inside: not a sibling
+# that shares a prefix).
+kcp_mounts_under() {
+  awk -v dirs="$*" 'BEGIN { n = split(dirs, d, " ") }
+    { for (i = 1; i <= n; i++) if ($2 == d[i] || index($2, d[i] "/") == 1) { print $2; next } }' /proc/mounts
+}
+
 # Loopback ports; override when they clash with something else on the machine.
 KCP_ETCD_PORT=${TEAMTASK_KCP_ETCD_PORT:-23790}
 KCP_ETCD_PEER_PORT=${TEAMTASK_KCP_ETCD_PEER_PORT:-23800}
@@ -42,11 +52,13 @@ KCP_SERVICE_CIDR=10.96.0.0/16
 # Sockets and runtime state want short paths (a unix socket's path is at most 107 bytes).
 KCP_NODE_RUN=/run/teamtask-kcp
 KCP_NODE_CGROUP=teamtask-kcp
-KCP_NODE_SYSCTLS=(vm.overcommit_memory kernel.panic kernel.panic_on_oops net.ipv4.ip_forward
+KCP_NODE_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
+  kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward
   net.ipv4.conf.all.route_localnet net.bridge.bridge-nf-call-iptables)
 # Host folders the kubelet, containerd and CNI create even with their roots elsewhere.
 KCP_NODE_HOST_DIRS=(/var/log/containers /var/log/pods /var/lib/cni /var/run/netns /var/lib/kubelet
-  /var/lib/containerd /run/containerd /etc/cni /opt/cni /opt/containerd /var/run/nri)
+  /var/lib/containerd /run/containerd /etc/cni /opt/cni /opt/containerd /var/run/nri
+  /usr/libexec/kubernetes)
 
 # Start order; down.sh stops them in reverse.
 KCP_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds this checkout's Teamtask image for linux/amd64 (scripts/image.sh; `npm run build` first)
+# Builds this checkout's Teamtask image for linux/amd64 (scripts/image.sh)
 # unless an image of the same inputs is cached, and loads it into the local cluster's real node.
 # What the e2e suite and the demo run in their pods.
 set -euo pipefail
@@ -8,7 +8,8 @@ repo=$(cd "$CLUSTER_DIR/../.." && pwd)
 cache=$KCP_CACHE_ROOT/teamtask-image
 
 # The image's inputs: a change to any of them builds it anew.
-digest=$(cd "$repo" && find dist bin crds manifests runtime scripts package.json package-lock.json -type f -print0 |
+digest=$(cd "$repo" && find src tsconfig.json tsconfig.build.json bin crds manifests runtime scripts \
+  package.json package-lock.json -type f -print0 |
   LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 archive=$cache/teamtask-$digest.oci.tar
 built=false
@@ -21,6 +22,9 @@ if [ ! -e "$archive" ]; then
   mv "$cache"/build/*-linux-amd64.oci.tar "$archive"
   rm -rf "$cache/build"
 fi
+# The node keeps a copy of each archive it loaded, to import again after a restart: an older
+# build must not take the tag back then.
+find "$KCP_STATE/images" -name 'teamtask-*.oci.tar' ! -name "$(basename "$archive")" -delete 2>/dev/null || true
 bash "$CLUSTER_DIR/load-image.sh" "$archive"
 # The tag is the version's, so a new build keeps the name: controller pods of the old build
 # would run on. Their Deployment makes new ones, which start from the new image.

@@ -1,13 +1,16 @@
+# shellcheck shell=bash
 # The real node of the local control plane: containerd, kubelet and kube-proxy beside the kwok
 # nodes, so that pods run real containers (runc, CNI bridge). Sourced by up.sh and down.sh,
 # after lib.sh; defines functions only. Facts behind the settings: docs/local-control-plane.md.
 #
 # What it changes on the host, and how down.sh undoes it: a bridge ($KCP_NODE_BRIDGE) that
 # carries the API server's address and the pods; the sysctls in KCP_NODE_SYSCTLS (saved before,
-# written back after); iptables rules (saved with iptables-save, restored with iptables-restore);
-# mounts under the node's folders, pods' network namespaces among them (unmounted); cgroups
-# under $KCP_NODE_CGROUP (removed); host folders in KCP_NODE_HOST_DIRS that did not exist before
-# (removed). Every process is stopped by its recorded PID.
+# written back after); the kubelet's and kube-proxy's iptables chains (KUBE-*, removed with the
+# rules that jump to them; other rules are left as they are); mounts under the node's folders,
+# pods' network namespaces among them (unmounted); cgroups under $KCP_NODE_CGROUP (removed);
+# what the node puts into the host folders of KCP_NODE_HOST_DIRS (removed, and the folders if
+# they did not exist before and are empty). Processes are stopped by their recorded PIDs; shims
+# and containers by their link to this node's containerd socket and cgroups.
 
 NODE_DIR=$KCP_STATE/node
 HOST_DIR=$KCP_STATE/host
@@ -21,13 +24,13 @@ node_ctr() { "$KCP_BIN/ctr" --address "$CONTAINERD_SOCK" -n k8s.io "$@"; }
 node_save_host() {
   [ -e "$HOST_DIR/saved" ] && return 0
   mkdir -p "$HOST_DIR"
+  # A saved state from before a reboot describes another boot: what it saved is gone anyway.
+  cat /proc/sys/kernel/random/boot_id >"$HOST_DIR/boot_id"
   bash "$CLUSTER_DIR/host-state.sh" >"$HOST_DIR/before.txt"
   local s
   for s in "${KCP_NODE_SYSCTLS[@]}"; do
     sysctl -n "$s" >/dev/null 2>&1 && echo "$s=$(sysctl -n "$s")"
   done >"$HOST_DIR/sysctls"
-  iptables-save >"$HOST_DIR/iptables" 2>/dev/null || true
-  ip6tables-save >"$HOST_DIR/ip6tables" 2>/dev/null || true
   local d
   for d in "${KCP_NODE_HOST_DIRS[@]}"; do if [ -e "$d" ]; then echo "$d"; fi; done >"$HOST_DIR/dirs"
   touch "$HOST_DIR/saved"
@@ -134,6 +137,7 @@ apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $KCP_NODE_IP
 readOnlyPort: 0
+volumePluginDir: $NODE_DIR/volume-plugins
 healthzBindAddress: 127.0.0.1
 authentication:
   anonymous: {enabled: false}
@@ -190,7 +194,7 @@ node_up() {
   rm -rf "$NODE_DIR" "$KCP_NODE_RUN"
   mkdir -p "$NODE_DIR" "$KCP_NODE_RUN"
   local h
-  for h in /sys/fs/cgroup/*/; do if [ -e "$h/cgroup.procs" ]; then mkdir -p "$h$KCP_NODE_CGROUP"; fi; done
+  for h in $(kcp_cgroup_mounts); do mkdir -p "$h/$KCP_NODE_CGROUP"; done
   node_certs
   node_configs
   # The kubelet sets these; pods need none of the others.
@@ -202,7 +206,7 @@ node_up() {
     exit 1
   }
   start kubelet --config="$NODE_DIR/kubelet.yaml" --kubeconfig="$NODE_DIR/kubelet.kubeconfig" \
-    --root-dir="$NODE_DIR/kubelet" --hostname-override="$KCP_NODE_NAME" --node-ip="$KCP_NODE_IP" \
+    --root-dir="$NODE_DIR/kubelet" --cert-dir="$NODE_DIR/kubelet-pki" --hostname-override="$KCP_NODE_NAME" --node-ip="$KCP_NODE_IP" \
     --node-labels=teamtask.dev/node=real
   start kube-proxy --config="$NODE_DIR/kube-proxy.yaml"
   wait_for kubelet curl -sf http://127.0.0.1:10248/healthz
@@ -233,45 +237,58 @@ node_down() {
     for t in $(node_ctr tasks ls -q 2>/dev/null); do node_ctr tasks delete -f "$t" >/dev/null 2>&1 || true; done
   fi
   kcp_stop containerd
-  # Shims outlive containerd by design; ours run our binary.
+  # Shims outlive containerd by design; ours were started for this node's socket.
   local pid
-  for pid in $(pgrep -f containerd-shim-runc-v2 2>/dev/null); do
-    if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$KCP_BIN/containerd-shim-runc-v2")" ]; then
-      kill -9 "$pid" 2>/dev/null || true
-    fi
+  for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK( |$)" 2>/dev/null); do
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  # Containers whose shim was gone before them: whatever is left in this node's cgroups.
+  local h
+  for h in $(kcp_cgroup_mounts); do
+    [ -d "$h/$KCP_NODE_CGROUP" ] || continue
+    find "$h/$KCP_NODE_CGROUP" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null || true
   done
   node_restore_host
 }
 
 node_restore_host() {
   [ -e "$HOST_DIR/saved" ] || return 0
+  if [ "$(cat "$HOST_DIR/boot_id" 2>/dev/null)" != "$(cat /proc/sys/kernel/random/boot_id)" ]; then
+    kcp_log "the saved host state is from another boot: nothing of it to restore"
+    rm -rf "$HOST_DIR"
+    return 0
+  fi
   local m d h s v
   # Mounts deepest first: pods' volumes, containerd's snapshots, network namespaces.
-  for m in $(awk -v a="$KCP_STATE" -v b="$KCP_NODE_RUN" 'index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/mounts | sort -r); do
+  for m in $(kcp_mounts_under "$KCP_STATE" "$KCP_NODE_RUN" | sort -r); do
     umount -l "$m" 2>/dev/null || true
   done
   # (Pods' network namespaces are mounts under $KCP_NODE_RUN: gone with them, and their veths.)
   if ip link show "$KCP_NODE_BRIDGE" >/dev/null 2>&1; then ip link delete "$KCP_NODE_BRIDGE" || true; fi
   while IFS='=' read -r s v; do sysctl -qw "$s=$v" >/dev/null 2>&1 || true; done <"$HOST_DIR/sysctls"
-  node_restore_iptables iptables "$HOST_DIR/iptables"
-  node_restore_iptables ip6tables "$HOST_DIR/ip6tables"
+  node_remove_kube_chains iptables
+  node_remove_kube_chains ip6tables
   # cgroups: leaves first (rmdir removes only empty ones; the processes are gone by now).
-  for h in /sys/fs/cgroup/*/; do
-    if [ -d "$h$KCP_NODE_CGROUP" ]; then find "$h$KCP_NODE_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+  for h in $(kcp_cgroup_mounts); do
+    if [ -d "$h/$KCP_NODE_CGROUP" ]; then find "$h/$KCP_NODE_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
+  # What the node put into host folders: the kubelet's log links to its pods, CNI's cache of
+  # this network, the kubelet's device-plugin socket and checkpoint; then the folders that were
+  # not there before, if nothing else was put into them meanwhile.
+  find /var/log/containers -maxdepth 1 -type l -lname "$NODE_DIR/*" -delete 2>/dev/null || true
+  rm -rf /var/lib/cni/results/teamtask-* /var/lib/cni/networks/teamtask 2>/dev/null || true
+  rm -f /var/lib/kubelet/device-plugins/kubelet.sock /var/lib/kubelet/device-plugins/kubelet_internal_checkpoint
   for d in "${KCP_NODE_HOST_DIRS[@]}"; do
-    if [ -e "$d" ] && ! grep -qxF "$d" "$HOST_DIR/dirs"; then rm -rf "$d"; fi
+    if [ -d "$d" ] && ! grep -qxF "$d" "$HOST_DIR/dirs"; then find "$d" -depth -type d -empty -delete 2>/dev/null || true; fi
   done
   rm -rf "$KCP_NODE_RUN" "$HOST_DIR"
 }
 
-# Puts the saved rules back, and flushes the tables the node created (a table iptables-nft made
-# stays, empty).
-node_restore_iptables() { # tool saved-file
-  local tool=$1 saved=$2 t
+# Removes the kubelet's and kube-proxy's chains (KUBE-*) and the rules that jump to them, and
+# leaves every other rule as it is now. (A table they created stays, empty: iptables over
+# nftables cannot drop it; host-state.sh counts an empty accepting table as absent.)
+node_remove_kube_chains() { # iptables | ip6tables
+  local tool=$1
   command -v "$tool-save" >/dev/null || return 0
-  for t in $("$tool-save" 2>/dev/null | sed -n 's/^\*//p'); do
-    grep -qx "\*$t" "$saved" || { "$tool" -t "$t" -F && "$tool" -t "$t" -X; } 2>/dev/null || true
-  done
-  if [ -s "$saved" ]; then "$tool-restore" <"$saved" 2>/dev/null || true; fi
+  "$tool-save" 2>/dev/null | grep -v -e '^:KUBE-' -e '^-A KUBE-' -e ' -j KUBE-' | "$tool-restore" 2>/dev/null || true
 }

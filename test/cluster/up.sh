@@ -30,6 +30,13 @@ for port in "$KCP_ETCD_PORT" "$KCP_ETCD_PEER_PORT" "$KCP_APISERVER_PORT" "$KCP_K
     exit 1
   fi
 done
+# The kubelet's and kube-proxy's ports are fixed: one real node per machine.
+for port in 10248 10249 10256; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    kcp_log "error: port $port on 127.0.0.1 is taken: another kubelet or kube-proxy runs on this machine"
+    exit 1
+  fi
+done
 
 # If anything below fails, stop what was started: detached daemons would otherwise outlive the caller.
 trap 'status=$?; [ "$status" = 0 ] || bash "$CLUSTER_DIR/down.sh" >/dev/null 2>&1; exit "$status"' EXIT
