@@ -373,6 +373,25 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('names in that Event why the worker says its items failed (the out-of-memory killer, say)', () => {
+    const w = new World({ maxAttempts: 1 }, 'a');
+    w.step();
+    w.report('a', {
+      done: '0-7',
+      failed: '8-9',
+      complete: true,
+      message: 'killed by the out-of-memory killer',
+    });
+    expect(w.step().events).toEqual([
+      {
+        type: 'Warning',
+        reason: 'ItemsFailed',
+        message:
+          '2 item(s) failed 1 attempt(s): offsets 8-9; last failure, a: killed by the out-of-memory killer',
+      },
+    ]);
+  });
+
   it('calls a report stale when its token is not the range the Block holds now', () => {
     const w = new World({}, 'a');
     w.step();

@@ -124,6 +124,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   // (where the finalizer keeps it) until the range ends, its holder dies or is deleted, or half
   // the lease is gone. So a progress report costs the worker's own small write, not a write of
   // the whole Worklist, yet nothing reported is lost and the lease is renewed in time.
+  let failureReason: string | undefined;
   for (const [name, b] of present) {
     const r = b.spec.report;
     if (!r) continue;
@@ -142,6 +143,8 @@ export function reconcile(o: Observed, now: Date): Plan {
     };
     const res = applyReport(ledger, name, report, policy, t);
     ledger = res.ledger;
+    // The worker's word on why its items failed goes into the ItemsFailed Event.
+    if (r.message && !report.failed.isEmpty) failureReason = `${name}: ${r.message}`;
     reports.push({ block: name, generation: b.metadata.generation ?? 0, outcome: res.outcome });
   }
 
@@ -249,7 +252,7 @@ export function reconcile(o: Observed, now: Date): Plan {
     events.push({
       type: 'Warning',
       reason: 'ItemsFailed',
-      message: `${newlyFailed.size} item(s) failed ${policy.maxAttempts} attempt(s): offsets ${newlyFailed.toString()}`,
+      message: `${newlyFailed.size} item(s) failed ${policy.maxAttempts} attempt(s): offsets ${newlyFailed.toString()}${failureReason ? `; last failure, ${failureReason}` : ''}`,
     });
   }
   const status = { ...worklistStatus(o.worklist, ledger, live.size, o.quotas ?? [], now), retryApplied };

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
+import { failureReason, oomKills } from './oom.js';
 
 /**
  * How one run of the user's command ended: `done` (exit 0), `failed` (non-zero), or
@@ -15,6 +16,8 @@ export interface RunOptions {
   /** Aborted when the grace period is over: the command's group gets SIGTERM, then SIGKILL 5 s later. */
   kill: AbortSignal;
   log: (line: string) => void;
+  /** Told why a run failed (exit code, signal, the out-of-memory killer), for the report. */
+  onFailure?: (why: string) => void;
 }
 
 /** Runs one item's command, its output passed through (each line prefixed by `tag` if given). */
@@ -69,6 +72,7 @@ function outcome(child: ChildProcess, argv: readonly string[], o: RunOptions): P
   return new Promise((resolve) => {
     let killTimer: NodeJS.Timeout | undefined;
     let stopped = false;
+    const oomBefore = oomKills();
     const signalGroup = (sig: NodeJS.Signals) => {
       try {
         if (child.pid) process.kill(-child.pid, sig);
@@ -90,12 +94,19 @@ function outcome(child: ChildProcess, argv: readonly string[], o: RunOptions): P
     };
     child.once('error', (err) => {
       o.log(`cannot run ${argv[0]}: ${err.message}`);
+      o.onFailure?.(`cannot run ${argv[0]}: ${err.message}`);
       settle('failed');
     });
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       if (stopped) settle('interrupted');
       else if (code === 0) settle('done');
-      else settle(o.stopping() ? 'interrupted' : 'failed');
+      else if (o.stopping()) settle('interrupted');
+      else {
+        const why = failureReason(code, signal, oomBefore, oomKills());
+        if (why.startsWith('killed by the out-of-memory killer')) o.log(`${argv[0]}: ${why}`);
+        o.onFailure?.(why);
+        settle('failed');
+      }
     });
   });
 }

@@ -142,12 +142,14 @@ export class Worker {
     const whole = RangeSet.span(index, index + size - 1);
     let done = RangeSet.EMPTY;
     let failed = RangeSet.EMPTY;
+    let lastFailure: string | undefined;
     let lost = false;
     const report = (extra: Partial<BlockSpecReport> = {}) =>
       this.writeReport({
         token,
         done: done.toString(),
         failed: failed.toString(),
+        ...(lastFailure && !failed.isEmpty ? { message: lastFailure.slice(0, 512) } : {}),
         renewTime: new Date().toISOString(),
         ...extra,
       });
@@ -198,7 +200,12 @@ export class Worker {
         .finally(() => (inFlight = undefined));
     };
     const ticker = setInterval(tick, this.o.reportEveryMs ?? 1000);
-    const run = { stopping: () => signal.aborted || lost, kill: kill.signal, log: this.log };
+    const run = {
+      stopping: () => signal.aborted || lost,
+      kill: kill.signal,
+      log: this.log,
+      onFailure: (why: string) => (lastFailure = why),
+    };
     const item = (offset: number) => itemAt(worklist.spec.source, offset, lines);
 
     try {

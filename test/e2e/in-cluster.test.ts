@@ -236,6 +236,38 @@ describe('in real pods on the real node', () => {
     expect(fixed.status).toBe(0);
   }, 240000);
 
+  it('retries an item whose command the out-of-memory killer stops, fails it after maxAttempts, and says why', async () => {
+    // 256 MiB for the worker container: the command that reads /dev/zero as one line outgrows
+    // Node, so the kernel kills it (the largest process), not the worker.
+    create(
+      'hungry',
+      { range: '1-6', blockSize: 3, workers: 1, flags: ['--max-attempts', '2', '--memory', '256Mi'] },
+      'sh',
+      '-c',
+      'if [ "$0" = 4 ]; then tail /dev/zero; fi',
+      '{}',
+    );
+    expect((await jobDone('hungry-workers')).type).toBe('Complete');
+    expect((await readWorklist(ns.name, 'hungry')).status).toMatchObject({
+      completedItems: 5,
+      failedItems: 1,
+      failed: '3',
+    });
+    const events = kubectl(
+      'get',
+      'events',
+      '-n',
+      ns.name,
+      '--field-selector',
+      'involvedObject.name=hungry,reason=ItemsFailed',
+      '-o',
+      'jsonpath={.items[*].message}',
+    ).stdout;
+    expect(events).toMatch(
+      /^1 item\(s\) failed 2 attempt\(s\): offsets 3; last failure, hungry-workers-0-\w+: killed by the out-of-memory killer: the container's memory limit is too small for the command$/,
+    );
+  }, 180_000);
+
   it('fails the Job at once, saying what is missing, when the image lacks the libraries Node needs', async () => {
     create(
       'musl-like',

@@ -124,6 +124,8 @@ export interface BlockSpecReport {
   done?: string;
   /** Offsets within the Worklist whose command failed, as ranges. */
   failed?: string;
+  /** Why the command last failed, in the worker's words (an exit code, a signal, the out-of-memory killer). */
+  message?: string;
   /** True when the whole range is reported (done or failed) and the worker wants the next. */
   complete?: boolean;
   /** True when the worker gives back what it did not report (shutting down). */
