@@ -185,7 +185,8 @@ node_import_images() {
   local a
   for a in "$NODE_DIR/images"/*.oci.tar "$KCP_STATE/images"/*.tar; do
     [ -e "$a" ] || continue
-    node_ctr images import --all-platforms "$a" >>"$log" 2>&1
+    node_ctr images import --all-platforms "$a" >>"$log" 2>&1 ||
+      { kcp_log "error: importing $a into the node failed; see $log"; exit 1; }
   done
 }
 
@@ -197,11 +198,14 @@ node_up() {
   for h in $(kcp_cgroup_mounts); do mkdir -p "$h/$KCP_NODE_CGROUP"; done
   node_certs
   node_configs
-  # The kubelet sets these; pods need none of the others.
   PATH="$KCP_BIN:$PATH" start containerd --config "$NODE_DIR/containerd.toml"
   wait_for containerd node_ctr version
   node_import_images
-  node_ctr images ls -q 2>/dev/null | grep -qxF "$PAUSE_IMAGE" || {
+  # The list first: `grep -q` stops reading at the match, and under pipefail the SIGPIPE that
+  # ctr may then get would fail the check.
+  local images
+  images=$(node_ctr images ls -q 2>/dev/null) || true
+  grep -qxF "$PAUSE_IMAGE" <<<"$images" || {
     kcp_log "error: scripts/test-images.sh made no $PAUSE_IMAGE"
     exit 1
   }
