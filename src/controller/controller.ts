@@ -80,6 +80,8 @@ export class Controller {
   private readonly blockStatusWritten = new Map<string, { over: string; status: unknown }>();
   /** Per Block UID: the generation whose report was last judged (a stale report counts once). */
   private readonly reportsJudged = new Map<string, number>();
+  /** Per Block UID: the generation whose malformed report was last told of (an Event each). */
+  private readonly refusedReports = new Map<string, number>();
   private readonly limits: AssignmentLimits;
   private readonly now: () => number;
   private stopped = false;
@@ -152,6 +154,7 @@ export class Controller {
     }
     this.blocks.on('delete', (b: Block) => {
       this.reportsJudged.delete(b.metadata.uid!);
+      this.refusedReports.delete(b.metadata.uid!);
       this.blockStatusWritten.delete(b.metadata.uid!);
     });
     const informers = [
@@ -279,7 +282,7 @@ export class Controller {
     }
     // The ledger is written: what the plan did now counts.
     this.limits.take(key, plan.assigned);
-    this.countPlan(worklist, plan, blocks);
+    const refused = this.judgeReports(worklist, plan, blocks);
     const byName = new Map(blocks.map((b) => [b.metadata.name!, b]));
     // Each Block's status is its own object: written side by side, so the last of many Blocks
     // served in one pass does not wait for all the others' round trips.
@@ -317,7 +320,7 @@ export class Controller {
         }),
       );
     }
-    for (const event of plan.events) {
+    for (const event of [...plan.events, ...refused]) {
       this.assertMayWrite();
       await this.record(worklist, event);
     }
@@ -340,7 +343,8 @@ export class Controller {
       throw new Error('not the leader any more: not writing');
   }
 
-  private countPlan(worklist: Worklist, plan: Plan, blocks: readonly Block[]): void {
+  /** Counts what the plan did; returns an Event for each malformed report seen for the first time. */
+  private judgeReports(worklist: Worklist, plan: Plan, blocks: readonly Block[]): WorklistEvent[] {
     const before = worklist.status ?? {};
     this.metrics.inc('assignments', plan.assigned);
     this.metrics.inc('reclaims', plan.reclaimed.length);
@@ -350,16 +354,26 @@ export class Controller {
     // new to us. A Block seen for the first time (after a restart, say) only sets the mark: its
     // report may have been folded long ago.
     const seen = new Map(blocks.map((b) => [b.metadata.name!, b]));
+    const events: WorklistEvent[] = [];
     for (const r of plan.reports) {
-      const judged = this.reportsJudged.get(seen.get(r.block)!.metadata.uid!);
+      const uid = seen.get(r.block)!.metadata.uid!;
+      const judged = this.reportsJudged.get(uid);
       if (r.outcome === 'stale' && judged !== undefined && judged !== r.generation) {
         this.metrics.inc('staleReports');
         this.log(
           `block ${worklist.metadata.namespace}/${r.block}: ignored a report for a range it no longer holds`,
         );
       }
+      if (r.outcome === 'malformed' && this.refusedReports.get(uid) !== r.generation) {
+        this.refusedReports.set(uid, r.generation);
+        this.metrics.inc('malformedReports');
+        const message = `block ${r.block}: its report was ignored (${r.problem}); its range goes back to the pool when its lease runs out`;
+        this.log(`${worklist.metadata.namespace}/${worklist.metadata.name}: ${message}`);
+        events.push({ type: 'Warning', reason: 'ReportRefused', message });
+      }
     }
     for (const b of blocks) this.reportsJudged.set(b.metadata.uid!, b.metadata.generation ?? 0);
+    return events;
   }
 
   /**

@@ -11,6 +11,7 @@ const COUNTERS = {
   failedItems: 'items that used their last attempt',
   reclaims: 'ranges taken back from a dead worker, a deleted Block or an expired lease',
   staleReports: 'worker reports ignored because their fencing token was not the current one',
+  malformedReports: 'worker reports ignored because a range string in them does not parse',
   events: 'Events recorded on Worklists',
   throttled: 'reconciles in which the assignment rate limits held back a range',
 } as const;

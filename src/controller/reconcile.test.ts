@@ -402,6 +402,34 @@ describe('reconcile', () => {
     expect(plan.status.completed).toBe('');
   });
 
+  it.each([
+    ['a range that ends before it starts', { done: '9-3', complete: true }, '"9-3" ends before it starts'],
+    [
+      'an offset that is not a number',
+      { failed: 'abc', complete: true },
+      '"abc" is not an offset or a range like 3-7',
+    ],
+    ['an offset past 2^53', { done: '99999999999999999999', complete: true }, 'offsets are whole numbers'],
+  ])('ignores a report with %s for its Block alone, and the Worklist goes on', (_, report, problem) => {
+    const w = new World({}, 'a', 'b');
+    w.step();
+    w.report('a', report);
+    w.report('b', { done: '10-19', complete: true });
+    const plan = w.step();
+    expect(plan.reports).toEqual([
+      { block: 'a', generation: 2, outcome: 'malformed', problem: expect.stringContaining(problem) },
+      { block: 'b', generation: 2, outcome: 'applied' },
+    ]);
+    expect(plan.status.completed).toBe('10-19');
+    expect(w.status('b')).toEqual(['Ready', 20, 5, 3]);
+    // a keeps its range until its lease runs out, then it goes to someone else.
+    expect(w.status('a')).toEqual(['Ready', 0, 10, 1]);
+    w.report('b', { done: '20-24', complete: true });
+    expect(w.step(later(61)).reclaimed).toEqual(['a']);
+    expect(w.status('b')).toEqual(['Ready', 0, 10, 4]);
+    expect(w.worklist.status!.assignments).toEqual([expect.objectContaining({ block: 'b', attempt: 2 })]);
+  });
+
   it('hands out no more new ranges than the rate limits allow, and says why the rest wait', () => {
     const w = new World({}, 'a', 'b', 'c');
     w.budget = 1;

@@ -2,6 +2,7 @@ import {
   BLOCK_FINALIZER,
   WorklistConditions,
   type Block,
+  type BlockSpecReport,
   type BlockStatus,
   type Worklist,
   type WorklistSpecSource,
@@ -22,6 +23,7 @@ import {
   unassigned,
   type Ledger,
   type Policy,
+  type Report,
   type ReportOutcome,
 } from '../ledger/ledger.js';
 import { RangeSet } from '../ledger/range-set.js';
@@ -57,11 +59,16 @@ export interface WorklistEvent {
   readonly message: string;
 }
 
-/** A worker report the plan looked at: the caller counts stale ones (once per Block generation). */
+/**
+ * A worker report the plan looked at: the caller counts stale ones, and tells of malformed ones,
+ * once per Block generation (a report stays in its Block's spec and is seen again and again).
+ */
 export interface ReportSeen {
   readonly block: string;
   readonly generation: number;
-  readonly outcome: ReportOutcome;
+  readonly outcome: ReportOutcome | 'malformed';
+  /** What is wrong with a malformed report. */
+  readonly problem?: string;
 }
 
 /** What to write: the Worklist status first (the ledger, under a resourceVersion precondition), then the Blocks'. */
@@ -133,19 +140,21 @@ export function reconcile(o: Observed, now: Date): Plan {
     const due =
       deleting.has(name) || o.deadWorkers.has(name) || (held && t >= held.leaseExpires - policy.leaseMs / 2);
     if (partial && !due) continue;
-    const report = {
-      token: r.token,
-      done: RangeSet.parse(r.done ?? ''),
-      failed: RangeSet.parse(r.failed ?? ''),
-      complete: r.complete,
-      release: r.release,
-      renewedAt: r.renewTime ? Date.parse(r.renewTime) : undefined,
-    };
+    const generation = b.metadata.generation ?? 0;
+    let report: Report;
+    try {
+      report = readReport(r);
+    } catch (err) {
+      // The schema refuses most nonsense; what gets past it ("9-3") is this Block's problem
+      // alone: ignored, so its range goes back when its lease runs out, and the rest goes on.
+      reports.push({ block: name, generation, outcome: 'malformed', problem: (err as Error).message });
+      continue;
+    }
     const res = applyReport(ledger, name, report, policy, t);
     ledger = res.ledger;
     // The worker's word on why its items failed goes into the ItemsFailed Event.
     if (r.message && !report.failed.isEmpty) failureReason = `${name}: ${r.message}`;
-    reports.push({ block: name, generation: b.metadata.generation ?? 0, outcome: res.outcome });
+    reports.push({ block: name, generation, outcome: res.outcome });
   }
 
   // A Lost Block whose worker wrote again (a newer generation), or that is gone, is lost no more.
@@ -271,6 +280,19 @@ export function reconcile(o: Observed, now: Date): Plan {
     reports,
     events,
     requeueAfterMs: nextLook(ledger, policy.leaseMs, t),
+  };
+}
+
+/** A Block's report as the ledger reads it; throws RangeSyntaxError on a range string that does not parse. */
+function readReport(r: BlockSpecReport): Report {
+  const renewedAt = r.renewTime ? Date.parse(r.renewTime) : undefined;
+  return {
+    token: r.token,
+    done: RangeSet.parse(r.done ?? ''),
+    failed: RangeSet.parse(r.failed ?? ''),
+    complete: r.complete,
+    release: r.release,
+    renewedAt: Number.isNaN(renewedAt) ? undefined : renewedAt,
   };
 }
 

@@ -120,9 +120,9 @@ export interface WorklistStatus {
 export interface BlockSpecReport {
   /** The fencing token of the range reported on (status.token when it was assigned). */
   token: number;
-  /** Offsets within the Worklist finished successfully, as ranges. */
+  /** Offsets within the Worklist finished successfully, as ranges (at most 100 ranges: a worker cuts its range short before). */
   done?: string;
-  /** Offsets within the Worklist whose command failed, as ranges. */
+  /** Offsets within the Worklist whose command failed, as ranges (at most 100 ranges). */
   failed?: string;
   /** Why the command last failed, in the worker's words (an exit code, a signal, the out-of-memory killer). */
   message?: string;

@@ -1,0 +1,13 @@
+/**
+ * The bounds that keep a Worklist and its Blocks small whatever the workers report. The CRDs
+ * (crds/) carry the same numbers as schema limits; src/ledger/limits.test.ts checks they agree.
+ */
+
+/** Ranges a worker may put in one report's done, or its failed: it cuts its range short first. */
+export const MAX_REPORT_RANGES = 100;
+
+/** The longest range string of MAX_REPORT_RANGES ranges, each "9007199254740991-9007199254740991". */
+export const MAX_REPORT_CHARS = 4096;
+
+/** A range string as the API server accepts it: "0-4,7,9-10", or empty. */
+export const RANGES_PATTERN = '^([0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*)?$';
