@@ -38,6 +38,7 @@ class World {
   dead = new Set<string>();
   quotas: QuotaUse[] = [];
   budget?: number;
+  total = 25;
 
   constructor(spec: Partial<Worklist['spec']> = {}, ...names: string[]) {
     this.worklist = worklist(spec);
@@ -49,7 +50,7 @@ class World {
       worklist: this.worklist,
       blocks: [...this.blocks.values()],
       deadWorkers: this.dead,
-      totalItems: 25,
+      totalItems: this.total,
       quotas: this.quotas,
       assignmentBudget: this.budget,
     };
@@ -428,6 +429,45 @@ describe('reconcile', () => {
     expect(w.step(later(61)).reclaimed).toEqual(['a']);
     expect(w.status('b')).toEqual(['Ready', 0, 10, 4]);
     expect(w.worklist.status!.assignments).toEqual([expect.objectContaining({ block: 'b', attempt: 2 })]);
+  });
+
+  it('stops handing out ranges once the failed items form more ranges than a Worklist records, and a retry starts it again', () => {
+    const w = new World({ source: { range: { start: 0, end: 9999 } }, maxAttempts: 1 }, 'a', 'b');
+    w.total = 10_000;
+    // Every other item of the first 2,002 failed: 1,001 separate failed ranges.
+    const scattered = Array.from({ length: 1001 }, (_, i) => String(2 * i)).join(',');
+    const between = Array.from({ length: 1001 }, (_, i) => String(2 * i + 1)).join(',');
+    w.worklist = { ...w.worklist, status: { completed: between, failed: scattered, nextToken: 1 } };
+    const plan = w.step();
+    expect(plan.status.assignments).toEqual([]);
+    expect(w.status('a')).toEqual(['Pending', 'Pending', 'Pending', undefined]);
+    expect(w.blocks.get('a')!.status!.message).toBe(
+      'the Worklist failed (too many scattered failures): waiting for kubectl teamtask retry --failed',
+    );
+    const failed = plan.status.conditions!.find((c) => c.type === 'Failed');
+    expect(failed).toMatchObject({
+      status: 'True',
+      reason: 'TooManyFailedRanges',
+      message:
+        'the failed items form 1001 separate ranges, more than the 1000 a Worklist records: nothing new is handed out; fix the command, then run kubectl teamtask retry primes --failed',
+    });
+    expect(plan.events).toContainEqual({ type: 'Warning', reason: 'Failed', message: failed!.message });
+
+    w.worklist = { ...w.worklist, spec: { ...w.worklist.spec, retry: { id: 1, failed: true } } };
+    const again = w.step();
+    expect(again.status.conditions!.find((c) => c.type === 'Failed')).toMatchObject({ status: 'False' });
+    expect(w.status('a')).toEqual(['Ready', 0, 1, 1]);
+  });
+
+  it('hands a Block that gave back the rest of a range to go on (its report was long enough) the next one', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.report('a', { done: '0-3', release: true, next: true });
+    const plan = w.step();
+    expect(plan.status.completed).toBe('0-3');
+    // The items it did not try are fresh work again, not a used attempt: it gets them back.
+    expect(w.status('a')).toEqual(['Ready', 4, 10, 2]);
+    expect(plan.status.assignments).toEqual([expect.objectContaining({ block: 'a', attempt: 1 })]);
   });
 
   it('hands out no more new ranges than the rate limits allow, and says why the rest wait', () => {

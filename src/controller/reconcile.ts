@@ -26,6 +26,7 @@ import {
   type Report,
   type ReportOutcome,
 } from '../ledger/ledger.js';
+import { MAX_FAILED_RANGES } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { findCondition, isTrue, setCondition } from './conditions.js';
 
@@ -222,19 +223,21 @@ export function reconcile(o: Observed, now: Date): Plan {
     }
   }
 
-  // Hand out ranges to every live Block that holds none, oldest Block first.
+  // Hand out ranges to every live Block that holds none, oldest Block first; none once the
+  // failures are too scattered to record (a Failed Worklist, until a retry clears them).
   const suspended = o.worklist.spec.suspend === true;
+  const failedTooScattered = ledger.failed.ranges.length > MAX_FAILED_RANGES;
   const cap = o.worklist.spec.maxBlocksInFlight ?? Number.POSITIVE_INFINITY;
   const budget = o.assignmentBudget ?? Number.POSITIVE_INFINITY;
   const waiting = [...live.values()]
     .filter((b) => !ledger.assignments.has(b.metadata.name!) && !o.deadWorkers.has(b.metadata.name!))
-    .filter((b) => !(b.spec.report?.release && b.spec.report.token === b.status?.token))
+    .filter((b) => !isReleased(b))
     .filter((b) => !ledger.lost.has(b.metadata.name!))
     .sort(byAge);
   let assigned = 0;
   let throttled = false;
   for (const b of waiting) {
-    if (suspended || ledger.assignments.size >= cap) break;
+    if (suspended || failedTooScattered || ledger.assignments.size >= cap) break;
     const res = assign(ledger, b.metadata.name!, policy, t);
     if (!res) break;
     if (assigned >= budget) {
@@ -252,7 +255,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   const blockStatuses = new Map<string, BlockStatus>();
   for (const [name, b] of live) {
     if (o.deadWorkers.has(name)) continue;
-    const next = blockStatus(ledger, b, { drained, suspended, allOut, throttled });
+    const next = blockStatus(ledger, b, { drained, suspended, failedTooScattered, allOut, throttled });
     if (!sameBlockStatus(b.status, next)) blockStatuses.set(name, next);
   }
 
@@ -313,19 +316,30 @@ function transitionEvents(prev: WorklistStatus | undefined, next: WorklistStatus
       : undefined;
   const complete = turned(WorklistConditions.Complete);
   if (complete) events.push({ type: 'Normal', reason: 'Completed', message: complete.message });
+  const failed = turned(WorklistConditions.Failed);
+  if (failed) events.push({ type: 'Warning', reason: 'Failed', message: failed.message });
   const quota = turned(WorklistConditions.QuotaLimited);
   if (quota) events.push({ type: 'Warning', reason: 'QuotaLimited', message: quota.message });
   return events;
 }
 
+/** Its worker gave its range back and wants no other (it is stopping). */
+const isReleased = (b: Block) =>
+  b.spec.report?.release === true && !b.spec.report.next && b.spec.report.token === b.status?.token;
+
 interface Situation {
   readonly drained: boolean;
   readonly suspended: boolean;
+  readonly failedTooScattered: boolean;
   readonly allOut: boolean;
   readonly throttled: boolean;
 }
 
-function blockStatus(l: Ledger, b: Block, { drained, suspended, allOut, throttled }: Situation): BlockStatus {
+function blockStatus(
+  l: Ledger,
+  b: Block,
+  { drained, suspended, failedTooScattered, allOut, throttled }: Situation,
+): BlockStatus {
   const a = l.assignments.get(b.metadata.name!);
   // From the ledger, not from the Block's previous status: the cached Block may be stale, and a
   // value computed from it (a counter, say) could write an older one back. Hence no
@@ -343,7 +357,7 @@ function blockStatus(l: Ledger, b: Block, { drained, suspended, allOut, throttle
     };
   }
   const pending = { ...base, ready: '0/1', index: 'Pending', size: 'Pending' } as const;
-  if (b.spec.report?.release && b.spec.report.token === b.status?.token) {
+  if (isReleased(b)) {
     return { ...pending, phase: 'Released', token: b.status?.token, message: 'released by its worker' };
   }
   if (drained)
@@ -363,11 +377,13 @@ function blockStatus(l: Ledger, b: Block, { drained, suspended, allOut, throttle
     phase: 'Pending',
     message: suspended
       ? 'the Worklist is suspended'
-      : throttled
-        ? 'waiting for a range (assignment rate limit)'
-        : allOut
-          ? 'every range is handed out; waiting in case one comes back'
-          : 'waiting for a range',
+      : failedTooScattered
+        ? 'the Worklist failed (too many scattered failures): waiting for kubectl teamtask retry --failed'
+        : throttled
+          ? 'waiting for a range (assignment rate limit)'
+          : allOut
+            ? 'every range is handed out; waiting in case one comes back'
+            : 'waiting for a range',
   };
 }
 
@@ -396,6 +412,27 @@ function worklistStatus(
           status: 'False',
           reason: 'InProgress',
           message: `${l.total - l.completed.size - l.failed.size} items to go`,
+          observedGeneration: generation,
+        },
+    now,
+  );
+  // Like a Job past maxFailedIndexes, but counted in ranges: what the ledger's size depends on.
+  const failedRanges = l.failed.ranges.length;
+  conditions = setCondition(
+    conditions,
+    failedRanges > MAX_FAILED_RANGES
+      ? {
+          type: WorklistConditions.Failed,
+          status: 'True',
+          reason: 'TooManyFailedRanges',
+          message: `the failed items form ${failedRanges} separate ranges, more than the ${MAX_FAILED_RANGES} a Worklist records: nothing new is handed out; fix the command, then run kubectl teamtask retry ${w.metadata.name} --failed`,
+          observedGeneration: generation,
+        }
+      : {
+          type: WorklistConditions.Failed,
+          status: 'False',
+          reason: 'WithinFailureBudget',
+          message: `the failed items form ${failedRanges} separate ranges (at most ${MAX_FAILED_RANGES})`,
           observedGeneration: generation,
         },
     now,

@@ -11,3 +11,11 @@ export const MAX_REPORT_CHARS = 4096;
 
 /** A range string as the API server accepts it: "0-4,7,9-10", or empty. */
 export const RANGES_PATTERN = '^([0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*)?$';
+
+/**
+ * Separate ranges of failed items a Worklist records. Past it (a command failing on scattered
+ * items, say every other one) the Worklist stops with condition Failed, as a Job does past
+ * maxFailedIndexes: its status stays small (see docs/ledger.md for the bound) and
+ * `kubectl teamtask retry --failed` starts it again.
+ */
+export const MAX_FAILED_RANGES = 1000;

@@ -20,6 +20,7 @@ import {
 import { apiStatus, explain, HintedError, isApiError } from '../kube/errors.js';
 import { retrying } from '../kube/retry.js';
 import { notFound } from '../worklist/read.js';
+import { MAX_REPORT_RANGES } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { POD_LABEL } from '../controller/pods.js';
 import { pollDelay } from './poll.js';
@@ -144,6 +145,7 @@ export class Worker {
     let failed = RangeSet.EMPTY;
     let lastFailure: string | undefined;
     let lost = false;
+    let cutShort = false;
     const report = (extra: Partial<BlockSpecReport> = {}) =>
       this.writeReport({
         token,
@@ -226,9 +228,17 @@ export class Worker {
         if (outcome === 'failed') failed = whole.subtract(done);
       } else {
         let next = index;
+        let running = 0;
         const runOne = async (): Promise<void> => {
           while (next < index + size && !signal.aborted && !lost) {
+            // Every outcome may add a range to the report: stop short of what a report may hold
+            // (scattered failures), give back the rest and take another range.
+            if (done.ranges.length + failed.ranges.length + running + 1 > MAX_REPORT_RANGES) {
+              cutShort = true;
+              break;
+            }
             const offset = next++;
+            running++;
             const value = item(offset);
             const outcome = this.o.execute
               ? (await this.o.execute(value, offset))
@@ -241,6 +251,7 @@ export class Worker {
             const point = RangeSet.span(offset, offset);
             if (outcome === 'done') done = done.union(point);
             if (outcome === 'failed') failed = failed.union(point);
+            running--;
           }
         };
         await Promise.all(Array.from({ length: Math.max(1, this.o.jobs) }, runOne));
@@ -253,12 +264,17 @@ export class Worker {
     }
     if (lost) {
       this.log(`lost the range ${whole.toString()} (its lease ran out): abandoning it`);
-    } else if (!whole.subtract(done).subtract(failed).isEmpty) {
+    } else if (whole.subtract(done).subtract(failed).isEmpty) {
+      await report({ complete: true });
+    } else if (cutShort && !signal.aborted) {
+      this.log(
+        `the report on ${whole.toString()} would outgrow ${MAX_REPORT_RANGES} ranges (scattered failures): giving back the rest`,
+      );
+      await report({ release: true, next: true });
+    } else {
       // Stopping (or interrupted): the finalizer keeps the Block until this release is folded,
       // so the worker may delete its Block right after.
       await report({ release: true });
-    } else {
-      await report({ complete: true });
     }
     return { done, failed };
   }

@@ -141,3 +141,53 @@ describe('a hostile worker', () => {
     );
   });
 });
+
+describe('interleaved failures', () => {
+  it('on 300,000 items, every other one failing: the Worklist stops Failed while small, and retry starts it again', async () => {
+    create('odd', { source: range(1, 300_000), blockSize: 500, maxAttempts: 1 });
+    const evenFails = async (_item: string, offset: number) => offset % 2 === 1;
+    const workers = ['odd-a', 'odd-b'].map((b) => new InProcessWorker(ns.name, 'odd', b, evenFails));
+    const failedCondition = async () =>
+      (await readWorklist(ns.name, 'odd')).status?.conditions?.find((c) => c.type === 'Failed');
+    const failed = await eventually(
+      'odd to fail',
+      async () => ((await failedCondition())?.status === 'True' ? await failedCondition() : undefined),
+      120_000,
+    );
+    expect(failed).toMatchObject({ reason: 'TooManyFailedRanges' });
+    const m =
+      /^the failed items form (\d+) separate ranges, more than the 1000 a Worklist records: nothing new is handed out; fix the command, then run kubectl teamtask retry odd --failed$/.exec(
+        failed!.message,
+      );
+    // Past 1,000 nothing new is handed out; what is out (two workers, each report at most 100
+    // ranges) still lands.
+    expect(Number(m?.[1])).toBeGreaterThan(1000);
+    expect(Number(m?.[1])).toBeLessThanOrEqual(1000 + 2 * 100);
+    // Reports were cut short at 100 ranges: none was refused, nothing ran twice.
+    for (const w of workers) expect(w.log.join('\n')).not.toMatch(/failed|refused|invalid/i);
+    const size = kubectl('get', 'worklist', 'odd', '-n', ns.name, '-o', 'json').stdout.length;
+    expect(size).toBeLessThan(100_000);
+    // What a user reads still works on it.
+    for (const args of [
+      ['status', 'odd'],
+      ['describe', 'worklist', 'odd'],
+    ]) {
+      const res = teamtask(...args, '-n', ns.name);
+      expect(res.status, res.stderr).toBe(0);
+    }
+    expect(teamtask('describe', 'worklist', 'odd', '-n', ns.name).stdout).toContain('TooManyFailedRanges');
+    expect(events('odd')).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'Failed' }));
+    const before = (await readWorklist(ns.name, 'odd')).status!;
+    expect(teamtask('retry', 'odd', '--failed', '-n', ns.name).status).toBe(0);
+    // The failed items are fresh work again: the Worklist hands them out, and (the command
+    // being as broken as before) they fail again.
+    await eventually('the failed items to be back in the pool', async () => {
+      const s = (await readWorklist(ns.name, 'odd')).status!;
+      return s.retryApplied === 1 && s.failedItems! < before.failedItems! ? true : undefined;
+    });
+    await eventually('the items to be run again', async () =>
+      (await readWorklist(ns.name, 'odd')).status!.failedItems! >= 100 ? true : undefined,
+    );
+    await Promise.all(workers.map((w) => w.stop()));
+  });
+});

@@ -130,6 +130,8 @@ export interface BlockSpecReport {
   complete?: boolean;
   /** True when the worker gives back what it did not report (shutting down). */
   release?: boolean;
+  /** With release, the worker goes on and wants another range: it gave this one back because its report reached 100 ranges. */
+  next?: boolean;
   /** When the worker last reported or renewed its lease. */
   renewTime?: string;
 }
