@@ -42,7 +42,10 @@ export default class Work extends BaseCommand<typeof Work> {
       default: 20_000,
       description: 'after SIGTERM or Ctrl-C, how long running commands may finish before they are stopped',
     }),
-    block: Flags.string({ description: "name of this worker's Block (default: from the pod or host name)" }),
+    block: Flags.string({
+      description:
+        "name of this worker's Block (default: the pod's name, or <worklist>-<host>- and five random characters); a Block of another worker is refused",
+    }),
   };
 
   public async run(): Promise<WorkerResult> {
@@ -56,12 +59,12 @@ export default class Work extends BaseCommand<typeof Work> {
     const { worklist } = this.args;
     const host = dnsPart(hostname());
     // In a worker pod the Block is named after the pod (from the downward API: an Indexed Job's
-    // pod has the host name JOB-INDEX, which its replacement shares); elsewhere after the host
-    // and the process id.
+    // pod has the host name JOB-INDEX, which its replacement shares); elsewhere the API server
+    // makes a unique name from the Worklist and the host (names joined by dashes could collide).
     const podName = process.env[POD_NAME_ENV];
     // In any Job's pod (create's, or a user's own Indexed Job) a stop must not complete the index.
     const inPod = podName !== undefined || process.env.JOB_COMPLETION_INDEX !== undefined;
-    const block = this.flags.block ?? (podName ?? `${worklist}-${host}-${process.pid}`).slice(0, 253);
+    const block = this.flags.block ?? podName;
     const abort = new AbortController();
     const stop = () => abort.abort();
     process.once('SIGTERM', stop);
@@ -71,6 +74,7 @@ export default class Work extends BaseCommand<typeof Work> {
       namespace: this.kube.namespace,
       worklist,
       block,
+      blockPrefix: `${worklist}-${host}-`,
       identity: podName ?? `${userInfo().username}@${hostname()}`,
       pod: podName,
       command,

@@ -14,9 +14,9 @@ import {
   teamtask,
 } from '../support/kube.js';
 import { range, worklistYaml } from '../support/objects.js';
-import { readBlock, readWorklist } from '../support/read.js';
+import { fileLines, readBlock, readWorklist } from '../support/read.js';
 import {
-  type Background,
+  Background,
   controllerMetrics,
   startController,
   withoutInClusterController,
@@ -189,5 +189,73 @@ describe('interleaved failures', () => {
       (await readWorklist(ns.name, 'odd')).status!.failedItems! >= 100 ? true : undefined,
     );
     await Promise.all(workers.map((w) => w.stop()));
+  });
+});
+
+describe('a Block', () => {
+  const out = (name: string) => join(dir, name);
+  const work = (worklist: string, extra: string[], delay = 0) =>
+    new Background([
+      'work',
+      worklist,
+      '-n',
+      ns.name,
+      ...extra,
+      '--',
+      'sh',
+      '-c',
+      `echo "$0" >> ${out(worklist)}${delay ? `; sleep ${delay}` : ''}`,
+      '{}',
+    ]);
+
+  it("of one Worklist is refused to another's worker, and to a second worker of its own", async () => {
+    create('t1', { source: range(1, 20), blockSize: 5 });
+    create('t2', { source: range(1, 20), blockSize: 5 });
+    const first = work('t1', ['--block', 'shared'], 0.2);
+    await eventually('shared to hold a range', async () =>
+      (await readBlock(ns.name, 'shared')).status?.phase === 'Ready' ? true : undefined,
+    );
+    const other = teamtask('work', 't2', '-n', ns.name, '--block', 'shared', '--', 'true');
+    expect(other.status).toBe(1);
+    expect(other.stderr).toBe(
+      'error: Block shared belongs to Worklist t1, not t2\nhint: choose another --block name\n',
+    );
+    const second = teamtask('work', 't1', '-n', ns.name, '--block', 'shared', '--', 'true');
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(
+      /^error: Block shared already exists \(worker .+\): another worker may be using it\nhint: choose another --block name, or, if its worker is gone, delete it first: kubectl delete block shared -n /,
+    );
+    expect(await first.exited).toBe(0);
+    expect(fileLines(out('t1')).sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: 20 }, (_, i) => String(i + 1)),
+    );
+    expect((await readWorklist(ns.name, 't2')).status?.completedItems ?? 0).toBe(0);
+    // Workers without --block get names the API server makes unique: two on one host share nothing.
+    const both = [work('t2', []), work('t2', [])];
+    expect(await Promise.all(both.map((w) => w.exited))).toEqual([0, 0]);
+    const names = both.map((w) => /teamtask: block (\S+) working on worklist t2/.exec(w.output)?.[1]);
+    expect(names[0]).toMatch(/^t2-.+-[a-z0-9]{5}$/);
+    expect(names[0]).not.toBe(names[1]);
+    expect(fileLines(out('t2'))).toHaveLength(20);
+  });
+
+  it('deleted under its worker stops it at once: few items run twice, and the worker says what happened', async () => {
+    create('del', { source: range(1, 1000), blockSize: 1000 });
+    const victim = work('del', ['--block', 'del-victim'], 0.05);
+    await eventually('the victim to be mid-range', async () =>
+      fileLines(out('del')).length >= 20 ? true : undefined,
+    );
+    expect(kubectl('delete', 'block', 'del-victim', '-n', ns.name, '--wait=false').status).toBe(0);
+    expect(await victim.exited).toBe(1);
+    expect(victim.output).toContain(
+      'error: Block del-victim was deleted while this worker used it: it stopped, and what it had not reported went back to the pool\nhint: run the worker again to rejoin Worklist del',
+    );
+    expect(victim.output).not.toContain('progress report failed');
+    expect(await work('del', []).exited).toBe(0);
+    const ran = fileLines(out('del'));
+    expect(new Set(ran).size).toBe(1000);
+    // What ran twice is what the victim finished but had not reported: about a second's worth.
+    expect(ran.length - 1000).toBeLessThan(40);
+    expect((await readWorklist(ns.name, 'del')).status).toMatchObject({ completedItems: 1000 });
   });
 });

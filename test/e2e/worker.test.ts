@@ -224,9 +224,16 @@ describe('kubectl teamtask work', () => {
       async () => ((await readBlock(ns.name, 'frozen-w')).status?.phase === 'Lost' ? true : undefined),
       30_000,
     );
+    // The command that ran when it froze has finished meanwhile (it is in its own process group).
+    const beforeWaking = lines(out).length;
     w.child.kill('SIGCONT');
     expect(await w.exited).toBe(0);
-    expect(w.output).toMatch(/teamtask: lost the range 0-5 \(its lease ran out\): abandoning it/);
+    expect(w.output).toMatch(
+      /teamtask: the range 0-5 is not this Block's any more \(its lease ran out, or the Block was deleted\): abandoning it/,
+    );
+    // Awake, it asked before starting anything: no item of the lost range started on old news.
+    // It then ran 0-5 again (its new range, attempt 2) and 6-11.
+    expect(lines(out)).toHaveLength(beforeWaking + 12);
     // Its first report after waking (a late one, ignored) was the sign of life that ended Lost.
     expect(new Set(lines(out))).toEqual(new Set(Array.from({ length: 12 }, (_, i) => String(i + 1))));
     expect((await getWorklist('frozen')).status).toMatchObject({ completed: '0-11', failedItems: 0 });
