@@ -22,6 +22,7 @@ import {
   type Worklist,
   type WorklistSpecSourceConfigMap,
 } from '../api/v1alpha1/index.js';
+import { randomInt } from 'node:crypto';
 import { explain, HintedError } from '../kube/errors.js';
 import { itemLines } from '../worker/items.js';
 import { inBatches } from './batches.js';
@@ -262,6 +263,7 @@ export class Controller {
         totalItems,
         quotas: quotaUses(this.quotas.list(namespace)),
         assignmentBudget: this.limits.budget(key),
+        newToken: () => randomInt(1, 2 ** 48),
       },
       now,
     );

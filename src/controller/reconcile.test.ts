@@ -470,6 +470,31 @@ describe('reconcile', () => {
     expect(plan.status.assignments).toEqual([expect.objectContaining({ block: 'a', attempt: 1 })]);
   });
 
+  it('ignores a report that was in the Block before its range was handed out', () => {
+    const w = new World({}, 'a');
+    const forged = { token: 1, done: '0-9', complete: true };
+    w.blocks.set('a', { ...w.blocks.get('a')!, spec: { worklist: 'primes', report: forged } });
+    w.step();
+    expect(w.status('a')).toEqual(['Ready', 0, 10, 1]);
+    const plan = w.step();
+    expect(plan.reports).toEqual([{ block: 'a', generation: 1, outcome: 'stale' }]);
+    expect(plan.status.completed).toBe('');
+    expect(w.status('a')).toEqual(['Ready', 0, 10, 1]);
+    // The worker's own report, written after it saw the range, counts.
+    w.report('a', { done: '0-9', complete: true });
+    expect(w.step().status.completed).toBe('0-9');
+  });
+
+  it('gives each range the token newToken draws', () => {
+    const w = new World({}, 'a', 'b');
+    const tokens = [281474976710000, 42];
+    const plan = reconcile({ ...w.observed(), newToken: () => tokens.shift()! }, T0);
+    expect(plan.status.assignments!.map((a) => [a.block, a.token])).toEqual([
+      ['a', 281474976710000],
+      ['b', 42],
+    ]);
+  });
+
   it('hands out no more new ranges than the rate limits allow, and says why the rest wait', () => {
     const w = new World({}, 'a', 'b', 'c');
     w.budget = 1;

@@ -43,6 +43,11 @@ export interface Observed {
   readonly quotas?: readonly QuotaUse[];
   /** How many new ranges the assignment rate limits allow now (default: no limit). */
   readonly assignmentBudget?: number;
+  /**
+   * A fencing token for a new range. The controller draws them at random, so no one can write a
+   * report for a range before it is handed out; default: the ledger's counter.
+   */
+  readonly newToken?: () => number;
 }
 
 /** One quota'd resource of a ResourceQuota: `count/blocks.teamtask.dev` 3 of 3, say. */
@@ -151,7 +156,7 @@ export function reconcile(o: Observed, now: Date): Plan {
       reports.push({ block: name, generation, outcome: 'malformed', problem: (err as Error).message });
       continue;
     }
-    const res = applyReport(ledger, name, report, policy, t);
+    const res = applyReport(ledger, name, { ...report, generation }, policy, t);
     ledger = res.ledger;
     // The worker's word on why its items failed goes into the ItemsFailed Event.
     if (r.message && !report.failed.isEmpty) failureReason = `${name}: ${r.message}`;
@@ -238,7 +243,10 @@ export function reconcile(o: Observed, now: Date): Plan {
   let throttled = false;
   for (const b of waiting) {
     if (suspended || failedTooScattered || ledger.assignments.size >= cap) break;
-    const res = assign(ledger, b.metadata.name!, policy, t);
+    const res = assign(ledger, b.metadata.name!, policy, t, {
+      generation: b.metadata.generation ?? 0,
+      token: o.newToken?.(),
+    });
     if (!res) break;
     if (assigned >= budget) {
       throttled = true;

@@ -17,6 +17,7 @@ export interface Ledger {
   readonly assignments: ReadonlyMap<string, Assignment>;
   /** Items to hand out again, by attempts already used (≥ 1). */
   readonly retry: ReadonlyMap<number, RangeSet>;
+  /** Ranges handed out so far, plus one: the token of the next one unless tokens come from elsewhere. */
   readonly nextToken: number;
   /**
    * Blocks whose lease ran out, with their generation then: they get no range until their
@@ -33,6 +34,12 @@ export interface Assignment {
   readonly size: number;
   /** Fencing token: a report carrying another one is stale. */
   readonly token: number;
+  /**
+   * The Block's generation when the range was handed out: its worker can only report on the
+   * range after it saw it, from a later generation. A report already there (written when the
+   * Block was made) is no report on it.
+   */
+  readonly generation: number;
   /** Attempts used on these items counting this one (1 for fresh items). */
   readonly attempt: number;
   /** Offsets of the range already reported, done or failed. */
@@ -112,6 +119,8 @@ export function assign(
   block: string,
   policy: Policy,
   now: number,
+  /** The Block's generation now, and the token to give the range (default: nextToken). */
+  given: { generation?: number; token?: number } = {},
 ): { ledger: Ledger; assignment: Assignment } | undefined {
   if (l.assignments.has(block)) return undefined;
   let pick: { start: number; end: number; attempts: number } | undefined;
@@ -136,7 +145,8 @@ export function assign(
     block,
     index: pick.start,
     size,
-    token: l.nextToken,
+    token: given.token ?? l.nextToken,
+    generation: given.generation ?? 0,
     attempt: pick.attempts + 1,
     reported: RangeSet.EMPTY,
     leaseExpires: now + policy.leaseMs,
@@ -148,6 +158,8 @@ export function assign(
 /** A worker's cumulative report on the range it holds, as written in its Block's spec.report. */
 export interface Report {
   readonly token: number;
+  /** The Block's generation carrying the report (compared with the assignment's). */
+  readonly generation?: number;
   readonly done: RangeSet;
   readonly failed: RangeSet;
   /** The worker is finished with the range and wants the next. */
@@ -174,6 +186,8 @@ export function applyReport(
 ): { ledger: Ledger; outcome: ReportOutcome } {
   const a = l.assignments.get(block);
   if (!a || a.token !== report.token) return { ledger: l, outcome: 'stale' };
+  if (report.generation !== undefined && report.generation <= a.generation)
+    return { ledger: l, outcome: 'stale' };
   const live = liveItems(a);
   const done = report.done.intersect(live);
   const failedNow = report.failed.intersect(live).subtract(done);
@@ -266,6 +280,7 @@ export function toStatus(
         index: a.index,
         size: a.size,
         token: a.token,
+        generation: a.generation,
         attempt: a.attempt,
         done: a.reported.toString(),
         leaseExpires: new Date(a.leaseExpires).toISOString(),
@@ -295,6 +310,7 @@ export function fromStatus(total: number, s: WorklistStatus | undefined): Ledger
           index: a.index,
           size: a.size,
           token: a.token,
+          generation: a.generation ?? 0,
           attempt: a.attempt ?? 1,
           reported: RangeSet.parse(a.done ?? ''),
           leaseExpires: a.leaseExpires ? Date.parse(a.leaseExpires) : 0,

@@ -63,6 +63,8 @@ export interface WorklistStatusAssignment {
   size: number;
   /** Fencing token of the assignment; reports with another token are ignored. */
   token: number;
+  /** The Block's generation when the range was handed out; only a report written after it (a later generation) counts. */
+  generation?: number;
   attempt?: number;
   /** Offsets within the range its worker already reported, done or failed, as ranges. */
   done?: string;
@@ -107,7 +109,7 @@ export interface WorklistStatus {
   assignments?: WorklistStatusAssignment[];
   /** Items to hand out again, grouped by how many attempts they have used. */
   retry?: WorklistStatusRetry[];
-  /** The next fencing token to hand out. */
+  /** Ranges handed out so far, plus one. (Fencing tokens are drawn at random.) */
   nextToken?: number;
   /** Blocks whose lease ran out, with their generation then: they get no new range until their worker writes to them again. */
   lost?: WorklistStatusLost[];
