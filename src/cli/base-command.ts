@@ -93,11 +93,16 @@ export class UsageError extends HintedError {
 }
 
 /** oclif's multi-line parse messages as one line, without its "See more help" trailer. */
-function oneLine(message: string): string {
+/**
+ * oclif's parse error as one line: without its "See more help" line, and without its note on
+ * flags that take several values (it adds one to every missing-argument error, whether such a
+ * flag was used or not).
+ */
+export function oneLine(message: string): string {
   return message
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('See more help'))
+    .filter((l) => l && !l.startsWith('See more help') && !/^Note: .* multiple values\./.test(l))
     .join(' ')
     .replace(/^Parsing (--[\w-]+) /, '$1: ');
 }

@@ -1,12 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
-import { CustomObjectsApi, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
-import { GROUP, VERSION, WORKLIST_PLURAL, type Worklist, type WorklistSpec } from '../api/v1alpha1/index.js';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import {
+  GROUP,
+  VERSION,
+  WORKLIST_PLURAL,
+  type Worklist,
+  type WorklistSpec,
+  type WorklistSpecSourceConfigMap,
+} from '../api/v1alpha1/index.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { commandLine } from '../cli/command-line.js';
 import { ownedObjects, worklistObject, type CreateOptions } from '../create/objects.js';
-import { objectRef } from '../install/manifests.js';
-import { HintedError } from '../kube/errors.js';
+import { LIMITS_CONFIGMAP, objectRef, SYSTEM_NAMESPACE } from '../install/manifests.js';
+import { HintedError, isApiError } from '../kube/errors.js';
 import { toWire } from '../kube/wire.js';
 import { itemLines } from '../worker/items.js';
 
@@ -109,6 +121,9 @@ export default class Create extends BaseCommand<typeof Create> {
       serviceAccount: f['service-account'],
     };
     const worklist = worklistObject(options);
+    if (f['dry-run'] !== 'client' && options.source.configMap && !options.fileItems) {
+      await this.checkConfigMap(options.source.configMap, options.blockSize);
+    }
     if (f['dry-run'] === 'client') {
       // Without the Worklist's UID there are no owner references: applied by hand, these
       // objects are not removed with the Worklist.
@@ -154,6 +169,62 @@ export default class Create extends BaseCommand<typeof Create> {
     return objects;
   }
 
+  /**
+   * Refuses a ConfigMap source that is missing, lacks its key, or would make more blocks than
+   * the cluster allows: the admission policy cannot read ConfigMaps. A check the user may not
+   * make (no right to read the ConfigMap or the limits) is left to the controller, which sets a
+   * condition.
+   */
+  private async checkConfigMap(source: WorklistSpecSourceConfigMap, blockSize: number): Promise<void> {
+    const core = this.kube.kc.makeApiClient(CoreV1Api);
+    const ns = this.kube.namespace;
+    const key = source.key ?? 'items';
+    let text: string | undefined;
+    try {
+      const cm = await core.readNamespacedConfigMap({ name: source.name, namespace: ns });
+      text = cm.data?.[key];
+      if (text === undefined) {
+        throw new HintedError(
+          `ConfigMap ${source.name} has no key ${key}`,
+          `name the key that holds the items: --from-configmap ${source.name}/KEY (it has ${Object.keys(cm.data ?? {}).join(', ') || 'no keys'})`,
+        );
+      }
+    } catch (err) {
+      if (isApiError(err, 404)) {
+        throw new HintedError(
+          `ConfigMap ${source.name} not found in namespace ${ns}`,
+          `create it first, one item per line: kubectl create configmap ${source.name} -n ${ns} --from-file=${key}=FILE`,
+        );
+      }
+      if (err instanceof HintedError || !isApiError(err, 403)) throw err;
+      return;
+    }
+    const items = itemLines(text).length;
+    if (items === 0) {
+      throw new HintedError(
+        `ConfigMap ${source.name} has no items under key ${key}`,
+        'put one item per line',
+      );
+    }
+    let max: number;
+    try {
+      const limits = await core.readNamespacedConfigMap({
+        name: LIMITS_CONFIGMAP,
+        namespace: SYSTEM_NAMESPACE,
+      });
+      max = Number(limits.data?.maxBlocksPerWorklist);
+    } catch {
+      return;
+    }
+    const blocks = Math.ceil(items / blockSize);
+    if (Number.isSafeInteger(max) && max > 0 && blocks > max) {
+      throw new HintedError(
+        `ConfigMap ${source.name}'s ${items} items in blocks of ${blockSize} make ${blocks} blocks, more than the cluster allows (${max}, ConfigMap ${SYSTEM_NAMESPACE}/${LIMITS_CONFIGMAP})`,
+        `raise --block-size to at least ${Math.ceil(items / max)}`,
+      );
+    }
+  }
+
   private show(objects: KubernetesObject[], suffix: string): void {
     const output = this.flags.output;
     if (output === 'name') return this.log(objects.map(objectRef).join('\n'));
@@ -179,12 +250,22 @@ export function parseSource(f: {
     return { range: { start: Number(m[1]), end: Number(m[2]) } };
   }
   if (f.items !== undefined) {
-    const inline = f.items
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    if (inline.length === 0)
+    if (f.items.trim() === '')
       throw new HintedError('--items is empty', 'give the items comma-separated, e.g. --items a,b,c');
+    const inline = f.items.split(',').map((s) => s.trim());
+    const empty = inline.indexOf('');
+    if (empty >= 0)
+      throw new HintedError(
+        `--items: item ${empty + 1} is empty`,
+        'remove the extra comma (an item cannot be empty), e.g. --items a,b,c',
+      );
+    // --per-block hands the items to the command one per line: a line break would split one.
+    const broken = inline.find((item) => /[\r\n]/.test(item));
+    if (broken !== undefined)
+      throw new HintedError(
+        `--items: item ${JSON.stringify(broken)} holds a line break`,
+        'an item is one line; put each on its own line in a file and use --from-file',
+      );
     return { inline };
   }
   if (f['from-configmap'] !== undefined) {

@@ -8,6 +8,7 @@ import {
   Watch,
   type KubeConfig,
   type KubernetesObject,
+  type V1ConfigMap,
   type V1Pod,
   type V1ResourceQuota,
 } from '@kubernetes/client-node';
@@ -23,14 +24,23 @@ import {
   type WorklistSpecSourceConfigMap,
 } from '../api/v1alpha1/index.js';
 import { randomInt } from 'node:crypto';
-import { explain, HintedError } from '../kube/errors.js';
+import { explain, isApiError } from '../kube/errors.js';
+import { LIMITS_CONFIGMAP, SYSTEM_NAMESPACE } from '../install/manifests.js';
 import { itemLines } from '../worker/items.js';
 import { inBatches } from './batches.js';
 import { deadWorkers, POD_LABEL } from './pods.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { AssignmentLimits } from './rate-limit.js';
-import { countItems, reconcile, type Plan, type QuotaUse, type WorklistEvent } from './reconcile.js';
+import {
+  countItems,
+  reconcile,
+  unreadableSourceStatus,
+  type Plan,
+  type QuotaUse,
+  type SourceState,
+  type WorklistEvent,
+} from './reconcile.js';
 
 export interface ControllerOptions {
   /** Reconcile workers running at once (each key is still handled by one at a time). */
@@ -54,6 +64,8 @@ const BLOCK_WRITES_AT_ONCE = 8;
 type Cached<T extends KubernetesObject> = ListWatch<T>;
 
 const WORKLIST_LABEL = 'teamtask.dev/worklist';
+/** How long a ConfigMap read stays good: a deleted item source shows within this. */
+const CONFIGMAP_TTL_MS = 30_000;
 /** ResourceQuota resources that can keep a worker from joining. */
 const QUOTA_RESOURCES = ['count/blocks.teamtask.dev', 'pods', 'count/pods'];
 
@@ -84,6 +96,8 @@ export class Controller {
   /** Per Block UID: the generation whose malformed report was last told of (an Event each). */
   private readonly refusedReports = new Map<string, number>();
   private readonly limits: AssignmentLimits;
+  /** ConfigMaps read lately (item sources, the limits), by namespace/name. */
+  private readonly configMaps = new Map<string, { at: number; cm: V1ConfigMap | undefined }>();
   private readonly now: () => number;
   private stopped = false;
   private readonly log: (line: string) => void;
@@ -247,12 +261,33 @@ export class Controller {
       return;
     }
     const worklist = structuredClone(cached);
-    // The item count is fixed once the ledger has it: a ConfigMap edited later changes nothing.
-    const totalItems =
-      worklist.status?.totalItems ??
-      countItems(worklist.spec.source) ??
-      (await this.countConfigMap(namespace, worklist.spec.source.configMap!));
     const now = new Date(this.now());
+    // A ConfigMap source is looked at while the Worklist runs (it may be deleted under it, which
+    // the admission policy cannot prevent either), and its item count is fixed once the ledger
+    // has it: a ConfigMap edited later changes nothing.
+    const configMap = worklist.spec.source.configMap;
+    const read =
+      configMap && !worklist.status?.completionTime ? await this.readSource(namespace, configMap) : undefined;
+    const totalItems = worklist.status?.totalItems ?? countItems(worklist.spec.source) ?? read?.count;
+    if (totalItems === undefined) {
+      // Never counted and unreadable: no ledger yet, only a condition that says why.
+      const { status, events } = unreadableSourceStatus(worklist, read!.source.problem!, now);
+      this.assertMayWrite();
+      if (!sameJson(worklist.status, status)) {
+        await this.custom.replaceNamespacedCustomObjectStatus({
+          group: GROUP,
+          version: VERSION,
+          plural: WORKLIST_PLURAL,
+          namespace,
+          name,
+          body: { ...worklist, status },
+        });
+        this.writtenOver.set(key, worklist.metadata.resourceVersion!);
+      }
+      for (const event of events) await this.record(worklist, event);
+      this.queue.addAfter(key, CONFIGMAP_TTL_MS);
+      return;
+    }
     const podPhases = new Map(this.pods.list(namespace).map((p) => [p.metadata!.name!, p.status?.phase]));
     const dead = deadWorkers(blocks, podPhases, now.getTime());
     const plan = reconcile(
@@ -264,6 +299,7 @@ export class Controller {
         quotas: quotaUses(this.quotas.list(namespace)),
         assignmentBudget: this.limits.budget(key),
         newToken: () => randomInt(1, 2 ** 48),
+        source: read?.source,
       },
       now,
     );
@@ -327,6 +363,8 @@ export class Controller {
       await this.record(worklist, event);
     }
 
+    // An item ConfigMap can go at any time: looked at again while the Worklist runs.
+    if (read && !plan.status.completionTime) this.queue.addAfter(key, CONFIGMAP_TTL_MS);
     // A Block that changed since we read it (a last report landed) is looked at again at once.
     if (changedUnderUs) this.queue.addAfter(key, 100);
     if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs + 100);
@@ -449,16 +487,53 @@ export class Controller {
     }
   }
 
-  private async countConfigMap(namespace: string, source: WorklistSpecSourceConfigMap): Promise<number> {
-    const cm = await this.core.readNamespacedConfigMap({ name: source.name, namespace });
-    const text = cm.data?.[source.key ?? 'items'];
-    if (text === undefined) {
-      throw new HintedError(
-        `ConfigMap ${namespace}/${source.name} has no key ${source.key ?? 'items'}`,
-        'add the key, one item per line',
-      );
+  /** A ConfigMap source's item count, and what keeps its items from being read or handed out. */
+  private async readSource(
+    namespace: string,
+    source: WorklistSpecSourceConfigMap,
+  ): Promise<{ count?: number; source: SourceState }> {
+    const key = source.key ?? 'items';
+    const [cm, limits] = await Promise.all([
+      this.readConfigMap(namespace, source.name),
+      this.readConfigMap(SYSTEM_NAMESPACE, LIMITS_CONFIGMAP),
+    ]);
+    const text = cm?.data?.[key];
+    const maxBlocks = Number(limits?.data?.maxBlocksPerWorklist);
+    return {
+      count: text === undefined ? undefined : itemLines(text).length,
+      source: {
+        problem: !cm
+          ? {
+              reason: 'ConfigMapMissing',
+              message: `ConfigMap ${source.name} is not found: workers cannot read the items; create it again with the same lines under key ${key}`,
+            }
+          : text === undefined
+            ? {
+                reason: 'ConfigMapKeyMissing',
+                message: `ConfigMap ${source.name} has no key ${key}: workers cannot read the items; add it, one item per line`,
+              }
+            : undefined,
+        maxBlocks: Number.isSafeInteger(maxBlocks) && maxBlocks > 0 ? maxBlocks : undefined,
+      },
+    };
+  }
+
+  /**
+   * A ConfigMap by `get`, at most once per CONFIGMAP_TTL_MS: no watch on every ConfigMap of the
+   * cluster for the few that hold items. Undefined when it does not exist.
+   */
+  private async readConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
+    const key = `${namespace}/${name}`;
+    const hit = this.configMaps.get(key);
+    if (hit && this.now() - hit.at < CONFIGMAP_TTL_MS) return hit.cm;
+    let cm: V1ConfigMap | undefined;
+    try {
+      cm = await this.core.readNamespacedConfigMap({ name, namespace });
+    } catch (err) {
+      if (!isApiError(err, 404)) throw err;
     }
-    return itemLines(text).length;
+    this.configMaps.set(key, { at: this.now(), cm });
+    return cm;
   }
 }
 

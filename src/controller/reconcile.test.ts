@@ -442,7 +442,7 @@ describe('reconcile', () => {
     expect(plan.status.assignments).toEqual([]);
     expect(w.status('a')).toEqual(['Pending', 'Pending', 'Pending', undefined]);
     expect(w.blocks.get('a')!.status!.message).toBe(
-      'the Worklist failed (too many scattered failures): waiting for kubectl teamtask retry --failed',
+      'the Worklist failed (TooManyFailedRanges): nothing is handed out',
     );
     const failed = plan.status.conditions!.find((c) => c.type === 'Failed');
     expect(failed).toMatchObject({

@@ -43,11 +43,20 @@ export interface Observed {
   readonly quotas?: readonly QuotaUse[];
   /** How many new ranges the assignment rate limits allow now (default: no limit). */
   readonly assignmentBudget?: number;
+  /** For a ConfigMap source: what the controller found when it last read it, and the cluster's limit. */
+  readonly source?: SourceState;
   /**
    * A fencing token for a new range. The controller draws them at random, so no one can write a
    * report for a range before it is handed out; default: the ledger's counter.
    */
   readonly newToken?: () => number;
+}
+
+/** A ConfigMap source as last read: why its items cannot be read, if so; the cluster's block limit. */
+export interface SourceState {
+  readonly problem?: { readonly reason: string; readonly message: string };
+  /** `maxBlocksPerWorklist` of the limits ConfigMap, which admission cannot apply to ConfigMap sources. */
+  readonly maxBlocks?: number;
 }
 
 /** One quota'd resource of a ResourceQuota: `count/blocks.teamtask.dev` 3 of 3, say. */
@@ -231,7 +240,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   // Hand out ranges to every live Block that holds none, oldest Block first; none once the
   // failures are too scattered to record (a Failed Worklist, until a retry clears them).
   const suspended = o.worklist.spec.suspend === true;
-  const failedTooScattered = ledger.failed.ranges.length > MAX_FAILED_RANGES;
+  const stop = failure(o.worklist, ledger, o.source?.maxBlocks);
   const cap = o.worklist.spec.maxBlocksInFlight ?? Number.POSITIVE_INFINITY;
   const budget = o.assignmentBudget ?? Number.POSITIVE_INFINITY;
   const waiting = [...live.values()]
@@ -242,7 +251,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   let assigned = 0;
   let throttled = false;
   for (const b of waiting) {
-    if (suspended || failedTooScattered || ledger.assignments.size >= cap) break;
+    if (suspended || stop || ledger.assignments.size >= cap) break;
     const res = assign(ledger, b.metadata.name!, policy, t, {
       generation: b.metadata.generation ?? 0,
       token: o.newToken?.(),
@@ -263,7 +272,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   const blockStatuses = new Map<string, BlockStatus>();
   for (const [name, b] of live) {
     if (o.deadWorkers.has(name)) continue;
-    const next = blockStatus(ledger, b, { drained, suspended, failedTooScattered, allOut, throttled });
+    const next = blockStatus(ledger, b, { drained, suspended, failed: stop?.reason, allOut, throttled });
     if (!sameBlockStatus(b.status, next)) blockStatuses.set(name, next);
   }
 
@@ -275,7 +284,10 @@ export function reconcile(o: Observed, now: Date): Plan {
       message: `${newlyFailed.size} item(s) failed ${policy.maxAttempts} attempt(s): offsets ${newlyFailed.toString()}${failureReason ? `; last failure, ${failureReason}` : ''}`,
     });
   }
-  const status = { ...worklistStatus(o.worklist, ledger, live.size, o.quotas ?? [], now), retryApplied };
+  const status = {
+    ...worklistStatus(o.worklist, ledger, live.size, o.quotas ?? [], stop, o.source?.problem, now),
+    retryApplied,
+  };
   events.push(...transitionEvents(o.worklist.status, status));
 
   return {
@@ -326,6 +338,12 @@ function transitionEvents(prev: WorklistStatus | undefined, next: WorklistStatus
   if (complete) events.push({ type: 'Normal', reason: 'Completed', message: complete.message });
   const failed = turned(WorklistConditions.Failed);
   if (failed) events.push({ type: 'Warning', reason: 'Failed', message: failed.message });
+  const unready = findCondition(next.conditions, WorklistConditions.Ready);
+  if (
+    unready?.status === 'False' &&
+    findCondition(prev?.conditions, WorklistConditions.Ready)?.status !== 'False'
+  )
+    events.push({ type: 'Warning', reason: unready.reason, message: unready.message });
   const quota = turned(WorklistConditions.QuotaLimited);
   if (quota) events.push({ type: 'Warning', reason: 'QuotaLimited', message: quota.message });
   return events;
@@ -338,7 +356,8 @@ const isReleased = (b: Block) =>
 interface Situation {
   readonly drained: boolean;
   readonly suspended: boolean;
-  readonly failedTooScattered: boolean;
+  /** Why the Worklist failed, if it did. */
+  readonly failed?: string;
   readonly allOut: boolean;
   readonly throttled: boolean;
 }
@@ -346,7 +365,7 @@ interface Situation {
 function blockStatus(
   l: Ledger,
   b: Block,
-  { drained, suspended, failedTooScattered, allOut, throttled }: Situation,
+  { drained, suspended, failed, allOut, throttled }: Situation,
 ): BlockStatus {
   const a = l.assignments.get(b.metadata.name!);
   // From the ledger, not from the Block's previous status: the cached Block may be stale, and a
@@ -385,8 +404,8 @@ function blockStatus(
     phase: 'Pending',
     message: suspended
       ? 'the Worklist is suspended'
-      : failedTooScattered
-        ? 'the Worklist failed (too many scattered failures): waiting for kubectl teamtask retry --failed'
+      : failed
+        ? `the Worklist failed (${failed}): nothing is handed out`
         : throttled
           ? 'waiting for a range (assignment rate limit)'
           : allOut
@@ -395,11 +414,70 @@ function blockStatus(
   };
 }
 
+/**
+ * Why the Worklist stopped for good, like a Job's Failed condition: more blocks than the cluster
+ * allows (a ConfigMap source, which admission could not count), or failures too scattered to
+ * record (until a retry clears them).
+ */
+function failure(
+  w: Worklist,
+  l: Ledger,
+  maxBlocks: number | undefined,
+): { reason: string; message: string } | undefined {
+  const blocks = Math.ceil(l.total / w.spec.blockSize);
+  if (maxBlocks !== undefined && blocks > maxBlocks) {
+    return {
+      reason: 'TooManyBlocks',
+      message: `its ${l.total} items in blocks of ${w.spec.blockSize} make ${blocks} blocks, more than the cluster allows (${maxBlocks}, maxBlocksPerWorklist in ConfigMap teamtask-limits): create it again with a block size of at least ${Math.ceil(l.total / maxBlocks)}`,
+    };
+  }
+  const failedRanges = l.failed.ranges.length;
+  if (failedRanges > MAX_FAILED_RANGES) {
+    return {
+      reason: 'TooManyFailedRanges',
+      message: `the failed items form ${failedRanges} separate ranges, more than the ${MAX_FAILED_RANGES} a Worklist records: nothing new is handed out; fix the command, then run kubectl teamtask retry ${w.metadata.name} --failed`,
+    };
+  }
+  return undefined;
+}
+
+/** The Ready condition: whether workers can read the items (a ConfigMap source may be gone). */
+function readyCondition(problem: SourceState['problem'], generation: number | undefined) {
+  return problem
+    ? { type: WorklistConditions.Ready, status: 'False' as const, ...problem, observedGeneration: generation }
+    : {
+        type: WorklistConditions.Ready,
+        status: 'True' as const,
+        reason: 'ItemsReadable',
+        message: 'workers can read the items',
+        observedGeneration: generation,
+      };
+}
+
+/**
+ * The status of a Worklist whose ConfigMap could not be read before its items were ever counted:
+ * no ledger yet, only the Ready condition saying why.
+ */
+export function unreadableSourceStatus(
+  w: Worklist,
+  problem: NonNullable<SourceState['problem']>,
+  now: Date,
+): { status: WorklistStatus; events: WorklistEvent[] } {
+  const status = {
+    ...w.status,
+    observedGeneration: w.metadata.generation,
+    conditions: setCondition(w.status?.conditions, readyCondition(problem, w.metadata.generation), now),
+  };
+  return { status, events: transitionEvents(w.status, status) };
+}
+
 function worklistStatus(
   w: Worklist,
   l: Ledger,
   workers: number,
   quotas: readonly QuotaUse[],
+  stop: { reason: string; message: string } | undefined,
+  sourceProblem: SourceState['problem'],
   now: Date,
 ): WorklistStatus {
   const prev = w.status ?? {};
@@ -424,27 +502,21 @@ function worklistStatus(
         },
     now,
   );
-  // Like a Job past maxFailedIndexes, but counted in ranges: what the ledger's size depends on.
-  const failedRanges = l.failed.ranges.length;
+  // Like a Job past maxFailedIndexes (failures counted in ranges: what the ledger's size depends on).
   conditions = setCondition(
     conditions,
-    failedRanges > MAX_FAILED_RANGES
-      ? {
-          type: WorklistConditions.Failed,
-          status: 'True',
-          reason: 'TooManyFailedRanges',
-          message: `the failed items form ${failedRanges} separate ranges, more than the ${MAX_FAILED_RANGES} a Worklist records: nothing new is handed out; fix the command, then run kubectl teamtask retry ${w.metadata.name} --failed`,
-          observedGeneration: generation,
-        }
+    stop
+      ? { type: WorklistConditions.Failed, status: 'True', ...stop, observedGeneration: generation }
       : {
           type: WorklistConditions.Failed,
           status: 'False',
-          reason: 'WithinFailureBudget',
-          message: `the failed items form ${failedRanges} separate ranges (at most ${MAX_FAILED_RANGES})`,
+          reason: 'WithinLimits',
+          message: `the failed items form ${l.failed.ranges.length} separate ranges (at most ${MAX_FAILED_RANGES})`,
           observedGeneration: generation,
         },
     now,
   );
+  conditions = setCondition(conditions, readyCondition(sourceProblem, generation), now);
   // Level-triggered from the quotas as they are: a full quota on Blocks or pods means a worker
   // that wants to join waits (its Block or pod is refused) until a slot frees up.
   const full = quotas.filter((q) => q.used >= q.hard);

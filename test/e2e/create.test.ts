@@ -362,6 +362,22 @@ describe('kubectl teamtask create', () => {
       args: ['create', 'noimage', '--range', '1-5', '--block-size', '1', '--', 'true'],
       stderr: /^error: no --image given\nhint: name the image the command runs in/,
     },
+    {
+      name: 'create from a ConfigMap that does not exist',
+      args: ['create', 'x', '--from-configmap', 'nope', '--block-size', '5', '--workers', '0'],
+      stderr:
+        /^error: ConfigMap nope not found in namespace e2e-create-\w+\nhint: create it first, one item per line: kubectl create configmap nope -n e2e-create-\w+ --from-file=items=FILE\n$/,
+    },
+    {
+      name: 'create with an empty item',
+      args: ['create', 'x', '--items', 'a,,b', '--block-size', '1', '--workers', '0'],
+      stderr: /^error: --items: item 2 is empty\nhint: remove the extra comma/,
+    },
+    {
+      name: 'create with an item that holds a line break',
+      args: ['create', 'x', '--items', 'a\nb,c', '--block-size', '2', '--workers', '0'],
+      stderr: /^error: --items: item "a\\nb" holds a line break\nhint: an item is one line/,
+    },
   ])('refuses $name with one line, a hint and exit 1', ({ args, stderr }) => {
     if (kubectl('get', 'worklist', 'bring-your-own', '-n', ns.name).status !== 0) {
       const byo = ['bring-your-own', '-n', ns.name, '--range', '1-5', '--block-size', '1', '--workers', '0'];
@@ -370,5 +386,6 @@ describe('kubectl teamtask create', () => {
     const res = teamtask(...args, '-n', ns.name);
     expect(res.status).toBe(1);
     expect(res.stderr).toMatch(stderr);
+    expect(kubectl('get', 'worklist', 'x', '-n', ns.name).status).not.toBe(0); // nothing half-made
   });
 });

@@ -311,3 +311,111 @@ describe('a Block', () => {
     expect((await readWorklist(ns.name, 'del')).status).toMatchObject({ completedItems: 1000 });
   });
 });
+
+describe('a ConfigMap source', () => {
+  const configMap = (name: string, lines: number) =>
+    expect(
+      kubectlStdin(
+        stringify({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name },
+          data: { items: Array.from({ length: lines }, (_, i) => `item-${i}`).join('\n') },
+        }),
+        'create',
+        '-n',
+        ns.name,
+      ).stderr,
+    ).toBe('');
+  const condition = async (worklist: string, type: string) =>
+    (await readWorklist(ns.name, worklist)).status?.conditions?.find((c) => c.type === type);
+
+  it('is held to the cluster block limit: by create, and by the controller for a Worklist made otherwise', async () => {
+    const limit = (n: string) =>
+      kubectl(
+        'patch',
+        'configmap',
+        'teamtask-limits',
+        '-n',
+        'teamtask-system',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ data: { maxBlocksPerWorklist: n } }),
+      );
+    expect(limit('1000').status).toBe(0);
+    try {
+      configMap('lines', 5000);
+      const refused = teamtask(
+        'create',
+        'cm-big',
+        '-n',
+        ns.name,
+        '--from-configmap',
+        'lines',
+        '--block-size',
+        '1',
+        '--workers',
+        '0',
+      );
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toBe(
+        "error: ConfigMap lines's 5000 items in blocks of 1 make 5000 blocks, more than the cluster allows (1000, ConfigMap teamtask-system/teamtask-limits)\nhint: raise --block-size to at least 5\n",
+      );
+      create('cm-big', { source: { configMap: { name: 'lines' } }, blockSize: 1 });
+      const runs = new RunCounts(5000);
+      const worker = new InProcessWorker(ns.name, 'cm-big', 'cm-big-w', runs.execute());
+      const failed = await eventually('cm-big to fail', async () => {
+        const c = await condition('cm-big', 'Failed');
+        return c?.status === 'True' ? c : undefined;
+      });
+      expect(failed).toMatchObject({
+        reason: 'TooManyBlocks',
+        message:
+          'its 5000 items in blocks of 1 make 5000 blocks, more than the cluster allows (1000, maxBlocksPerWorklist in ConfigMap teamtask-limits): create it again with a block size of at least 5',
+      });
+      await eventually('its worker to be told', async () =>
+        (await readBlock(ns.name, 'cm-big-w').catch(() => undefined))?.status?.message ===
+        'the Worklist failed (TooManyBlocks): nothing is handed out'
+          ? true
+          : undefined,
+      );
+      await worker.stop();
+      expect(runs.counts.reduce((a, b) => a + b, 0)).toBe(0);
+    } finally {
+      expect(limit('1000000').status).toBe(0);
+    }
+  });
+
+  it('that is missing, or deleted later, is named in a Ready condition and an Event', async () => {
+    create('cm-none', { source: { configMap: { name: 'later' } }, blockSize: 5 });
+    const missing = await eventually('cm-none to say its ConfigMap is missing', async () => {
+      const c = await condition('cm-none', 'Ready');
+      return c?.status === 'False' ? c : undefined;
+    });
+    expect(missing).toMatchObject({
+      reason: 'ConfigMapMissing',
+      message:
+        'ConfigMap later is not found: workers cannot read the items; create it again with the same lines under key items',
+    });
+    expect(events('cm-none')).toContainEqual(
+      expect.objectContaining({ type: 'Warning', reason: 'ConfigMapMissing' }),
+    );
+    expect(teamtask('describe', 'worklist', 'cm-none', '-n', ns.name).stdout).toContain('ConfigMapMissing');
+    // Made after all: the controller reads it again (at most 30 s later) and the work starts.
+    configMap('later', 20);
+    await eventually(
+      'cm-none to count its items',
+      async () => ((await readWorklist(ns.name, 'cm-none')).status?.totalItems === 20 ? true : undefined),
+      60_000,
+    );
+    expect(await condition('cm-none', 'Ready')).toMatchObject({ status: 'True', reason: 'ItemsReadable' });
+    // Deleted while the Worklist is not finished: said within 30 s.
+    expect(kubectl('delete', 'configmap', 'later', '-n', ns.name).status).toBe(0);
+    await eventually(
+      'cm-none to say its ConfigMap is gone',
+      async () => ((await condition('cm-none', 'Ready'))?.status === 'False' ? true : undefined),
+      60_000,
+    );
+    expect(events('cm-none').filter((e) => e.reason === 'ConfigMapMissing')).toHaveLength(2);
+  }, 180_000);
+});
