@@ -86,27 +86,34 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
       readiness(!elector || elector.isLeader(), controller.ready, elector?.reachesServer ?? false),
     );
     log(`serving /metrics, /healthz and /readyz on ${address}`);
-    if (elector) {
+    const where = this.flags['watch-namespace']
+      ? `namespace ${this.flags['watch-namespace']}`
+      : 'all namespaces';
+    // Caches first, the Lease second: a leader is working from the moment it holds the Lease.
+    await controller.start();
+    log(`caches of Worklists and Blocks in ${where} on ${this.kube.server} are full`);
+    let lost = false;
+    if (elector && !stop.signal.aborted) {
       log(
         `waiting for the Lease ${this.flags['leader-election-namespace']}/${CONTROLLER_NAME} as ${elector.identity}`,
       );
       await elector.acquire(stop.signal, () => {
-        // Like client-go: a leader that lost its Lease stops; its Pod restarts as a candidate.
+        // Like client-go: a leader that lost its Lease exits; its Pod restarts as a new candidate.
         log('lost the Lease: stopping');
-        process.exitCode = 1;
+        lost = true;
         stop.abort();
       });
     }
     if (!stop.signal.aborted) {
-      await controller.start();
-      const where = this.flags['watch-namespace']
-        ? `namespace ${this.flags['watch-namespace']}`
-        : 'all namespaces';
-      log(`watching Worklists and Blocks in ${where} on ${this.kube.server}`);
-      await new Promise((resolve) => stop.signal.addEventListener('abort', resolve));
+      controller.lead();
+      log(`reconciling Worklists in ${where}`);
     }
+    await new Promise<void>((resolve) =>
+      stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve()),
+    );
     log('stopping');
     await controller.stop();
     server.close();
+    if (lost) this.exit(1);
   }
 }

@@ -153,6 +153,11 @@ export class Controller {
     return this.synced && !this.stopped;
   }
 
+  /**
+   * Fills the caches: informers listed and watching. A standby replica does this before it leads,
+   * so a leader is working from the moment it holds the Lease (a start-up that takes long,
+   * a CPU-starved one, say, happens before, not while the Lease needs renewing).
+   */
   async start(): Promise<void> {
     const enqueueWorklist = (w: Worklist) => this.queue.add(`${w.metadata.namespace}/${w.metadata.name}`);
     const enqueueOwner = (b: Block) => this.queue.add(`${b.metadata.namespace}/${b.spec.worklist}`);
@@ -188,6 +193,11 @@ export class Controller {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     this.synced = true;
+  }
+
+  /** Starts reconciling (the caller leads, if it elects): every cached Worklist, then every change. */
+  lead(): void {
+    for (const w of this.worklists.list()) this.queue.add(`${w.metadata.namespace}/${w.metadata.name}`);
     for (let i = 0; i < (this.options.workers ?? 2); i++) void this.work();
   }
 

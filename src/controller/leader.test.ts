@@ -1,5 +1,6 @@
+import { ApiException, KubeConfig, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { mayHold } from './leader.js';
+import { LeaderElector, mayHold, type LeaseApi } from './leader.js';
 
 describe('mayHold', () => {
   it.each([
@@ -30,5 +31,72 @@ describe('mayHold', () => {
     },
   ])('$name: $want', ({ lease, now, want }) => {
     expect(mayHold(lease, 'me', now)).toBe(want);
+  });
+});
+
+describe('LeaderElector', () => {
+  /** A Lease API in memory whose replace calls wait at a gate the test opens. */
+  function fakeApi() {
+    let lease: V1Lease | undefined;
+    let gate: Promise<void> = Promise.resolve();
+    const api: LeaseApi = {
+      readNamespacedLease: async () => {
+        if (!lease) throw new ApiException(404, 'not found', undefined, {});
+        return structuredClone(lease);
+      },
+      createNamespacedLease: async ({ body }) => (lease = body),
+      replaceNamespacedLease: async ({ body }) => {
+        await gate;
+        return (lease = body);
+      },
+    };
+    return {
+      api,
+      takeOver: (holder: string, at: number) =>
+        (lease = {
+          spec: { holderIdentity: holder, renewTime: new V1MicroTime(at), leaseDurationSeconds: 15 },
+        }),
+      hold: () => {
+        let open!: () => void;
+        gate = new Promise((r) => (open = r));
+        return () => open();
+      },
+    };
+  }
+  const until = async (check: () => boolean) => {
+    while (!check()) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  it('once it lost the Lease, never leads again, even when a renewal sent before is answered after', async () => {
+    let now = 1_000_000;
+    const fake = fakeApi();
+    const logs: string[] = [];
+    const elector = new LeaderElector(new KubeConfig(), {
+      namespace: 'ns',
+      name: 'lease',
+      identity: 'me',
+      renewEveryMs: 10,
+      now: () => now,
+      log: (l) => logs.push(l),
+      api: fake.api,
+    });
+    const stop = new AbortController();
+    let lost = 0;
+    await elector.acquire(stop.signal, () => lost++);
+    expect(elector.isLeader()).toBe(true);
+    // A renewal goes out and hangs (a starved process, a slow server)...
+    const answer = fake.hold();
+    await new Promise((r) => setTimeout(r, 30));
+    // ...meanwhile another replica takes the expired Lease, and a later tick sees it.
+    now += 16_000;
+    fake.takeOver('other', now);
+    await until(() => lost > 0);
+    expect(elector.isLeader()).toBe(false);
+    answer(); // the old renewal succeeds now, late
+    await new Promise((r) => setTimeout(r, 50));
+    expect(elector.isLeader()).toBe(false);
+    expect(lost).toBe(1);
+    expect(logs.filter((l) => l.startsWith('became the leader'))).toHaveLength(1);
+    stop.abort();
   });
 });

@@ -23,6 +23,12 @@ export function mayHold(lease: LeaseView | undefined, me: string, now: number): 
   return (lease.renewTime ?? 0) + lease.durationMs <= now;
 }
 
+/** The Lease calls the elector makes (CoordinationV1Api's). */
+export type LeaseApi = Pick<
+  CoordinationV1Api,
+  'readNamespacedLease' | 'replaceNamespacedLease' | 'createNamespacedLease'
+>;
+
 export interface ElectorOptions {
   namespace: string;
   name: string;
@@ -31,6 +37,8 @@ export interface ElectorOptions {
   identity?: string;
   now?: () => number;
   log?: (line: string) => void;
+  /** The API to use instead of one made from the kubeconfig (tests). */
+  api?: LeaseApi;
 }
 
 /**
@@ -41,7 +49,9 @@ export interface ElectorOptions {
 export class LeaderElector {
   readonly identity: string;
   private heldUntil = 0;
-  private readonly api: CoordinationV1Api;
+  /** Set for good once this process stops leading or candidating: no late renewal counts after. */
+  private done = false;
+  private readonly api: LeaseApi;
   private readonly leaseMs: number;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
@@ -50,7 +60,7 @@ export class LeaderElector {
     kc: KubeConfig,
     private readonly o: ElectorOptions,
   ) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
+    this.api = o.api ?? kc.makeApiClient(CoordinationV1Api);
     this.identity = o.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
     this.leaseMs = o.leaseMs ?? 15_000;
     this.now = o.now ?? Date.now;
@@ -58,36 +68,45 @@ export class LeaderElector {
   }
 
   isLeader(): boolean {
-    return this.now() < this.heldUntil;
+    return !this.done && this.now() < this.heldUntil;
   }
 
   /** Whether the last try to take or renew the Lease got an answer from the API server. */
   reachesServer = false;
 
-  /** Resolves once this process leads; keeps renewing until `signal` aborts, then releases. */
+  /**
+   * Resolves once this process leads; keeps renewing until `signal` aborts, then releases. Once
+   * the Lease is lost, `onLost` is called and this elector is done: it never leads again (a
+   * renewal still in flight then, answered late, counts for nothing), as client-go's elector,
+   * whose process exits and restarts as a new candidate.
+   */
   async acquire(signal: AbortSignal, onLost: () => void): Promise<void> {
     const every = this.o.renewEveryMs ?? Math.max(500, Math.floor(this.leaseMs / 5));
     let leading = false;
     const tick = async () => {
+      if (this.done) return false;
       const ok = await this.tryAcquireOrRenew().catch((err: unknown) => {
         this.reachesServer = false;
         // explain() names the cause of a failed fetch (ENETUNREACH, a TLS error), not just "fetch failed".
         this.log(`lease ${this.o.namespace}/${this.o.name}: ${explain(err).message}`);
         return false;
       });
+      if (this.done || signal.aborted) return false;
       if (ok && !leading) {
         leading = true;
         this.log(`became the leader (lease ${this.o.namespace}/${this.o.name}, identity ${this.identity})`);
       }
       if (!ok && leading && !this.isLeader()) {
-        leading = false;
+        this.done = true;
+        clearInterval(timer);
         onLost();
       }
       return ok;
     };
+    let timer: NodeJS.Timeout | undefined;
     while (!signal.aborted && !(await tick())) await sleep(every, signal);
     if (signal.aborted) return void (await this.release());
-    const timer = setInterval(() => void tick(), every);
+    timer = setInterval(() => void tick(), every);
     signal.addEventListener('abort', () => {
       clearInterval(timer);
       void this.release();
@@ -124,6 +143,7 @@ export class LeaderElector {
       if (err instanceof ApiException && (err.code === 409 || err.code === 422)) return false; // another candidate won
       throw err;
     }
+    if (this.done) return false;
     // Others may take over leaseMs after this renewal: stop writing well before.
     this.heldUntil = now + (this.leaseMs * 2) / 3;
     return true;
@@ -132,6 +152,7 @@ export class LeaderElector {
   /** Gives the lease up at once, so a successor need not wait for it to expire. */
   private async release(): Promise<void> {
     this.heldUntil = 0;
+    this.done = true;
     try {
       const lease = await this.api.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
       if (lease.spec?.holderIdentity !== this.identity) return;

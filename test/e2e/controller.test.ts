@@ -221,7 +221,7 @@ describe('the controller', () => {
       expect((await getBlock('s')).status).toMatchObject({ phase: 'Pending' });
       expect((await getBlock('s')).status?.token).toBeUndefined();
       expect((await getWorklist('scoped')).status).toBeUndefined();
-      expect(controller.output).toContain(`watching Worklists and Blocks in namespace ${other.name}`);
+      expect(controller.output).toContain(`reconciling Worklists in namespace ${other.name}`);
     } finally {
       await stopController();
       await other.remove();

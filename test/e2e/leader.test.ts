@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, freshNamespace, kubectlStdin, teamtask } from '../support/kube.js';
+import { eventually, freshNamespace, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
 import { patchBlock } from '../support/write.js';
 import { readBlock } from '../support/read.js';
@@ -65,5 +65,29 @@ describe('two controller replicas', () => {
       return b.status?.phase === 'Ready' && b.status.token !== s.token ? b : undefined;
     });
     expect(next.status!.index).toBe(10);
+    // Caches first, the Lease second: a replica leads only once it can work.
+    for (const r of [leader, successor]) {
+      expect(r.output.indexOf('are full')).toBeGreaterThan(-1);
+      expect(r.output.indexOf('are full')).toBeLessThan(r.output.indexOf('became the leader'));
+    }
+  });
+
+  it('a leader whose Lease another takes stops writing and exits 1, never leading again', async () => {
+    const leader = leaders().find((r) => r.child.exitCode === null && r.child.signalCode === null)!;
+    const renewTime = new Date().toISOString().replace('Z', '000Z');
+    const stolen = kubectl(
+      'patch',
+      'lease',
+      'teamtask-controller',
+      '-n',
+      'teamtask-system',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { holderIdentity: 'thief', renewTime, leaseDurationSeconds: 5 } }),
+    );
+    expect(stolen.status, stolen.stderr).toBe(0);
+    expect(await leader.exited).toBe(1);
+    expect(leader.output).toContain('lost the Lease: stopping');
+    expect(leader.output.split('became the leader')).toHaveLength(2);
   });
 });
