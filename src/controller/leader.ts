@@ -51,6 +51,7 @@ export class LeaderElector {
   private heldUntil = 0;
   /** Set for good once this process stops leading or candidating: no late renewal counts after. */
   private done = false;
+  private renewals?: NodeJS.Timeout;
   private readonly api: LeaseApi;
   private readonly leaseMs: number;
   private readonly now: () => number;
@@ -98,17 +99,16 @@ export class LeaderElector {
       }
       if (!ok && leading && !this.isLeader()) {
         this.done = true;
-        clearInterval(timer);
+        clearInterval(this.renewals);
         onLost();
       }
       return ok;
     };
-    let timer: NodeJS.Timeout | undefined;
     while (!signal.aborted && !(await tick())) await sleep(every, signal);
     if (signal.aborted) return void (await this.release());
-    timer = setInterval(() => void tick(), every);
+    this.renewals = setInterval(() => void tick(), every);
     signal.addEventListener('abort', () => {
-      clearInterval(timer);
+      clearInterval(this.renewals);
       void this.release();
     });
   }
