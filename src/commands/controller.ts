@@ -14,8 +14,9 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
   static override examples = ['kubectl teamtask controller --metrics-bind-address 127.0.0.1:8080'];
   static override flags = {
     'metrics-bind-address': Flags.string({
-      default: ':8080',
-      description: 'where /metrics, /healthz and /readyz are served (port 0: any free port)',
+      default: '127.0.0.1:8080',
+      description:
+        'where /metrics, /healthz and /readyz are served (port 0: any free port; ":8080" is every interface); the Deployment uses the pod\'s IP',
     }),
     workers: Flags.integer({ default: 2, min: 1, description: 'Worklists reconciled at once' }),
     'watch-namespace': Flags.string({

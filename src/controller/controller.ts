@@ -34,6 +34,7 @@ import { WorkQueue } from './queue.js';
 import { AssignmentLimits } from './rate-limit.js';
 import {
   countItems,
+  orphanBlockStatus,
   reconcile,
   unreadableSourceStatus,
   type Plan,
@@ -261,6 +262,25 @@ export class Controller {
       this.assertMayWrite();
       for (const b of blocks.filter((b) => b.metadata.deletionTimestamp)) {
         if (!(await this.dropFinalizer(b))) this.queue.addAfter(key, 100);
+      }
+      // A Block naming a Worklist that is not there waits: its worker is told why.
+      for (const b of blocks) {
+        const status = orphanBlockStatus(b);
+        if (!status) continue;
+        await ignoreNotFound(
+          this.custom.patchNamespacedCustomObjectStatus(
+            {
+              group: GROUP,
+              version: VERSION,
+              plural: BLOCK_PLURAL,
+              namespace,
+              name: b.metadata.name!,
+              body: { status },
+            },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          ),
+        );
+        this.metrics.inc('blockWrites');
       }
       return;
     }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RangeSet } from '../ledger/range-set.js';
 import { BLOCK_FINALIZER, type Block, type BlockSpecReport, type Worklist } from '../api/v1alpha1/index.js';
-import { reconcile, type Observed, type Plan, type QuotaUse } from './reconcile.js';
+import { orphanBlockStatus, reconcile, type Observed, type Plan, type QuotaUse } from './reconcile.js';
 
 const T0 = new Date('2026-11-24T12:00:00Z');
 const later = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -493,6 +493,20 @@ describe('reconcile', () => {
       ['a', 281474976710000],
       ['b', 42],
     ]);
+  });
+
+  it('tells a Block that names a Worklist its namespace lacks, once', () => {
+    const b = { ...block('a'), spec: { worklist: 'prims' } };
+    const status = orphanBlockStatus(b);
+    expect(status).toMatchObject({
+      phase: 'Pending',
+      message:
+        'Worklist prims does not exist in namespace ns: check spec.worklist (kubectl get worklists -n ns)',
+    });
+    expect(orphanBlockStatus({ ...b, status })).toBeUndefined();
+    expect(
+      orphanBlockStatus({ ...b, metadata: { ...b.metadata, deletionTimestamp: T0 as never } }),
+    ).toBeUndefined();
   });
 
   it('hands out no more new ranges than the rate limits allow, and says why the rest wait', () => {

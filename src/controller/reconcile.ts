@@ -319,6 +319,20 @@ function readReport(r: BlockSpecReport): Report {
   };
 }
 
+/** The status of a Block that names a Worklist its namespace does not have (a typo, or one deleted). */
+export function orphanBlockStatus(b: Block): BlockStatus | undefined {
+  const ns = b.metadata.namespace;
+  const next: BlockStatus = {
+    restarts: b.status?.restarts ?? 0,
+    phase: 'Pending',
+    ready: '0/1',
+    index: 'Pending',
+    size: 'Pending',
+    message: `Worklist ${b.spec.worklist} does not exist in namespace ${ns}: check spec.worklist (kubectl get worklists -n ${ns})`,
+  };
+  return b.metadata.deletionTimestamp || sameBlockStatus(b.status, next) ? undefined : next;
+}
+
 const lostEvent = (reason: string, block: string, why: string, items: RangeSet): WorklistEvent => ({
   type: 'Warning',
   reason,

@@ -13,7 +13,7 @@ import {
   kubectlStdin,
   teamtask,
 } from '../support/kube.js';
-import { range, worklistYaml } from '../support/objects.js';
+import { blockYaml, range, worklistYaml } from '../support/objects.js';
 import { fileLines, readBlock, readWorklist } from '../support/read.js';
 import {
   Background,
@@ -289,6 +289,16 @@ describe('a Block', () => {
     expect(names[0]).toMatch(/^t2-.+-[a-z0-9]{5}$/);
     expect(names[0]).not.toBe(names[1]);
     expect(fileLines(out('t2'))).toHaveLength(20);
+  });
+
+  it('naming a Worklist that does not exist is told so', async () => {
+    expect(kubectlStdin(blockYaml('typo', 'no-such-worklist'), 'create', '-n', ns.name).stderr).toBe('');
+    await eventually('typo to be told', async () =>
+      (await readBlock(ns.name, 'typo')).status?.message ===
+      `Worklist no-such-worklist does not exist in namespace ${ns.name}: check spec.worklist (kubectl get worklists -n ${ns.name})`
+        ? true
+        : undefined,
+    );
   });
 
   it('deleted under its worker stops it at once: few items run twice, and the worker says what happened', async () => {
