@@ -495,6 +495,51 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('deletes the Block of a worker outside a pod that stays Lost 10 minutes, and says so', () => {
+    const w = new World({}, 'a', 'b');
+    w.blocks.set('b', {
+      ...w.blocks.get('b')!,
+      metadata: { ...w.blocks.get('b')!.metadata, labels: { 'teamtask.dev/pod': 'pod-b' } },
+    });
+    w.step();
+    const lost = w.step(later(61));
+    expect(lost.status.lost).toEqual([
+      { block: 'a', generation: 1, since: later(61).toISOString() },
+      { block: 'b', generation: 1, since: later(61).toISOString() },
+    ]);
+    expect(lost.status.workers).toBe(0); // Lost workers are not counted as at work
+    expect(lost.requeueAfterMs).toBe(600_000);
+    expect(w.step(later(660)).deleteBlocks).toEqual([]);
+    const plan = w.step(later(661));
+    // b's pod is watched: whether it lives is the pod's to say.
+    expect(plan.deleteBlocks).toEqual(['a']);
+    expect(plan.events).toContainEqual({
+      type: 'Normal',
+      reason: 'BlockRemoved',
+      message:
+        'block a: its worker outside the cluster said nothing for 10 minutes after its lease ran out: deleted',
+    });
+  });
+
+  it('counts no workers once every item is done, and deletes Blocks left behind 10 minutes after', () => {
+    const w = new World({}, 'a');
+    w.step();
+    for (const [token, range] of [
+      [undefined, '0-9'],
+      [undefined, '10-19'],
+      [undefined, '20-24'],
+    ] as const) {
+      w.report('a', { done: range, complete: true }, token);
+      w.step();
+    }
+    expect(w.worklist.status).toMatchObject({ completedItems: 25, workers: 0 });
+    expect(w.status('a')[0]).toBe('Drained');
+    expect(w.step(later(599)).deleteBlocks).toEqual([]);
+    const plan = w.step(later(600));
+    expect(plan.deleteBlocks).toEqual(['a']);
+    expect(plan.events).toContainEqual(expect.objectContaining({ reason: 'BlockRemoved' }));
+  });
+
   it('tells a Block that names a Worklist its namespace lacks, once', () => {
     const b = { ...block('a'), spec: { worklist: 'prims' } };
     const status = orphanBlockStatus(b);

@@ -26,7 +26,8 @@ import {
   type Report,
   type ReportOutcome,
 } from '../ledger/ledger.js';
-import { MAX_FAILED_RANGES } from '../ledger/limits.js';
+import { ABANDONED_BLOCK_MS, MAX_FAILED_RANGES } from '../ledger/limits.js';
+import { POD_LABEL } from './pods.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { findCondition, isTrue, setCondition } from './conditions.js';
 
@@ -173,7 +174,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   }
 
   // A Lost Block whose worker wrote again (a newer generation), or that is gone, is lost no more.
-  for (const [name, generation] of ledger.lost) {
+  for (const [name, { generation }] of ledger.lost) {
     const b = live.get(name);
     if (!b || (b.metadata.generation ?? 0) !== generation) ledger = forgetLost(ledger, name);
   }
@@ -202,7 +203,7 @@ export function reconcile(o: Observed, now: Date): Plan {
       lostEvent('LeaseExpired', name, `no report for ${policy.leaseMs / 1000}s`, stillHeld.get(name)!),
     );
     // Its worker may be dead (outside a pod nothing else tells): no new range until it writes.
-    ledger = markLost(ledger, name, present.get(name)?.metadata.generation ?? 0);
+    ledger = markLost(ledger, name, present.get(name)?.metadata.generation ?? 0, t);
   }
 
   // A retry request (kubectl teamtask retry) puts items back into the pool, once per id.
@@ -276,6 +277,16 @@ export function reconcile(o: Observed, now: Date): Plan {
     if (!sameBlockStatus(b.status, next)) blockStatuses.set(name, next);
   }
 
+  // Blocks of workers outside a pod that are gone (nothing else tells): Lost too long, or left
+  // behind too long after the Worklist finished.
+  const finishedAt = o.worklist.status?.completionTime
+    ? Date.parse(o.worklist.status.completionTime)
+    : undefined;
+  const abandoned = abandonedBlocks(o, live, ledger, drained ? finishedAt : undefined, t);
+  for (const [name, why] of abandoned) {
+    events.push({ type: 'Normal', reason: 'BlockRemoved', message: `block ${name}: ${why}: deleted` });
+  }
+
   const newlyFailed = ledger.failed.subtract(before.failed);
   if (!newlyFailed.isEmpty) {
     events.push({
@@ -284,8 +295,12 @@ export function reconcile(o: Observed, now: Date): Plan {
       message: `${newlyFailed.size} item(s) failed ${policy.maxAttempts} attempt(s): offsets ${newlyFailed.toString()}${failureReason ? `; last failure, ${failureReason}` : ''}`,
     });
   }
+  // Workers: Blocks whose worker may be at work; none once every item is done.
+  const workers = drained
+    ? 0
+    : [...live.keys()].filter((name) => !o.deadWorkers.has(name) && !ledger.lost.has(name)).length;
   const status = {
-    ...worklistStatus(o.worklist, ledger, live.size, o.quotas ?? [], stop, o.source?.problem, now),
+    ...worklistStatus(o.worklist, ledger, workers, o.quotas ?? [], stop, o.source?.problem, now),
     retryApplied,
   };
   events.push(...transitionEvents(o.worklist.status, status));
@@ -294,7 +309,7 @@ export function reconcile(o: Observed, now: Date): Plan {
     status,
     blockStatuses,
     reclaimed,
-    deleteBlocks: [...live.keys()].filter((name) => o.deadWorkers.has(name)),
+    deleteBlocks: [...live.keys()].filter((name) => o.deadWorkers.has(name) || abandoned.has(name)),
     finalize: o.blocks
       .filter((b) => deleting.has(b.metadata.name!) && b.metadata.finalizers?.includes(BLOCK_FINALIZER))
       .map((b) => b.metadata.name!),
@@ -302,7 +317,12 @@ export function reconcile(o: Observed, now: Date): Plan {
     throttled,
     reports,
     events,
-    requeueAfterMs: nextLook(ledger, policy.leaseMs, t),
+    requeueAfterMs: nextLook(
+      ledger,
+      policy.leaseMs,
+      t,
+      abandonedAt(o, live, ledger, drained ? (finishedAt ?? t) : undefined),
+    ),
   };
 }
 
@@ -403,7 +423,7 @@ function blockStatus(
   }
   if (drained)
     return { ...pending, phase: 'Drained', message: 'nothing left to assign: the worker may exit' };
-  const lostAt = l.lost.get(b.metadata.name!);
+  const lostAt = l.lost.get(b.metadata.name!)?.generation;
   if (lostAt !== undefined) {
     return {
       ...pending,
@@ -579,10 +599,56 @@ const normalizeBlockStatus = (s: BlockStatus) =>
       .sort(([x], [y]) => x.localeCompare(y)),
   );
 
+/**
+ * When each Block of a worker outside a pod counts as abandoned: ABANDONED_BLOCK_MS after its
+ * lease ran out (Lost), or after the Worklist finished.
+ */
+function abandonedAt(
+  o: Observed,
+  live: ReadonlyMap<string, Block>,
+  l: Ledger,
+  finishedAt: number | undefined,
+): Map<string, number> {
+  const at = new Map<string, number>();
+  for (const [name, b] of live) {
+    if (b.metadata.labels?.[POD_LABEL] || o.deadWorkers.has(name)) continue;
+    const since = l.lost.get(name)?.since || finishedAt;
+    if (since) at.set(name, since + ABANDONED_BLOCK_MS);
+  }
+  return at;
+}
+
+function abandonedBlocks(
+  o: Observed,
+  live: ReadonlyMap<string, Block>,
+  l: Ledger,
+  finishedAt: number | undefined,
+  now: number,
+): Map<string, string> {
+  const minutes = ABANDONED_BLOCK_MS / 60_000;
+  const gone = new Map<string, string>();
+  for (const [name, at] of abandonedAt(o, live, l, finishedAt)) {
+    if (now < at) continue;
+    gone.set(
+      name,
+      l.lost.get(name)?.since
+        ? `its worker outside the cluster said nothing for ${minutes} minutes after its lease ran out`
+        : `its worker outside the cluster was still not gone ${minutes} minutes after the Worklist finished`,
+    );
+  }
+  return gone;
+}
+
 /** When to look again: at half a lease (to fold waiting progress and renew), else at the expiry. */
-function nextLook(l: Ledger, leaseMs: number, now: number): number | undefined {
+function nextLook(
+  l: Ledger,
+  leaseMs: number,
+  now: number,
+  abandoned: ReadonlyMap<string, number>,
+): number | undefined {
   const times = [...l.assignments.values()].map((a) =>
     now < a.leaseExpires - leaseMs / 2 ? a.leaseExpires - leaseMs / 2 : a.leaseExpires,
   );
+  times.push(...[...abandoned.values()].filter((at) => at > now));
   return times.length ? Math.max(0, Math.min(...times) - now) : undefined;
 }

@@ -24,7 +24,14 @@ export interface Ledger {
    * generation moves on (their worker wrote again). Kept here, under the ledger's precondition,
    * not in the Blocks' own status, which the controller may read from a cache that lags.
    */
-  readonly lost: ReadonlyMap<string, number>;
+  readonly lost: ReadonlyMap<string, LostBlock>;
+}
+
+export interface LostBlock {
+  /** The Block's generation when its lease ran out: a newer one is a sign of life. */
+  readonly generation: number;
+  /** Epoch ms when its lease ran out (0 when not recorded). */
+  readonly since: number;
 }
 
 export interface Assignment {
@@ -65,9 +72,9 @@ export const emptyLedger = (total: number): Ledger => ({
 });
 
 /** Records that `block`'s lease ran out while it was at `generation`. */
-export const markLost = (l: Ledger, block: string, generation: number): Ledger => ({
+export const markLost = (l: Ledger, block: string, generation: number, since: number): Ledger => ({
   ...l,
-  lost: new Map(l.lost).set(block, generation),
+  lost: new Map(l.lost).set(block, { generation, since }),
 });
 
 export function forgetLost(l: Ledger, block: string): Ledger {
@@ -291,7 +298,11 @@ export function toStatus(
     nextToken: l.nextToken,
     lost: [...l.lost.entries()]
       .sort(([x], [y]) => x.localeCompare(y))
-      .map(([block, generation]) => ({ block, generation })),
+      .map(([block, { generation, since }]) => ({
+        block,
+        generation,
+        ...(since ? { since: new Date(since).toISOString() } : {}),
+      })),
   };
 }
 
@@ -319,6 +330,11 @@ export function fromStatus(total: number, s: WorklistStatus | undefined): Ledger
     ),
     retry: new Map((s.retry ?? []).map((r) => [r.attempts, RangeSet.parse(r.ranges)])),
     nextToken: s.nextToken ?? 1,
-    lost: new Map((s.lost ?? []).map((x) => [x.block, x.generation])),
+    lost: new Map(
+      (s.lost ?? []).map((x) => [
+        x.block,
+        { generation: x.generation, since: x.since ? Date.parse(x.since) : 0 },
+      ]),
+    ),
   };
 }

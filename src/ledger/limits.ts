@@ -19,3 +19,10 @@ export const RANGES_PATTERN = '^([0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*)?$';
  * `kubectl teamtask retry --failed` starts it again.
  */
 export const MAX_FAILED_RANGES = 1000;
+
+/**
+ * A Block of a worker outside a pod (a laptop's) that has been Lost this long, or is still there
+ * this long after its Worklist finished, belongs to a worker that is gone: it is deleted. A live
+ * worker writes when Lost, and exits within a poll when Drained.
+ */
+export const ABANDONED_BLOCK_MS = 10 * 60_000;

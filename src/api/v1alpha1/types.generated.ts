@@ -79,6 +79,8 @@ export interface WorklistStatusRetry {
 export interface WorklistStatusLost {
   block: string;
   generation: number;
+  /** When its lease ran out; a Block of a worker outside a pod that stays Lost 10 minutes is deleted. */
+  since?: string;
 }
 
 export interface WorklistStatusCondition {
