@@ -251,6 +251,9 @@ describe('kubectl teamtask create', () => {
     await core.deleteNamespacedResourceQuota({ name: 'no-jobs', namespace: ns.name });
   });
   it('with --dry-run=server, has the API server check every object and creates nothing', () => {
+    // The items' ConfigMap must exist: create checks it (the API server's dry run cannot).
+    const hosts = kubectl('create', 'configmap', 'hosts-list', '-n', ns.name, '--from-literal=names=a\nb');
+    expect(hosts.stderr).toBe('');
     const res = teamtask(
       'create',
       'checked',
