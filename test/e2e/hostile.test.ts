@@ -3,17 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { sample } from '../../src/controller/metrics.js';
 import { ownedObjects, workerServiceAccount } from '../../src/create/objects.js';
 import {
   eventually,
+  kubeConfig,
   freshNamespace,
   kubeconfigFor,
   kubectl,
   kubectlStdin,
   teamtask,
 } from '../support/kube.js';
-import { blockYaml, range, worklistYaml } from '../support/objects.js';
+import { blockYaml, onKwokNode, range, worklistYaml } from '../support/objects.js';
 import { fileLines, readBlock, readWorklist } from '../support/read.js';
 import {
   Background,
@@ -191,6 +193,72 @@ describe.each([
     expect(
       sample(await controllerMetrics(controller), 'teamtask_controller_malformed_reports_total'),
     ).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('a worker in a pod', () => {
+  it("touches its own Block only: the Job's pods share a ServiceAccount, not their Blocks", async () => {
+    create('gp', { source: range(1, 20), blockSize: 5 });
+    await workerOf('gp'); // the ServiceAccount, Role and RoleBinding
+    const core = kubeConfig().makeApiClient(CoreV1Api);
+    const asPod = async (name: string) => {
+      const pod = await core.createNamespacedPod({
+        namespace: ns.name,
+        body: {
+          metadata: { name },
+          spec: {
+            ...onKwokNode,
+            serviceAccountName: workerServiceAccount('gp'),
+            containers: [{ name: 'w', image: 'x' }],
+          },
+        },
+      });
+      const config = await kubeconfigFor(ns.name, workerServiceAccount('gp'), dir, {
+        name,
+        uid: pod.metadata!.uid!,
+      });
+      return (input: string | undefined, ...args: string[]) =>
+        input === undefined
+          ? kubectl('--kubeconfig', config, '-n', ns.name, ...args)
+          : kubectlStdin(input, '--kubeconfig', config, '-n', ns.name, ...args);
+    };
+    const [p0, p1] = [await asPod('gp-0'), await asPod('gp-1')];
+    const own = (name: string, pod: string) => blockYaml(name, 'gp', { labels: { 'teamtask.dev/pod': pod } });
+    expect(p0(own('gp-0', 'gp-0'), 'create').stderr).toBe('');
+    expect(p1(own('gp-1', 'gp-1'), 'create').stderr).toBe('');
+    const refused = [
+      p0(own('gp-x', 'gp-1'), 'create'),
+      p0(
+        undefined,
+        'patch',
+        'block',
+        'gp-1',
+        '--type=merge',
+        '-p',
+        '{"spec":{"report":{"token":1,"done":"0-4","complete":true}}}',
+      ),
+      p0(undefined, 'label', 'block', 'gp-1', 'teamtask.dev/pod=gp-0', '--overwrite'),
+      p0(undefined, 'delete', 'block', 'gp-1'),
+    ];
+    for (const res of refused) {
+      expect(res.status).not.toBe(0);
+      expect(res.stderr).toContain(
+        'the worker in pod gp-0 may only touch its own Block (labelled teamtask.dev/pod=gp-0)',
+      );
+    }
+    // Its own Block it may report on.
+    const patched = p0(
+      undefined,
+      'patch',
+      'block',
+      'gp-0',
+      '--type=merge',
+      '-p',
+      '{"spec":{"worker":"gp-0"}}',
+    );
+    expect(patched.stderr).toBe('');
+    await core.deleteCollectionNamespacedPod({ namespace: ns.name, fieldSelector: 'metadata.name=gp-0' });
+    await core.deleteCollectionNamespacedPod({ namespace: ns.name, fieldSelector: 'metadata.name=gp-1' });
   });
 });
 

@@ -84,13 +84,24 @@ export async function freshNamespace(prefix: string): Promise<{ name: string; re
   return { name, remove: async () => void (await core.deleteNamespace({ name })) };
 }
 
-/** A kubeconfig file that authenticates as a ServiceAccount (a token), as a pod would. */
-export async function kubeconfigFor(namespace: string, sa: string, dir: string): Promise<string> {
+/**
+ * A kubeconfig file that authenticates as a ServiceAccount (a token), as a pod would; with `pod`,
+ * the token is bound to that pod, as the kubelet's are (the API server then names the pod in the
+ * user's extra).
+ */
+export async function kubeconfigFor(
+  namespace: string,
+  sa: string,
+  dir: string,
+  pod?: { name: string; uid: string },
+): Promise<string> {
   const kc = kubeConfig();
   const token = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
     name: sa,
     namespace,
-    body: { spec: { audiences: [] } },
+    body: {
+      spec: { audiences: [], ...(pod ? { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', ...pod } } : {}) },
+    },
   });
   const as = new KubeConfig();
   as.loadFromOptions({
@@ -99,7 +110,7 @@ export async function kubeconfigFor(namespace: string, sa: string, dir: string):
     contexts: [{ name: sa, cluster: 'c', user: sa, namespace }],
     currentContext: sa,
   });
-  const path = join(dir, `${namespace}-${sa}.kubeconfig`);
+  const path = join(dir, `${namespace}-${sa}${pod ? `-${pod.name}` : ''}.kubeconfig`);
   writeFileSync(path, as.exportConfig());
   return path;
 }
