@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RangeSet } from '../ledger/range-set.js';
 import { BLOCK_FINALIZER, type Block, type BlockSpecReport, type Worklist } from '../api/v1alpha1/index.js';
-import { orphanBlockStatus, reconcile, type Observed, type Plan, type QuotaUse } from './reconcile.js';
+import {
+  nextRateSamples,
+  orphanBlockStatus,
+  reconcile,
+  type Observed,
+  type Plan,
+  type QuotaUse,
+} from './reconcile.js';
 
 const T0 = new Date('2026-11-24T12:00:00Z');
 const later = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -692,5 +699,31 @@ describe('reconcile under random worker behaviour', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('nextRateSamples', () => {
+  const at = (s: number, finishedItems: number) => ({ time: later(s).toISOString(), finishedItems });
+  it.each([
+    { name: 'starts with the first count', prev: undefined, finished: 5, now: 0, want: [at(0, 5)] },
+    { name: 'keeps them while nothing finishes', prev: [at(0, 5)], finished: 5, now: 100, want: [at(0, 5)] },
+    { name: 'keeps them for 30 s', prev: [at(0, 5)], finished: 9, now: 29, want: [at(0, 5)] },
+    { name: 'adds one after 30 s', prev: [at(0, 5)], finished: 9, now: 30, want: [at(0, 5), at(30, 9)] },
+    {
+      name: 'keeps the two newest',
+      prev: [at(0, 5), at(30, 9)],
+      finished: 20,
+      now: 61,
+      want: [at(30, 9), at(61, 20)],
+    },
+    {
+      name: 'starts afresh when a retry lowered the count',
+      prev: [at(0, 5), at(30, 9)],
+      finished: 3,
+      now: 40,
+      want: [at(40, 3)],
+    },
+  ])('$name', ({ prev, finished, now, want }) => {
+    expect(nextRateSamples(prev, finished, later(now))).toEqual(want);
   });
 });

@@ -576,12 +576,36 @@ function worklistStatus(
   return {
     ...prev,
     ...toStatus(l),
+    rateSamples: nextRateSamples(prev.rateSamples, l.completed.size + l.failed.size, now),
     workers,
     observedGeneration: generation,
     startTime: prev.startTime ?? now.toISOString(),
     completionTime: finished ? (prev.completionTime ?? now.toISOString()) : undefined,
     conditions,
   };
+}
+
+/** How far apart the rate samples are at least. */
+const RATE_SAMPLE_MS = 30_000;
+
+/**
+ * The samples `status` measures the current rate against: a new one when the finished count
+ * moved and the newest is RATE_SAMPLE_MS old, the two newest kept. Unchanged while nothing
+ * finishes, so they never make a write of their own; a count that went down (a retry) starts
+ * them afresh.
+ */
+export function nextRateSamples(
+  prev: WorklistStatus['rateSamples'],
+  finished: number,
+  now: Date,
+): NonNullable<WorklistStatus['rateSamples']> {
+  const samples = prev ?? [];
+  const last = samples.at(-1);
+  const sample = { time: now.toISOString(), finishedItems: finished };
+  if (!last || finished < last.finishedItems) return [sample];
+  if (finished === last.finishedItems || now.getTime() - Date.parse(last.time) < RATE_SAMPLE_MS)
+    return samples;
+  return [...samples, sample].slice(-2);
 }
 
 const byAge = (x: Block, y: Block) =>

@@ -50,6 +50,21 @@ describe('status', () => {
     expect(progressOf(worklist, states, now, 27).etaSeconds).toBe(2);
   });
 
+  it("measures the current rate against the controller's older rate sample, not since the start", () => {
+    const sampled: Worklist = {
+      ...worklist,
+      status: {
+        ...worklist.status,
+        rateSamples: [
+          { time: new Date(now.getTime() - 10_000).toISOString(), finishedItems: 41 },
+          { time: now.toISOString(), finishedItems: 46 },
+        ],
+      },
+    };
+    // 46 finished now (45 + 1), 41 ten seconds ago: 0.5 items/s, where the average says 2.3.
+    expect(progressOf(sampled, states, now)).toMatchObject({ itemsPerSecond: 0.5, etaSeconds: 108 });
+  });
+
   it('draws a bar and a map a person reads at a glance', () => {
     const p = progressOf(worklist, states, now);
     expect(bar(p, 20, plain)).toBe('[█████████▒░░░░░░░░░░] 46.0%');

@@ -59,16 +59,25 @@ export function itemStates(w: Worklist, blocks: readonly Block[]): ItemStates {
   return { total: s.totalItems ?? 0, done, failed, running };
 }
 
-/** `rate` in items per second, measured by the caller; else the average since the start. */
+/**
+ * `rate` in items per second, measured by the caller; else the current rate, against the older
+ * of the controller's rate samples (30 to 90 s back while items finish); else the average since
+ * the start.
+ */
 export function progressOf(w: Worklist, states: ItemStates, now: Date, rate?: number): Progress {
   const { total } = states;
   const completed = states.done.size;
   const failed = states.failed.size;
   const inFlight = states.running.size;
   const finished = completed + failed;
-  const start = w.status?.startTime ? Date.parse(w.status.startTime) : undefined;
-  const elapsed = start === undefined ? 0 : (now.getTime() - start) / 1000;
-  const itemsPerSecond = rate ?? (elapsed > 0 ? finished / elapsed : undefined);
+  const since = (iso: string | undefined) => (iso ? (now.getTime() - Date.parse(iso)) / 1000 : 0);
+  const sample = w.status?.rateSamples?.[0];
+  const measured =
+    sample && since(sample.time) > 0
+      ? Math.max(0, finished - sample.finishedItems) / since(sample.time)
+      : undefined;
+  const elapsed = since(w.status?.startTime);
+  const itemsPerSecond = rate ?? measured ?? (elapsed > 0 ? finished / elapsed : undefined);
   const left = total - finished;
   return {
     name: w.metadata.name!,

@@ -83,6 +83,11 @@ export interface WorklistStatusLost {
   since?: string;
 }
 
+export interface WorklistStatusRateSample {
+  time: string;
+  finishedItems: number;
+}
+
 export interface WorklistStatusCondition {
   type: string;
   status: "True" | "False" | "Unknown";
@@ -115,6 +120,8 @@ export interface WorklistStatus {
   nextToken?: number;
   /** Blocks whose lease ran out, with their generation then: they get no new range until their worker writes to them again. */
   lost?: WorklistStatusLost[];
+  /** Finished items (completed and failed) at two recent times, 30 s or more apart: kubectl teamtask status measures the current rate against the older one. Moved only when the count moves, so they cost no write of their own. */
+  rateSamples?: WorklistStatusRateSample[];
   startTime?: string;
   completionTime?: string;
   conditions?: WorklistStatusCondition[];
