@@ -35,6 +35,7 @@ import { AssignmentLimits } from './rate-limit.js';
 import {
   countItems,
   orphanBlockStatus,
+  ownBlocks,
   reconcile,
   unreadableSourceStatus,
   type Plan,
@@ -253,7 +254,7 @@ export class Controller {
   private async sync(key: string): Promise<void> {
     this.metrics.inc('syncs');
     const [namespace, name] = key.split('/') as [string, string];
-    const blocks = this.blocks.list(namespace).filter((b) => b.spec.worklist === name);
+    let blocks = this.blocks.list(namespace).filter((b) => b.spec.worklist === name);
     const cached = this.worklists.get(name, namespace);
     if (!cached) {
       // Deleted: the garbage collector deletes its Blocks, which wait on our finalizer.
@@ -291,6 +292,7 @@ export class Controller {
       return;
     }
     const worklist = structuredClone(cached);
+    blocks = ownBlocks(worklist, blocks);
     const now = new Date(this.now());
     // A ConfigMap source is looked at while the Worklist runs (it may be deleted under it, which
     // the admission policy cannot prevent either), and its item count is fixed once the ledger
@@ -525,7 +527,11 @@ export class Controller {
     const key = source.key ?? 'items';
     const [cm, limits] = await Promise.all([
       this.readConfigMap(namespace, source.name),
-      this.readConfigMap(SYSTEM_NAMESPACE, LIMITS_CONFIGMAP),
+      // Optional: a limit the controller may not read (namespaced credentials) is no limit.
+      this.readConfigMap(SYSTEM_NAMESPACE, LIMITS_CONFIGMAP).catch((err: unknown) => {
+        this.log(`cannot read the limits ConfigMap: ${explain(err).message}`);
+        return undefined;
+      }),
     ]);
     const text = cm?.data?.[key];
     const maxBlocks = Number(limits?.data?.maxBlocksPerWorklist);

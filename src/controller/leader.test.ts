@@ -99,4 +99,27 @@ describe('LeaderElector', () => {
     expect(logs.filter((l) => l.startsWith('became the leader'))).toHaveLength(1);
     stop.abort();
   });
+
+  it('gives up past its renew deadline when renewals hang and never answer', async () => {
+    let now = 1_000_000;
+    const fake = fakeApi();
+    const elector = new LeaderElector(new KubeConfig(), {
+      namespace: 'ns',
+      name: 'lease',
+      identity: 'me',
+      renewEveryMs: 10,
+      now: () => now,
+      api: fake.api,
+    });
+    const stop = new AbortController();
+    let lost = 0;
+    await elector.acquire(stop.signal, () => lost++);
+    fake.hold(); // never opened
+    await new Promise((r) => setTimeout(r, 30));
+    expect(lost).toBe(0);
+    now += 10_001; // two thirds of the 15 s lease since the last renewal
+    await until(() => lost > 0);
+    expect(elector.isLeader()).toBe(false);
+    stop.abort();
+  });
 });

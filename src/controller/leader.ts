@@ -84,8 +84,19 @@ export class LeaderElector {
   async acquire(signal: AbortSignal, onLost: () => void): Promise<void> {
     const every = this.o.renewEveryMs ?? Math.max(500, Math.floor(this.leaseMs / 5));
     let leading = false;
+    const lose = () => {
+      this.done = true;
+      clearInterval(this.renewals);
+      onLost();
+    };
     const tick = async () => {
       if (this.done) return false;
+      // Past the renew deadline (renewals hang, or this process was starved): lost, whatever
+      // the calls still in flight say later.
+      if (leading && !this.isLeader()) {
+        lose();
+        return false;
+      }
       const ok = await this.tryAcquireOrRenew().catch((err: unknown) => {
         this.reachesServer = false;
         // explain() names the cause of a failed fetch (ENETUNREACH, a TLS error), not just "fetch failed".
@@ -97,11 +108,7 @@ export class LeaderElector {
         leading = true;
         this.log(`became the leader (lease ${this.o.namespace}/${this.o.name}, identity ${this.identity})`);
       }
-      if (!ok && leading && !this.isLeader()) {
-        this.done = true;
-        clearInterval(this.renewals);
-        onLost();
-      }
+      if (!ok && leading && !this.isLeader()) lose();
       return ok;
     };
     while (!signal.aborted && !(await tick())) await sleep(every, signal);

@@ -5,6 +5,7 @@ import { BLOCK_FINALIZER, type Block, type BlockSpecReport, type Worklist } from
 import {
   nextRateSamples,
   orphanBlockStatus,
+  ownBlocks,
   reconcile,
   type Observed,
   type Plan,
@@ -545,6 +546,25 @@ describe('reconcile', () => {
     const plan = w.step(later(600));
     expect(plan.deleteBlocks).toEqual(['a']);
     expect(plan.events).toContainEqual(expect.objectContaining({ reason: 'BlockRemoved' }));
+  });
+
+  it('leaves out the Blocks of an earlier Worklist of the same name, still waiting for the garbage collector', () => {
+    const w = { ...worklist(), metadata: { ...worklist().metadata, uid: 'new' } };
+    const owned = (name: string, uid?: string) => ({
+      ...block(name),
+      metadata: {
+        ...block(name).metadata,
+        ...(uid
+          ? {
+              ownerReferences: [
+                { apiVersion: 'teamtask.dev/v1alpha1', kind: 'Worklist', name: 'primes', uid },
+              ],
+            }
+          : {}),
+      },
+    });
+    const mine = ownBlocks(w, [owned('a', 'new'), owned('old', 'earlier'), owned('hand-made')]);
+    expect(mine.map((b) => b.metadata.name)).toEqual(['a', 'hand-made']);
   });
 
   it('tells a Block that names a Worklist its namespace lacks, once', () => {

@@ -339,6 +339,18 @@ function readReport(r: BlockSpecReport): Report {
   };
 }
 
+/**
+ * The Blocks that are this Worklist's: those naming it, but not those of an earlier Worklist of
+ * the same name (deleted and made again), which the garbage collector removes and which must get
+ * none of its ranges (their workers read the old items).
+ */
+export function ownBlocks(w: Worklist, blocks: readonly Block[]): Block[] {
+  return blocks.filter((b) => {
+    const owner = b.metadata.ownerReferences?.find((r) => r.kind === 'Worklist');
+    return b.spec.worklist === w.metadata.name && (!owner || owner.uid === w.metadata.uid);
+  });
+}
+
 /** The status of a Block that names a Worklist its namespace does not have (a typo, or one deleted). */
 export function orphanBlockStatus(b: Block): BlockStatus | undefined {
   const ns = b.metadata.namespace;

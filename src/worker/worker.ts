@@ -215,11 +215,13 @@ export class Worker {
         ) {
           try {
             await report();
+            reported = now;
           } catch (err) {
             if (isApiError(err, 404)) return notOurs();
-            throw err;
+            // Still read the Block: a range taken back must stop this worker even while its
+            // reports fail (its lease then runs out, and the Block shows it).
+            this.log(`progress report failed: ${explain(err).message}`);
           }
-          reported = now;
         }
         const asked = Date.now();
         const b = await this.getBlock().catch((err: unknown) => {
@@ -270,17 +272,20 @@ export class Worker {
         let next = index;
         let running = 0;
         const runOne = async (): Promise<void> => {
-          while (next < index + size && !signal.aborted && !lost) {
+          while (next < index + size && !signal.aborted && !lost && !cutShort) {
             // Every outcome may add a range to the report: stop short of what a report may hold
-            // (scattered failures), give back the rest and take another range.
+            // (scattered failures), give back the rest and take another range. The slot is
+            // taken before waiting, so runners waiting together cannot overshoot.
             if (done.ranges.length + failed.ranges.length + running + 1 > MAX_REPORT_RANGES) {
               cutShort = true;
               break;
             }
-            if (!(await stillOurs())) break;
-            if (next >= index + size) break;
-            const offset = next++;
             running++;
+            if (!(await stillOurs()) || signal.aborted || cutShort || next >= index + size) {
+              running--;
+              break;
+            }
+            const offset = next++;
             const value = item(offset);
             const outcome = this.o.execute
               ? (await this.o.execute(value, offset))
