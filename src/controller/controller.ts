@@ -22,6 +22,7 @@ import {
   type Block,
   type Worklist,
   type WorklistSpecSourceConfigMap,
+  type WorklistStatus,
 } from '../api/v1alpha1/index.js';
 import { randomInt } from 'node:crypto';
 import { explain, isApiError } from '../kube/errors.js';
@@ -305,17 +306,7 @@ export class Controller {
       // Never counted and unreadable: no ledger yet, only a condition that says why.
       const { status, events } = unreadableSourceStatus(worklist, read!.source.problem!, now);
       this.assertMayWrite();
-      if (!sameJson(worklist.status, status)) {
-        await this.custom.replaceNamespacedCustomObjectStatus({
-          group: GROUP,
-          version: VERSION,
-          plural: WORKLIST_PLURAL,
-          namespace,
-          name,
-          body: { ...worklist, status },
-        });
-        this.writtenOver.set(key, worklist.metadata.resourceVersion!);
-      }
+      await this.writeStatus(key, worklist, status);
       for (const event of events) await this.record(worklist, event);
       this.queue.addAfter(key, CONFIGMAP_TTL_MS);
       return;
@@ -337,19 +328,7 @@ export class Controller {
     );
 
     this.assertMayWrite();
-    if (!sameJson(worklist.status, plan.status)) {
-      // The mutex: a replace carries the resourceVersion read, so a stale view fails with 409.
-      await this.custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP,
-        version: VERSION,
-        plural: WORKLIST_PLURAL,
-        namespace,
-        name,
-        body: { ...worklist, status: plan.status },
-      });
-      this.metrics.inc('ledgerWrites');
-      this.writtenOver.set(key, worklist.metadata.resourceVersion!);
-    }
+    if (await this.writeStatus(key, worklist, plan.status)) this.metrics.inc('ledgerWrites');
     // The ledger is written: what the plan did now counts.
     this.limits.take(key, plan.assigned);
     const refused = this.judgeReports(worklist, plan, blocks);
@@ -408,6 +387,24 @@ export class Controller {
     if (blocks.some((b) => b.metadata.labels?.[POD_LABEL] && !podPhases.has(b.metadata.labels[POD_LABEL]))) {
       this.queue.addAfter(key, 2000);
     }
+  }
+
+  /**
+   * Writes a Worklist's status if it changed. The mutex: a replace carries the resourceVersion
+   * read, so a stale view fails with 409. True when it wrote.
+   */
+  private async writeStatus(key: string, worklist: Worklist, status: WorklistStatus): Promise<boolean> {
+    if (sameJson(worklist.status, status)) return false;
+    await this.custom.replaceNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      plural: WORKLIST_PLURAL,
+      namespace: worklist.metadata.namespace!,
+      name: worklist.metadata.name!,
+      body: { ...worklist, status },
+    });
+    this.writtenOver.set(key, worklist.metadata.resourceVersion!);
+    return true;
   }
 
   private assertMayWrite(): void {
