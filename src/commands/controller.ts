@@ -5,7 +5,7 @@ import { Controller, DEFAULT_LIMITS } from '../controller/controller.js';
 import { readiness, serveHealth } from '../controller/http.js';
 import { LeaderElector } from '../controller/leader.js';
 import { durationFlag } from '../cli/flags.js';
-import { CONTROLLER_NAME, SYSTEM_NAMESPACE } from '../install/manifests.js';
+import { CONTROLLER_NAME, SYSTEM_NAMESPACE } from '../api/names.js';
 
 export default class ControllerCommand extends BaseCommand<typeof ControllerCommand> {
   static override summary = 'Run the controller: assign ranges to Blocks and keep every Worklist ledger.';

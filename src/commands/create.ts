@@ -17,10 +17,12 @@ import {
 import { BaseCommand } from '../cli/base-command.js';
 import { commandLine } from '../cli/command-line.js';
 import { ownedObjects, worklistObject, type CreateOptions } from '../create/objects.js';
-import { LIMITS_CONFIGMAP, objectRef, SYSTEM_NAMESPACE } from '../install/manifests.js';
+import { itemsKey } from '../api/defaults.js';
+import { LIMITS_CONFIGMAP, SYSTEM_NAMESPACE } from '../api/names.js';
+import { itemLines, maxBlocksPerWorklist } from '../api/source.js';
+import { objectRef } from '../printers/ref.js';
 import { HintedError, isApiError } from '../kube/errors.js';
 import { toWire } from '../kube/wire.js';
-import { itemLines } from '../worker/items.js';
 
 const SOURCES = ['range', 'items', 'from-file', 'from-configmap'];
 
@@ -178,7 +180,7 @@ export default class Create extends BaseCommand<typeof Create> {
   private async checkConfigMap(source: WorklistSpecSourceConfigMap, blockSize: number): Promise<void> {
     const core = this.kube.kc.makeApiClient(CoreV1Api);
     const ns = this.kube.namespace;
-    const key = source.key ?? 'items';
+    const key = itemsKey(source);
     let text: string | undefined;
     try {
       const cm = await core.readNamespacedConfigMap({ name: source.name, namespace: ns });
@@ -206,18 +208,18 @@ export default class Create extends BaseCommand<typeof Create> {
         'put one item per line',
       );
     }
-    let max: number;
+    let max: number | undefined;
     try {
       const limits = await core.readNamespacedConfigMap({
         name: LIMITS_CONFIGMAP,
         namespace: SYSTEM_NAMESPACE,
       });
-      max = Number(limits.data?.maxBlocksPerWorklist);
+      max = maxBlocksPerWorklist(limits.data);
     } catch {
       return;
     }
     const blocks = Math.ceil(items / blockSize);
-    if (Number.isSafeInteger(max) && max > 0 && blocks > max) {
+    if (max !== undefined && blocks > max) {
       throw new HintedError(
         `ConfigMap ${source.name}'s ${items} items in blocks of ${blockSize} make ${blocks} blocks, more than the cluster allows (${max}, ConfigMap ${SYSTEM_NAMESPACE}/${LIMITS_CONFIGMAP})`,
         `raise --block-size to at least ${Math.ceil(items / max)}`,

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
 import { BaseCommand } from '../cli/base-command.js';
 import { resourceNamed } from '../cli/resources.js';
-import { workerJob } from '../create/objects.js';
+import { WORKLIST_LABEL, workerJob } from '../api/names.js';
 import { HintedError, isApiError } from '../kube/errors.js';
 import { describeWorklist } from '../printers/describe.js';
 import { blocksOf, readWorklist } from '../worklist/read.js';
@@ -43,9 +43,7 @@ export default class Describe extends BaseCommand<typeof Describe> {
           if (isApiError(err, 404)) return undefined;
           throw err;
         }),
-      core
-        .listNamespacedPod({ namespace, labelSelector: `teamtask.dev/worklist=${name}` })
-        .then((l) => l.items),
+      core.listNamespacedPod({ namespace, labelSelector: `${WORKLIST_LABEL}=${name}` }).then((l) => l.items),
       core
         .listNamespacedEvent({
           namespace,

@@ -3,7 +3,9 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag, structuredOutputFlag } from '../cli/flags.js';
 import { Installer } from '../install/installer.js';
-import { DEFAULT_IMAGE, installObjects, objectRef } from '../install/manifests.js';
+import { DEFAULT_IMAGE } from '../api/image.js';
+import { installObjects } from '../install/manifests.js';
+import { objectRef } from '../printers/ref.js';
 import { toWire } from '../kube/wire.js';
 
 export default class Install extends BaseCommand<typeof Install> {

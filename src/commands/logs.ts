@@ -1,13 +1,14 @@
 import { createInterface } from 'node:readline';
 import { Args, Flags } from '@oclif/core';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { JOB_COMPLETION_INDEX_ANNOTATION, WORKLIST_LABEL } from '../api/names.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag } from '../cli/flags.js';
 import { explain, HintedError } from '../kube/errors.js';
 import { rawGet } from '../kube/raw.js';
 import { readWorklist } from '../worklist/read.js';
 
-const INDEX = 'batch.kubernetes.io/job-completion-index';
+const INDEX = JOB_COMPLETION_INDEX_ANNOTATION;
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static override summary = "The worker pods' logs, each line prefixed by its worker.";
@@ -32,7 +33,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
     await readWorklist(kc, namespace, name);
     const core = kc.makeApiClient(CoreV1Api);
     const pods = (
-      await core.listNamespacedPod({ namespace, labelSelector: `teamtask.dev/worklist=${name}` })
+      await core.listNamespacedPod({ namespace, labelSelector: `${WORKLIST_LABEL}=${name}` })
     ).items
       .filter(
         (p) =>

@@ -4,7 +4,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { commandLine } from '../cli/command-line.js';
 import { durationFlag } from '../cli/flags.js';
 import { HintedError } from '../kube/errors.js';
-import { POD_NAME_ENV, STOPPED_EXIT_CODE } from '../create/objects.js';
+import { ENV, STOPPED_EXIT_CODE, WORKER_GRACE_PERIOD_MS } from '../api/names.js';
 import { Worker, type WorkerResult } from '../worker/worker.js';
 
 /** A DNS-1123 name part: lowercase letters, digits and dashes. */
@@ -30,8 +30,7 @@ export default class Work extends BaseCommand<typeof Work> {
     jobs: Flags.integer({ char: 'j', default: 1, min: 1, description: 'items run at once' }),
     'per-block': Flags.boolean({
       default: false,
-      description:
-        'run the command once per block: the items on its stdin, one per line; TEAMTASK_LIST, TEAMTASK_BLOCK_INDEX, TEAMTASK_BLOCK_SIZE and TEAMTASK_ATTEMPT in its environment; exit 0 completes the block, and a stdout line "teamtask:done N" reports the first N items done',
+      description: `run the command once per block: the items on its stdin, one per line; ${ENV.WORKLIST}, ${ENV.BLOCK_INDEX}, ${ENV.BLOCK_SIZE} and ${ENV.ATTEMPT} in its environment; exit 0 completes the block, and a stdout line "teamtask:done N" reports the first N items done`,
       exclusive: ['jobs', 'tag'],
     }),
     tag: Flags.boolean({
@@ -39,7 +38,7 @@ export default class Work extends BaseCommand<typeof Work> {
       description: "prefix each line of an item's output with the item and a tab",
     }),
     'grace-period': durationFlag({
-      default: 20_000,
+      default: WORKER_GRACE_PERIOD_MS,
       description: 'after SIGTERM or Ctrl-C, how long running commands may finish before they are stopped',
     }),
     block: Flags.string({
@@ -61,7 +60,7 @@ export default class Work extends BaseCommand<typeof Work> {
     // In a worker pod the Block is named after the pod (from the downward API: an Indexed Job's
     // pod has the host name JOB-INDEX, which its replacement shares); elsewhere the API server
     // makes a unique name from the Worklist and the host (names joined by dashes could collide).
-    const podName = process.env[POD_NAME_ENV];
+    const podName = process.env[ENV.POD_NAME];
     // In any Job's pod (create's, or a user's own Indexed Job) a stop must not complete the index.
     const inPod = podName !== undefined || process.env.JOB_COMPLETION_INDEX !== undefined;
     const block = this.flags.block ?? podName;

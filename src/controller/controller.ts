@@ -26,15 +26,22 @@ import {
 } from '../api/v1alpha1/index.js';
 import { randomInt } from 'node:crypto';
 import { explain, isApiError } from '../kube/errors.js';
-import { LIMITS_CONFIGMAP, SYSTEM_NAMESPACE } from '../install/manifests.js';
-import { itemLines } from '../worker/items.js';
+import { itemsKey } from '../api/defaults.js';
+import {
+  CONTROLLER_NAME,
+  LIMITS_CONFIGMAP,
+  POD_LABEL,
+  REPORTING_COMPONENT,
+  SYSTEM_NAMESPACE,
+  WORKLIST_LABEL,
+} from '../api/names.js';
+import { countItems, itemLines, maxBlocksPerWorklist } from '../api/source.js';
 import { inBatches } from './batches.js';
-import { deadWorkers, POD_LABEL } from './pods.js';
+import { deadWorkers } from './pods.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { AssignmentLimits } from './rate-limit.js';
 import {
-  countItems,
   orphanBlockStatus,
   ownBlocks,
   reconcile,
@@ -66,7 +73,6 @@ const BLOCK_WRITES_AT_ONCE = 8;
 
 type Cached<T extends KubernetesObject> = ListWatch<T>;
 
-const WORKLIST_LABEL = 'teamtask.dev/worklist';
 /** How long a ConfigMap read stays good: a deleted item source shows within this. */
 const CONFIGMAP_TTL_MS = 30_000;
 /** ResourceQuota resources that can keep a worker from joining. */
@@ -503,8 +509,8 @@ export class Controller {
           firstTimestamp: now,
           lastTimestamp: now,
           count: 1,
-          source: { component: 'teamtask-controller', host: this.options.identity },
-          reportingComponent: 'teamtask.dev/controller',
+          source: { component: CONTROLLER_NAME, host: this.options.identity },
+          reportingComponent: REPORTING_COMPONENT,
           reportingInstance: this.options.identity ?? '',
         },
       });
@@ -521,7 +527,7 @@ export class Controller {
     namespace: string,
     source: WorklistSpecSourceConfigMap,
   ): Promise<{ count?: number; source: SourceState }> {
-    const key = source.key ?? 'items';
+    const key = itemsKey(source);
     const [cm, limits] = await Promise.all([
       this.readConfigMap(namespace, source.name),
       // Optional: a limit the controller may not read (namespaced credentials) is no limit.
@@ -531,7 +537,7 @@ export class Controller {
       }),
     ]);
     const text = cm?.data?.[key];
-    const maxBlocks = Number(limits?.data?.maxBlocksPerWorklist);
+
     return {
       count: text === undefined ? undefined : itemLines(text).length,
       source: {
@@ -546,7 +552,7 @@ export class Controller {
                 message: `ConfigMap ${source.name} has no key ${key}: workers cannot read the items; add it, one item per line`,
               }
             : undefined,
-        maxBlocks: Number.isSafeInteger(maxBlocks) && maxBlocks > 0 ? maxBlocks : undefined,
+        maxBlocks: maxBlocksPerWorklist(limits?.data),
       },
     };
   }

@@ -1,7 +1,5 @@
 import type { Block } from '../api/v1alpha1/index.js';
-
-/** The label a worker in a pod puts on its Block: the pod's name. */
-export const POD_LABEL = 'teamtask.dev/pod';
+import { POD_LABEL } from '../api/names.js';
 
 /**
  * Blocks whose worker pod is finished (Failed, or Succeeded while the Block lives on) or gone.

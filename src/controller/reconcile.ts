@@ -5,7 +5,6 @@ import {
   type BlockSpecReport,
   type BlockStatus,
   type Worklist,
-  type WorklistSpecSource,
   type WorklistStatus,
 } from '../api/v1alpha1/index.js';
 import {
@@ -27,9 +26,10 @@ import {
   type ReportOutcome,
 } from '../ledger/ledger.js';
 import { ABANDONED_BLOCK_MS, MAX_FAILED_RANGES } from '../ledger/limits.js';
-import { POD_LABEL } from './pods.js';
+import { POD_LABEL } from '../api/names.js';
+import { effectiveSpec } from '../api/defaults.js';
 import { RangeSet } from '../ledger/range-set.js';
-import { findCondition, isTrue, setCondition } from './conditions.js';
+import { findCondition, isTrue, setCondition } from '../api/conditions.js';
 
 /** What the controller sees of one Worklist, from its caches. */
 export interface Observed {
@@ -108,18 +108,11 @@ export interface Plan {
   readonly requeueAfterMs?: number;
 }
 
-/** Items in a source, when the source itself says (not a ConfigMap). */
-export function countItems(source: WorklistSpecSource): number | undefined {
-  if (source.range) return source.range.end - source.range.start + 1;
-  if (source.inline) return source.inline.length;
-  return undefined;
-}
-
 export function policyOf(w: Worklist): Policy {
   return {
     blockSize: w.spec.blockSize,
-    maxAttempts: w.spec.maxAttempts ?? 3,
-    leaseMs: (w.spec.leaseSeconds ?? 60) * 1000,
+    maxAttempts: effectiveSpec(w.spec).maxAttempts,
+    leaseMs: effectiveSpec(w.spec).leaseSeconds * 1000,
   };
 }
 

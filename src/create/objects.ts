@@ -7,8 +7,21 @@ import type {
   V1RoleBinding,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
-import { API_VERSION, type Worklist, type WorklistSpec } from '../api/v1alpha1/index.js';
-import { DEFAULT_IMAGE } from '../install/manifests.js';
+import { API_VERSION, GROUP, type Worklist, type WorklistSpec } from '../api/v1alpha1/index.js';
+import { DEFAULT_IMAGE } from '../api/image.js';
+import {
+  DEFAULT_ITEMS_KEY,
+  ENV,
+  itemsConfigMap,
+  MISSING_LIBRARIES_EXIT_CODE,
+  PART_OF_LABEL,
+  PART_OF_VALUE,
+  STOPPED_EXIT_CODE,
+  WORKER_POD_GRACE_SECONDS,
+  workerJob,
+  workerServiceAccount,
+  WORKLIST_LABEL,
+} from '../api/names.js';
 
 export interface CreateOptions {
   name: string;
@@ -46,18 +59,11 @@ export const WORKER_RUNTIME = [
   `${RUNTIME_DIR}/app/node/bin/node`,
   `${RUNTIME_DIR}/app/bin/run.js`,
 ];
-/** The launcher's exit code for an image that lacks what Node needs: the Job fails at once. */
-export const MISSING_LIBRARIES_EXIT_CODE = 126;
-export const workerServiceAccount = (worklist: string) => `teamtask-worker-${worklist}`;
-export const itemsConfigMap = (worklist: string) => `${worklist}-items`;
-export const workerJob = (worklist: string) => `${worklist}-workers`;
-/** The worker pod's own name, from the downward API: its Block's name and the pod the controller watches. */
-export const POD_NAME_ENV = 'TEAMTASK_POD_NAME';
-/** How a worker in a Job's pod exits when stopped before its Worklist is finished (128 + SIGTERM). */
-export const STOPPED_EXIT_CODE = 143;
 
 export function worklistObject(o: CreateOptions): Worklist {
-  const source = o.fileItems ? { configMap: { name: itemsConfigMap(o.name), key: 'items' } } : o.source;
+  const source = o.fileItems
+    ? { configMap: { name: itemsConfigMap(o.name), key: DEFAULT_ITEMS_KEY } }
+    : o.source;
   return {
     apiVersion: API_VERSION,
     kind: 'Worklist',
@@ -86,7 +92,7 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
   const meta = (name: string) => ({
     name,
     namespace: o.namespace,
-    labels: { 'app.kubernetes.io/part-of': 'teamtask', 'teamtask.dev/worklist': o.name },
+    labels: { [PART_OF_LABEL]: PART_OF_VALUE, [WORKLIST_LABEL]: o.name },
     ownerReferences,
   });
   const objects: KubernetesObject[] = [];
@@ -95,7 +101,7 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: meta(itemsConfigMap(o.name)),
-      data: { items: `${o.fileItems.join('\n')}\n` },
+      data: { [DEFAULT_ITEMS_KEY]: `${o.fileItems.join('\n')}\n` },
     };
     objects.push(cm);
   }
@@ -111,11 +117,11 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
       metadata: meta(sa),
       rules: [
         // Its own Worklist only: the spec says what the items are.
-        { apiGroups: ['teamtask.dev'], resources: ['worklists'], resourceNames: [o.name], verbs: ['get'] },
+        { apiGroups: [GROUP], resources: ['worklists'], resourceNames: [o.name], verbs: ['get'] },
         // Blocks: a worker makes, reads, reports on and removes its own. Never blocks/status:
         // no worker can assign itself a range. (Which Worklist a Block may name is checked by
         // the admission policy teamtask-worker-scope.)
-        { apiGroups: ['teamtask.dev'], resources: ['blocks'], verbs: ['create', 'get', 'patch', 'delete'] },
+        { apiGroups: [GROUP], resources: ['blocks'], verbs: ['create', 'get', 'patch', 'delete'] },
         ...(itemsSource
           ? [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [itemsSource], verbs: ['get'] }]
           : []),
@@ -165,7 +171,7 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
       },
       template: {
         metadata: {
-          labels: { 'teamtask.dev/worklist': o.name },
+          labels: { [WORKLIST_LABEL]: o.name },
           ...(o.podAnnotations && Object.keys(o.podAnnotations).length
             ? { annotations: o.podAnnotations }
             : {}),
@@ -173,8 +179,8 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
         spec: {
           serviceAccountName: sa,
           restartPolicy: 'Never',
-          // The worker's own grace period (20 s) plus time to report and give back the rest.
-          terminationGracePeriodSeconds: 30,
+          // The worker's own grace period plus time to report and give back the rest.
+          terminationGracePeriodSeconds: WORKER_POD_GRACE_SECONDS,
           volumes: [{ name: 'teamtask', emptyDir: {} }],
           initContainers: [
             {
@@ -198,7 +204,7 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
                 '--',
                 ...o.command,
               ],
-              env: [{ name: POD_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+              env: [{ name: ENV.POD_NAME, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
               volumeMounts: [{ name: 'teamtask', mountPath: RUNTIME_DIR, readOnly: true }],
               // The launcher's or the worker's last words show in the pod's status.
               terminationMessagePolicy: 'FallbackToLogsOnError',

@@ -23,7 +23,8 @@ import {
   type Worklist,
 } from '../api/v1alpha1/index.js';
 import { explain, HintedError, isApiError, isTransient } from '../kube/errors.js';
-import { CONTROLLER_NAME, LIMITS_CONFIGMAP, objectRef, POLICY_NAME, SYSTEM_NAMESPACE } from './manifests.js';
+import { CONTROLLER_NAME, LIMITS_CONFIGMAP, POLICY_NAME, SYSTEM_NAMESPACE } from '../api/names.js';
+import { objectRef } from '../printers/ref.js';
 import { controllerReadiness, currentPods } from './readiness.js';
 
 export const FIELD_MANAGER = 'teamtask';

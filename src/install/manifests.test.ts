@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { toWire } from '../kube/wire.js';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_IMAGE, installObjects, objectRef } from './manifests.js';
+import { DEFAULT_IMAGE } from '../api/image.js';
+import { objectRef } from '../printers/ref.js';
+import { installObjects } from './manifests.js';
 
 describe('installObjects', () => {
   it('applies CRDs first, then the namespace, RBAC, user roles, admission policy and the controller', () => {

@@ -2,21 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { CRD_DIR, CRD_FILES } from '../api/v1alpha1/crds.js';
+import { DEFAULT_IMAGE } from '../api/image.js';
+import { CONTROLLER_NAME } from '../api/names.js';
 import { modelsFromYaml } from '../kube/wire.js';
 
 export const MANIFEST_DIR = join(CRD_DIR, '..', 'manifests');
-export const SYSTEM_NAMESPACE = 'teamtask-system';
-export const CONTROLLER_NAME = 'teamtask-controller';
-export const LIMITS_CONFIGMAP = 'teamtask-limits';
-export const POLICY_NAME = 'teamtask-worklist-limits';
-/** Where a release publishes the image (scripts/image.sh builds it, docs/image.md). */
-export const IMAGE_REPOSITORY = 'ghcr.io/teamtask/teamtask';
-/** This package's version: the image of the same version is the one that matches this CLI. */
-export const PACKAGE_VERSION = (
-  JSON.parse(readFileSync(join(CRD_DIR, '..', 'package.json'), 'utf8')) as { version: string }
-).version;
-/** The image `install` runs the controller from and `create` copies the worker runtime from. */
-export const DEFAULT_IMAGE = `${IMAGE_REPOSITORY}:${PACKAGE_VERSION}`;
 
 /** Apply order: what later objects refer to comes first (CRDs, the namespace, RBAC, then workloads). */
 const MANIFEST_FILES = [
@@ -46,10 +36,4 @@ export function installObjects(options: InstallOptions = {}): KubernetesObject[]
     V1Deployment | undefined;
   for (const c of deployment?.spec?.template.spec?.containers ?? []) c.image = options.image ?? DEFAULT_IMAGE;
   return objects;
-}
-
-/** kubectl's `<resource>.<group>/<name>` for an object, e.g. `deployment.apps/teamtask-controller`. */
-export function objectRef(o: KubernetesObject): string {
-  const group = o.apiVersion?.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
-  return `${o.kind!.toLowerCase()}${group}/${o.metadata!.name}`;
 }

@@ -1,5 +1,7 @@
 import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Block, Worklist } from '../api/v1alpha1/index.js';
+import { effectiveSpec, itemsKey } from '../api/defaults.js';
+import { JOB_COMPLETION_INDEX_ANNOTATION } from '../api/names.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { humanDuration } from './age.js';
 import { newerReports } from './progress.js';
@@ -52,8 +54,8 @@ export function describeWorklist(d: DescribeInput): string {
   );
   field('Source', source(w));
   field('Block Size', w.spec.blockSize);
-  field('Max Attempts', w.spec.maxAttempts ?? 3);
-  field('Lease', `${w.spec.leaseSeconds ?? 60}s`);
+  field('Max Attempts', effectiveSpec(w.spec).maxAttempts);
+  field('Lease', `${effectiveSpec(w.spec).leaseSeconds}s`);
   field('Suspended', String(w.spec.suspend ?? false));
   if (total !== undefined) {
     const done = (s.completedItems ?? 0) + (s.failedItems ?? 0);
@@ -102,7 +104,7 @@ export function describeWorklist(d: DescribeInput): string {
       ...d.pods.map((p) => [
         p.metadata?.name ?? '',
         p.metadata?.deletionTimestamp ? 'Terminating' : (p.status?.phase ?? 'Unknown'),
-        p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'] ?? '-',
+        p.metadata?.annotations?.[JOB_COMPLETION_INDEX_ANNOTATION] ?? '-',
         p.metadata?.creationTimestamp ? ago(p.metadata.creationTimestamp, d.now) : '-',
       ]),
     ]);
@@ -128,7 +130,7 @@ function source(w: Worklist): string {
   const src = w.spec.source;
   if (src.range) return `range ${src.range.start}-${src.range.end}`;
   if (src.inline) return `inline, ${src.inline.length} item${src.inline.length === 1 ? '' : 's'}`;
-  return `ConfigMap ${src.configMap!.name}, key ${src.configMap!.key ?? 'items'}`;
+  return `ConfigMap ${src.configMap!.name}, key ${itemsKey(src.configMap)}`;
 }
 
 const ago = (t: Date | string, now: Date) => humanDuration(now.getTime() - new Date(t).getTime());

@@ -1,5 +1,5 @@
-import type { Block, Worklist } from '../api/v1alpha1/index.js';
-import { isTrue } from '../controller/conditions.js';
+import { WorklistConditions, type Block, type Worklist } from '../api/v1alpha1/index.js';
+import { isTrue } from '../api/conditions.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { humanDuration } from './age.js';
 
@@ -89,7 +89,7 @@ export function progressOf(w: Worklist, states: ItemStates, now: Date, rate?: nu
     percent: total ? Math.floor((finished / total) * 1000) / 10 : 0,
     itemsPerSecond: itemsPerSecond === undefined ? undefined : Math.round(itemsPerSecond * 10) / 10,
     etaSeconds: itemsPerSecond && left > 0 ? Math.ceil(left / itemsPerSecond) : left === 0 ? 0 : undefined,
-    complete: isTrue(w.status?.conditions, 'Complete'),
+    complete: isTrue(w.status?.conditions, WorklistConditions.Complete),
   };
 }
 

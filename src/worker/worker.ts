@@ -19,12 +19,14 @@ import {
 } from '../api/v1alpha1/index.js';
 import { apiStatus, explain, HintedError, isApiError } from '../kube/errors.js';
 import { retrying } from '../kube/retry.js';
-import { notFound } from '../worklist/read.js';
+import { worklistNotFound } from '../kube/teamtask-client.js';
 import { MAX_REPORT_RANGES } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
-import { POD_LABEL } from '../controller/pods.js';
+import { ENV, POD_LABEL, WORKER_GRACE_PERIOD_MS, WORKLIST_LABEL } from '../api/names.js';
+import { effectiveSpec, itemsKey } from '../api/defaults.js';
+import { itemAt, itemLines } from '../api/source.js';
 import { pollDelay } from './poll.js';
-import { itemAt, itemLines, substitute } from './items.js';
+import { substitute } from './items.js';
 import { runBlock, runItem } from './run.js';
 
 export interface WorkerOptions {
@@ -184,7 +186,7 @@ export class Worker {
     const kill = new AbortController();
     let graceTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
-      graceTimer = setTimeout(() => kill.abort(), this.o.gracePeriodMs ?? 20_000);
+      graceTimer = setTimeout(() => kill.abort(), this.o.gracePeriodMs ?? WORKER_GRACE_PERIOD_MS);
     };
     signal.addEventListener('abort', onAbort, { once: true });
 
@@ -193,7 +195,7 @@ export class Worker {
     // report at a time, so an old one never lands after a newer one. Each tick also reads the
     // Block: another token, phase Lost, the Block deleted or gone means the range is not ours any
     // more: nothing more starts, and running commands are stopped.
-    const leaseMs = (worklist.spec.leaseSeconds ?? 60) * 1000;
+    const leaseMs = effectiveSpec(worklist.spec).leaseSeconds * 1000;
     const renewEveryMs = leaseMs / 3;
     let reported = { done: '', failed: '', at: Date.now() };
     // When the Block last showed the range as ours. No item starts on an older word than
@@ -256,11 +258,10 @@ export class Worker {
       if (this.o.perBlock) {
         const items = Array.from({ length: size }, (_, i) => item(index + i));
         const env = {
-          TEAMTASK_LIST: this.o.worklist,
-          TEAMTASK_WORKLIST: this.o.worklist,
-          TEAMTASK_BLOCK_INDEX: String(index),
-          TEAMTASK_BLOCK_SIZE: String(size),
-          TEAMTASK_ATTEMPT: String(assigned.attempt),
+          [ENV.WORKLIST]: this.o.worklist,
+          [ENV.BLOCK_INDEX]: String(index),
+          [ENV.BLOCK_SIZE]: String(size),
+          [ENV.ATTEMPT]: String(assigned.attempt),
         };
         const progress = (n: number) => {
           if (n > 0) done = RangeSet.span(index, index + Math.min(n, size) - 1);
@@ -339,7 +340,7 @@ export class Worker {
         }),
       )) as Worklist;
     } catch (err) {
-      throw notFound(err, this.o.namespace, this.o.worklist);
+      throw worklistNotFound(err, this.o.namespace, this.o.worklist);
     }
   }
 
@@ -348,7 +349,7 @@ export class Worker {
     const cm = await this.call('read the items', () =>
       this.core.readNamespacedConfigMap({ name: source.name, namespace: this.o.namespace }),
     );
-    return itemLines(cm.data?.[source.key ?? 'items'] ?? '');
+    return itemLines(cm.data?.[itemsKey(source)] ?? '');
   }
 
   /**
@@ -365,7 +366,7 @@ export class Worker {
           ? { name: this.block }
           : { generateName: (this.o.blockPrefix ?? `${this.o.worklist}-`).slice(0, 200) }),
         labels: {
-          'teamtask.dev/worklist': this.o.worklist,
+          [WORKLIST_LABEL]: this.o.worklist,
           ...(this.o.pod ? { [POD_LABEL]: this.o.pod } : {}),
         },
         finalizers: [BLOCK_FINALIZER],

@@ -1,16 +1,15 @@
 import {
-  ApiException,
   BatchV1Api,
-  CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
   type V1Job,
 } from '@kubernetes/client-node';
-import { GROUP, VERSION, WORKLIST_PLURAL, type Worklist } from '../api/v1alpha1/index.js';
-import { workerJob } from '../create/objects.js';
-import { HintedError } from '../kube/errors.js';
-import { notFound, readWorklist } from './read.js';
+import type { Worklist } from '../api/v1alpha1/index.js';
+import { workerJob } from '../api/names.js';
+import { HintedError, isApiError } from '../kube/errors.js';
+import { TeamtaskClient, worklistNotFound } from '../kube/teamtask-client.js';
+import { readWorklist } from './read.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -79,14 +78,9 @@ async function patchWorklist(
   body: unknown,
 ): Promise<Worklist> {
   try {
-    return (await kc
-      .makeApiClient(CustomObjectsApi)
-      .patchNamespacedCustomObject(
-        { group: GROUP, version: VERSION, plural: WORKLIST_PLURAL, namespace, name, body },
-        mergePatch,
-      )) as Worklist;
+    return await new TeamtaskClient(kc).worklists(namespace).merge(name, body);
   } catch (err) {
-    throw notFound(err, namespace, name);
+    throw worklistNotFound(err, namespace, name);
   }
 }
 
@@ -102,11 +96,11 @@ async function workerJobOf(kc: KubeConfig, w: Worklist): Promise<{ job?: V1Job; 
       .makeApiClient(BatchV1Api)
       .readNamespacedJob({ namespace: w.metadata.namespace!, name: workerJob(w.metadata.name!) });
   } catch (err) {
-    if (err instanceof ApiException && err.code === 404) return {};
+    if (isApiError(err, 404)) return {};
     throw err;
   }
   if (!job.metadata?.ownerReferences?.some((r) => r.uid === w.metadata.uid)) return {};
   const has = (type: string) => job.status?.conditions?.some((c) => c.type === type && c.status === 'True');
   if (has('Failed')) return { failed: job.metadata.name };
-  return has('Complete') ? {} : { job };
+  return has('Complete') ? {} : { job }; // batch/v1's JobComplete
 }

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { sample } from '../../src/controller/metrics.js';
-import { ownedObjects, workerServiceAccount } from '../../src/create/objects.js';
+import { workerServiceAccount } from '../../src/api/names.js';
+import { ownedObjects } from '../../src/create/objects.js';
 import {
   eventually,
   kubeConfig,

@@ -1,4 +1,4 @@
-import type { WorklistStatusCondition } from '../api/v1alpha1/index.js';
+import type { WorklistStatusCondition } from './v1alpha1/index.js';
 
 export type Condition = WorklistStatusCondition;
 

@@ -1,0 +1,55 @@
+/**
+ * Teamtask's well-known names, like batch/v1's well-known labels and annotations: every label,
+ * annotation, key, environment variable and object name that more than one part of Teamtask
+ * (or a user) relies on is written here once.
+ */
+
+/** On every object `create` makes, and on the worker pods: the Worklist they serve. */
+export const WORKLIST_LABEL = 'teamtask.dev/worklist';
+/** On a Block whose worker runs in a pod: the pod's name (the controller watches it to tell a dead worker). */
+export const POD_LABEL = 'teamtask.dev/pod';
+/** On every object Teamtask makes. */
+export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
+export const PART_OF_VALUE = 'teamtask';
+/** Set by the Job controller on each pod of an Indexed Job. */
+export const JOB_COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+
+/** The ConfigMap key a ConfigMap source reads when it names none (the CRD's default too). */
+export const DEFAULT_ITEMS_KEY = 'items';
+
+/** Where `install` puts the controller, its Lease, and the limits ConfigMap. */
+export const SYSTEM_NAMESPACE = 'teamtask-system';
+/** The controller's Deployment, ServiceAccount, leader-election Lease, and Event source. */
+export const CONTROLLER_NAME = 'teamtask-controller';
+/** Who the controller's Events are reported by (Event.reportingComponent). */
+export const REPORTING_COMPONENT = 'teamtask.dev/controller';
+/** Cluster-wide limits an administrator sets (maxBlocksPerWorklist). */
+export const LIMITS_CONFIGMAP = 'teamtask-limits';
+export const MAX_BLOCKS_KEY = 'maxBlocksPerWorklist';
+/** The admission policy that bounds Worklists. */
+export const POLICY_NAME = 'teamtask-worklist-limits';
+
+/** The objects `create` makes for a Worklist, by its name. */
+export const workerServiceAccount = (worklist: string) => `teamtask-worker-${worklist}`;
+export const itemsConfigMap = (worklist: string) => `${worklist}-items`;
+export const workerJob = (worklist: string) => `${worklist}-workers`;
+
+/** The environment a worker reads, and the one a `--per-block` command gets. */
+export const ENV = {
+  /** The worker pod's own name (downward API): its Block's label and the pod the controller watches. */
+  POD_NAME: 'TEAMTASK_POD_NAME',
+  /** For a `--per-block` command: the Worklist, the first offset, the size, the attempt. */
+  WORKLIST: 'TEAMTASK_LIST',
+  BLOCK_INDEX: 'TEAMTASK_BLOCK_INDEX',
+  BLOCK_SIZE: 'TEAMTASK_BLOCK_SIZE',
+  ATTEMPT: 'TEAMTASK_ATTEMPT',
+} as const;
+
+/** After SIGTERM, how long a worker lets running commands go on before it stops them. */
+export const WORKER_GRACE_PERIOD_MS = 20_000;
+/** The worker pod's terminationGracePeriodSeconds: the worker's grace, then time to report and give back the rest. */
+export const WORKER_POD_GRACE_SECONDS = WORKER_GRACE_PERIOD_MS / 1000 + 10;
+/** How a worker in a Job's pod exits when stopped before its Worklist is finished (128 + SIGTERM). */
+export const STOPPED_EXIT_CODE = 143;
+/** The worker launcher's exit code for an image that lacks what Node needs: the Job fails at once. */
+export const MISSING_LIBRARIES_EXIT_CODE = 126;
