@@ -29,10 +29,11 @@ export class TokenBucket {
     this.tokens -= n;
   }
 
-  /** Milliseconds until one whole token is available (0 when one is). */
-  waitMs(now: number): number {
+  /** Milliseconds until one whole token is available (0 when one is), once `spent` more are taken. */
+  waitMs(now: number, spent = 0): number {
     this.refill(now);
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.qps) * 1000);
+    const left = this.tokens - spent;
+    return left >= 1 ? 0 : Math.ceil(((1 - left) / this.qps) * 1000);
   }
 
   private refill(now: number): void {
@@ -66,10 +67,10 @@ export class AssignmentLimits {
     this.bucket(key).take(n, t);
   }
 
-  /** How long until the Worklist may assign again. */
-  waitMs(key: string): number {
+  /** How long until the Worklist may assign again, once `spent` more assignments are made. */
+  waitMs(key: string, spent = 0): number {
     const t = this.now();
-    return Math.max(this.global.waitMs(t), this.bucket(key).waitMs(t));
+    return Math.max(this.global.waitMs(t, spent), this.bucket(key).waitMs(t, spent));
   }
 
   forget(key: string): void {

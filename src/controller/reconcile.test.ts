@@ -2,15 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RangeSet } from '../ledger/range-set.js';
 import { BLOCK_FINALIZER, type Block, type BlockSpecReport, type Worklist } from '../api/v1alpha1/index.js';
-import {
-  nextRateSamples,
-  orphanBlockStatus,
-  ownBlocks,
-  reconcile,
-  type Observed,
-  type Plan,
-  type QuotaUse,
-} from './reconcile.js';
+import { orphanBlockStatus, ownBlocks } from './block-status.js';
+import { nextRateSamples } from './worklist-status.js';
+import { reconcile, REQUEUE_MARGIN_MS, type Observed, type Plan, type QuotaUse } from './reconcile.js';
 
 const T0 = new Date('2026-11-24T12:00:00Z');
 const later = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -110,7 +104,7 @@ describe('reconcile', () => {
     ]);
     expect(w.status('a')).toEqual(['Ready', 0, 10, 1]);
     expect(w.blocks.get('a')!.status!.ready).toBe('1/1');
-    expect(plan.requeueAfterMs).toBe(30_000); // half the lease: time to fold progress and renew
+    expect(plan.requeueAfterMs).toBe(30_000 + REQUEUE_MARGIN_MS); // half the lease: time to fold progress and renew
   });
 
   it('assigns Blocks oldest first, each its own range', () => {
@@ -182,7 +176,7 @@ describe('reconcile', () => {
     expect(plan.reclaimed).toEqual(['a']);
     // b gets the expired range first (retry before fresh).
     expect(w.status('b')).toEqual(['Ready', 0, 10, 2]);
-    expect(plan.requeueAfterMs).toBe(30_000);
+    expect(plan.requeueAfterMs).toBe(30_000 + REQUEUE_MARGIN_MS);
   });
 
   it('gives a Block whose lease ran out nothing more until its worker writes to it again', () => {
@@ -249,7 +243,7 @@ describe('reconcile', () => {
     w.report('a', { done: '0-2', renewTime: later(1).toISOString() });
     const early = w.step(later(1));
     expect(early.status.assignments![0]!.done).toBe('');
-    expect(early.requeueAfterMs).toBe(29_000);
+    expect(early.requeueAfterMs).toBe(29_000 + REQUEUE_MARGIN_MS);
     const due = w.step(later(30));
     expect(due.status.assignments![0]).toMatchObject({ done: '0-2', leaseExpires: later(61).toISOString() });
   });
@@ -516,7 +510,7 @@ describe('reconcile', () => {
       { block: 'b', generation: 1, since: later(61).toISOString() },
     ]);
     expect(lost.status.workers).toBe(0); // Lost workers are not counted as at work
-    expect(lost.requeueAfterMs).toBe(600_000);
+    expect(lost.requeueAfterMs).toBe(600_000 + REQUEUE_MARGIN_MS);
     expect(w.step(later(660)).deleteBlocks).toEqual([]);
     const plan = w.step(later(661));
     // b's pod is watched: whether it lives is the pod's to say.
@@ -745,5 +739,75 @@ describe('nextRateSamples', () => {
     },
   ])('$name', ({ prev, finished, now, want }) => {
     expect(nextRateSamples(prev, finished, later(now))).toEqual(want);
+  });
+});
+
+describe("reconcile's one requeue decision", () => {
+  const lease = 60_000;
+  const cm = { configMap: { name: 'hosts' } };
+  it.each<{
+    name: string;
+    spec?: Partial<Worklist['spec']>;
+    blocks: string[];
+    extra?: Partial<Observed>;
+    budget?: number;
+    want: number | undefined;
+  }>([
+    { name: 'nothing to look at again when no Block holds a range', blocks: [], want: undefined },
+    { name: 'half a lease after a range is handed out', blocks: ['a'], want: lease / 2 + REQUEUE_MARGIN_MS },
+    {
+      name: 'when a Block waiting for its pod passes its grace period, if that is sooner',
+      blocks: ['a'],
+      extra: { recheckWorkersAfterMs: 4000 },
+      want: 4000,
+    },
+    {
+      name: 'when the rate limits allow the next assignment, if the plan was throttled',
+      blocks: ['a', 'b'],
+      budget: 1,
+      extra: { assignmentWaitMs: 20 },
+      want: 20,
+    },
+    {
+      name: 'not at the rate limit when the plan was not throttled',
+      blocks: ['a'],
+      budget: 1,
+      extra: { assignmentWaitMs: 20 },
+      want: lease / 2 + REQUEUE_MARGIN_MS,
+    },
+    {
+      name: 'every 30 s while a running Worklist reads a ConfigMap (it may be deleted under it)',
+      spec: { source: cm },
+      blocks: [],
+      extra: { source: {}, totalItems: 25 },
+      want: 30_000,
+    },
+    {
+      name: 'every 30 s while a ConfigMap source is unreadable and never counted',
+      spec: { source: cm },
+      blocks: ['a'],
+      extra: {
+        source: { problem: { reason: 'ConfigMapMissing', message: 'gone' } },
+        totalItems: undefined,
+      },
+      want: 30_000,
+    },
+  ])('looks again $name', ({ spec, blocks, extra, budget, want }) => {
+    const w = new World(spec ?? {}, ...blocks);
+    w.budget = budget;
+    const plan = reconcile({ ...w.observed(), ...extra }, T0);
+    expect(plan.requeueAfterMs).toBe(want);
+  });
+
+  it('writes only the Ready condition for a ConfigMap source never counted and unreadable now', () => {
+    const w = new World({ source: { configMap: { name: 'hosts' } } }, 'a');
+    const problem = { reason: 'ConfigMapMissing', message: 'ConfigMap hosts is not found' };
+    const plan = reconcile({ ...w.observed(), totalItems: undefined, source: { problem } }, T0);
+    expect(plan.status.totalItems).toBeUndefined();
+    expect(plan.status.conditions).toEqual([
+      expect.objectContaining({ type: 'Ready', status: 'False', ...problem }),
+    ]);
+    expect(plan.blockStatuses.size).toBe(0);
+    expect(plan.events).toEqual([{ type: 'Warning', ...problem }]);
   });
 });

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import type { Block, BlockStatus } from '../api/v1alpha1/index.js';
+import { ReportMarks, WriteExpectations } from './expectations.js';
+import type { ReportSeen } from './reconcile.js';
+
+const block = (name: string, resourceVersion = '1', generation = 1): Block => ({
+  apiVersion: 'teamtask.dev/v1alpha1',
+  kind: 'Block',
+  metadata: { name, uid: `uid-${name}`, resourceVersion, generation },
+  spec: { worklist: 'w' },
+});
+
+describe('WriteExpectations', () => {
+  it.each([
+    { name: 'a Worklist never written is caught up', wrote: undefined, cached: '5', caughtUp: true },
+    {
+      name: 'the cache still at the version we wrote over is behind',
+      wrote: '5',
+      cached: '5',
+      caughtUp: false,
+    },
+    { name: 'a newer cached version is caught up', wrote: '5', cached: '6', caughtUp: true },
+  ])('$name', ({ wrote, cached, caughtUp }) => {
+    const e = new WriteExpectations();
+    if (wrote) e.wroteLedger('ns/w', wrote);
+    expect(e.cacheCaughtUp('ns/w', cached)).toBe(caughtUp);
+  });
+
+  it('forgets a deleted Worklist', () => {
+    const e = new WriteExpectations();
+    e.wroteLedger('ns/w', '5');
+    e.forgetWorklist('ns/w');
+    expect(e.cacheCaughtUp('ns/w', '5')).toBe(true);
+  });
+
+  it.each<{ name: string; rv: string; status: BlockStatus; written: boolean }>([
+    {
+      name: 'the same status on the Block as it was is not written again',
+      rv: '1',
+      status: { phase: 'Ready' },
+      written: true,
+    },
+    { name: 'a different status is written', rv: '1', status: { phase: 'Lost' }, written: false },
+    {
+      name: 'the Block changed since (a report): written again',
+      rv: '2',
+      status: { phase: 'Ready' },
+      written: false,
+    },
+  ])('$name', ({ rv, status, written }) => {
+    const e = new WriteExpectations();
+    e.wroteBlockStatus(block('a', '1'), { phase: 'Ready' });
+    expect(e.alreadyWritten(block('a', rv), status)).toBe(written);
+  });
+
+  it('forgets a deleted Block', () => {
+    const e = new WriteExpectations();
+    e.wroteBlockStatus(block('a'), { phase: 'Ready' });
+    e.forgetBlock('uid-a');
+    expect(e.alreadyWritten(block('a'), { phase: 'Ready' })).toBe(false);
+  });
+});
+
+describe('ReportMarks', () => {
+  const stale = (generation: number): ReportSeen => ({ block: 'a', generation, outcome: 'stale' });
+  const malformed = (generation: number): ReportSeen => ({
+    block: 'a',
+    generation,
+    outcome: 'malformed',
+    problem: '9-3',
+  });
+
+  it('does not count a stale report of a Block seen for the first time (folded before a restart, maybe)', () => {
+    const m = new ReportMarks();
+    expect(m.judge([stale(1)], [block('a')]).stale).toEqual([]);
+  });
+
+  it('counts a stale report once, when its Block has a new generation', () => {
+    const m = new ReportMarks();
+    m.judge([], [block('a', '1', 1)]);
+    expect(m.judge([stale(2)], [block('a', '2', 2)]).stale).toEqual([stale(2)]);
+    expect(m.judge([stale(2)], [block('a', '2', 2)]).stale).toEqual([]);
+  });
+
+  it('tells of a malformed report once per Block generation', () => {
+    const m = new ReportMarks();
+    expect(m.judge([malformed(1)], [block('a')]).refused).toEqual([malformed(1)]);
+    expect(m.judge([malformed(1)], [block('a')]).refused).toEqual([]);
+    expect(m.judge([malformed(2)], [block('a', '2', 2)]).refused).toEqual([malformed(2)]);
+  });
+
+  it('tells again of a Block forgotten (deleted and made again under the same name)', () => {
+    const m = new ReportMarks();
+    m.judge([malformed(1)], [block('a')]);
+    m.forgetBlock('uid-a');
+    expect(m.judge([malformed(1)], [block('a')]).refused).toEqual([malformed(1)]);
+  });
+});

@@ -1,0 +1,90 @@
+import type { Block, BlockStatus } from '../api/v1alpha1/index.js';
+import type { ReportSeen } from './reconcile.js';
+import { sameJson } from './same-json.js';
+
+/**
+ * What this controller wrote and has not yet seen in its caches, like the Job controller's
+ * ControllerExpectations: a plan from a cache older than our own last write could hand the Blocks
+ * stale ranges (their writes carry no precondition), and a write already made need not be made
+ * again.
+ */
+export class WriteExpectations {
+  /** Per Worklist key: the resourceVersion it had when we last wrote its ledger. */
+  private readonly ledgers = new Map<string, string>();
+  /** Per Block UID: the status we last wrote, and the resourceVersion the Block had before it. */
+  private readonly blockStatuses = new Map<string, { over: string; status: BlockStatus }>();
+
+  /** We replaced the ledger of a Worklist whose cached resourceVersion was `over`. */
+  wroteLedger(key: string, over: string): void {
+    this.ledgers.set(key, over);
+  }
+
+  /** False while the cache still shows the Worklist as it was before our last write: wait for it. */
+  cacheCaughtUp(key: string, cachedResourceVersion: string | undefined): boolean {
+    return this.ledgers.get(key) !== cachedResourceVersion;
+  }
+
+  wroteBlockStatus(block: Block, status: BlockStatus): void {
+    this.blockStatuses.set(block.metadata.uid!, { over: block.metadata.resourceVersion!, status });
+  }
+
+  /**
+   * True when this status was written already and the cache still shows the Block as it was
+   * before that write: the same status again is not written twice.
+   */
+  alreadyWritten(block: Block, status: BlockStatus): boolean {
+    const last = this.blockStatuses.get(block.metadata.uid!);
+    return !!last && last.over === block.metadata.resourceVersion && sameJson(last.status, status);
+  }
+
+  forgetWorklist(key: string): void {
+    this.ledgers.delete(key);
+  }
+
+  forgetBlock(uid: string): void {
+    this.blockStatuses.delete(uid);
+  }
+}
+
+/** The reports of one pass worth telling of: each stale or malformed report once. */
+export interface Judged {
+  /** Reports for a range their Block no longer holds, seen in a new Block generation. */
+  readonly stale: readonly ReportSeen[];
+  /** Malformed reports not told of before (one Event per Block generation). */
+  readonly refused: readonly ReportSeen[];
+}
+
+/**
+ * A report stays in its Block's spec and is seen on every pass: this remembers, per Block UID,
+ * which generation was judged, so a stale one counts once and a malformed one is told of once.
+ */
+export class ReportMarks {
+  private readonly judged = new Map<string, number>();
+  private readonly refused = new Map<string, number>();
+
+  /**
+   * A stale report counts when its Block's generation is new to us. A Block seen for the first
+   * time (after a restart, say) only sets the mark: its report may have been folded long ago.
+   */
+  judge(reports: readonly ReportSeen[], blocks: readonly Block[]): Judged {
+    const uid = new Map(blocks.map((b) => [b.metadata.name!, b.metadata.uid!]));
+    const stale: ReportSeen[] = [];
+    const refused: ReportSeen[] = [];
+    for (const r of reports) {
+      const id = uid.get(r.block)!;
+      const judged = this.judged.get(id);
+      if (r.outcome === 'stale' && judged !== undefined && judged !== r.generation) stale.push(r);
+      if (r.outcome === 'malformed' && this.refused.get(id) !== r.generation) {
+        this.refused.set(id, r.generation);
+        refused.push(r);
+      }
+    }
+    for (const b of blocks) this.judged.set(b.metadata.uid!, b.metadata.generation ?? 0);
+    return { stale, refused };
+  }
+
+  forgetBlock(uid: string): void {
+    this.judged.delete(uid);
+    this.refused.delete(uid);
+  }
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { sourceState } from './source.js';
+
+describe('sourceState', () => {
+  it.each<{
+    name: string;
+    source: { name: string; key?: string };
+    cm: { data: Record<string, string> } | undefined;
+    want: { count: number | undefined; problem: string | undefined };
+  }>([
+    {
+      name: 'a ConfigMap with the key counts its non-empty lines',
+      source: { name: 'hosts' },
+      cm: { data: { items: 'a\n\nb\nc\n' } },
+      want: { count: 3, problem: undefined },
+    },
+    {
+      name: 'a ConfigMap source reads the key it names',
+      source: { name: 'hosts', key: 'list' },
+      cm: { data: { items: 'a', list: 'x\ny' } },
+      want: { count: 2, problem: undefined },
+    },
+    {
+      name: 'a missing ConfigMap is a ConfigMapMissing problem, no count',
+      source: { name: 'hosts' },
+      cm: undefined,
+      want: { count: undefined, problem: 'ConfigMapMissing' },
+    },
+    {
+      name: 'a ConfigMap without the key is a ConfigMapKeyMissing problem, no count',
+      source: { name: 'hosts', key: 'list' },
+      cm: { data: { items: 'a' } },
+      want: { count: undefined, problem: 'ConfigMapKeyMissing' },
+    },
+    {
+      name: 'an empty key is zero items, not a problem',
+      source: { name: 'hosts' },
+      cm: { data: { items: '' } },
+      want: { count: 0, problem: undefined },
+    },
+  ])('$name', ({ source, cm, want }) => {
+    const read = sourceState(source, cm, undefined);
+    expect({ count: read.count, problem: read.source.problem?.reason }).toEqual(want);
+  });
+
+  it('says what to do in the problem message', () => {
+    expect(sourceState({ name: 'hosts' }, undefined, undefined).source.problem?.message).toBe(
+      'ConfigMap hosts is not found: workers cannot read the items; create it again with the same lines under key items',
+    );
+  });
+
+  it.each([
+    { name: 'the limits ConfigMap caps the blocks', limits: { maxBlocksPerWorklist: '5' }, want: 5 },
+    { name: 'no limits ConfigMap is no cap', limits: undefined, want: undefined },
+  ])('$name', ({ limits, want }) => {
+    expect(sourceState({ name: 'h' }, { data: { items: 'a' } }, limits).source.maxBlocks).toBe(want);
+  });
+});

@@ -1,0 +1,48 @@
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { WorklistSpecSourceConfigMap } from '../api/v1alpha1/index.js';
+import { itemsKey } from '../api/defaults.js';
+import { itemLines, maxBlocksPerWorklist } from '../api/source.js';
+
+/**
+ * How long a ConfigMap read stays good, and how often a running Worklist with a ConfigMap source
+ * is looked at again: a deleted item source shows within this (no watch on every ConfigMap of
+ * the cluster for the few that hold items).
+ */
+export const CONFIGMAP_TTL_MS = 30_000;
+
+/** A ConfigMap source as last read: why its items cannot be read, if so; the cluster's block limit. */
+export interface SourceState {
+  readonly problem?: { readonly reason: string; readonly message: string };
+  /** `maxBlocksPerWorklist` of the limits ConfigMap, which admission cannot apply to ConfigMap sources. */
+  readonly maxBlocks?: number;
+}
+
+/**
+ * What a ConfigMap source holds: its item count (undefined when unreadable) and its state, from
+ * the ConfigMap as read (undefined: not found) and the limits ConfigMap's data.
+ */
+export function sourceState(
+  source: WorklistSpecSourceConfigMap,
+  cm: V1ConfigMap | undefined,
+  limits: Readonly<Record<string, string>> | undefined,
+): { count?: number; source: SourceState } {
+  const key = itemsKey(source);
+  const text = cm?.data?.[key];
+  return {
+    count: text === undefined ? undefined : itemLines(text).length,
+    source: {
+      problem: !cm
+        ? {
+            reason: 'ConfigMapMissing',
+            message: `ConfigMap ${source.name} is not found: workers cannot read the items; create it again with the same lines under key ${key}`,
+          }
+        : text === undefined
+          ? {
+              reason: 'ConfigMapKeyMissing',
+              message: `ConfigMap ${source.name} has no key ${key}: workers cannot read the items; add it, one item per line`,
+            }
+          : undefined,
+      maxBlocks: maxBlocksPerWorklist(limits),
+    },
+  };
+}
