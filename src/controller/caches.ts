@@ -46,18 +46,15 @@ export class Caches {
     const core = kc.makeApiClient(CoreV1Api);
     const watch = new Watch(kc);
     const scope = namespace ? `/namespaces/${namespace}` : '';
-    this.worklists = new ListWatch<Worklist>(
-      collectionPath(WORKLIST_PLURAL, namespace),
-      watch,
-      () => client.listAll('worklists', namespace) as never,
-      false,
-    );
-    this.blocks = new ListWatch<Block>(
-      collectionPath(BLOCK_PLURAL, namespace),
-      watch,
-      () => client.listAll('blocks', namespace) as never,
-      false,
-    );
+    const ofTeamtask = <T extends KubernetesObject>(plural: typeof WORKLIST_PLURAL | typeof BLOCK_PLURAL) =>
+      new ListWatch<T>(
+        collectionPath(plural, namespace),
+        watch,
+        () => client.listAll(plural, namespace) as never,
+        false,
+      );
+    this.worklists = ofTeamtask<Worklist>(WORKLIST_PLURAL);
+    this.blocks = ofTeamtask<Block>(BLOCK_PLURAL);
     this.pods = new ListWatch<V1Pod>(
       `/api/v1${scope}/pods`,
       watch,

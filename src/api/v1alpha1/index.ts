@@ -6,8 +6,8 @@ export * from './types.generated.js';
 export const GROUP = 'teamtask.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = 'teamtask.dev/v1alpha1';
-export const WORKLIST_PLURAL = 'worklists';
-export const BLOCK_PLURAL = 'blocks';
+export const WORKLIST_PLURAL = 'worklists' as const;
+export const BLOCK_PLURAL = 'blocks' as const;
 
 /** Keeps a Block until the controller has folded its last report into the ledger. */
 export const BLOCK_FINALIZER = 'teamtask.dev/ledger';
