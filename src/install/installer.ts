@@ -3,27 +3,19 @@ import {
   AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
-  CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
-  setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
   type V1ConfigMap,
   type V1CustomResourceDefinition,
   type V1Lease,
 } from '@kubernetes/client-node';
-import {
-  API_VERSION,
-  BLOCK_PLURAL,
-  GROUP,
-  WORKLIST_PLURAL,
-  VERSION,
-  type Block,
-  type Worklist,
-} from '../api/v1alpha1/index.js';
+import { API_VERSION, BLOCK_PLURAL, WORKLIST_PLURAL, type Worklist } from '../api/v1alpha1/index.js';
 import { explain, HintedError, isApiError, isTransient } from '../kube/errors.js';
 import { CONTROLLER_NAME, LIMITS_CONFIGMAP, POLICY_NAME, SYSTEM_NAMESPACE } from '../api/names.js';
+import { maxBlocksPerWorklist } from '../api/source.js';
+import { TeamtaskClient } from '../kube/teamtask-client.js';
 import { objectRef } from '../printers/ref.js';
 import { controllerReadiness, currentPods } from './readiness.js';
 
@@ -114,9 +106,9 @@ export class Installer {
   private async waitPolicyEnforced(objects: KubernetesObject[], deadline: number): Promise<void> {
     const limits = objects.find((o) => o.kind === 'ConfigMap' && o.metadata?.name === LIMITS_CONFIGMAP) as
       V1ConfigMap | undefined;
-    const max = Number(limits?.data?.maxBlocksPerWorklist);
-    if (!Number.isSafeInteger(max)) return;
-    const custom = this.kc.makeApiClient(CustomObjectsApi);
+    const max = maxBlocksPerWorklist(limits?.data);
+    if (max === undefined) return;
+    const worklists = new TeamtaskClient(this.kc).worklists(SYSTEM_NAMESPACE);
     const probe: Worklist = {
       apiVersion: API_VERSION,
       kind: 'Worklist',
@@ -125,14 +117,7 @@ export class Installer {
     };
     await this.until(deadline, async () => {
       try {
-        await custom.createNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural: WORKLIST_PLURAL,
-          namespace: SYSTEM_NAMESPACE,
-          body: probe,
-          dryRun: 'All',
-        });
+        await worklists.create(probe, { dryRun: true });
         return 'the admission policy teamtask-worklist-limits is not enforced yet';
       } catch (err) {
         if (err instanceof ApiException && String(err.body).includes(POLICY_NAME)) return undefined;
@@ -143,17 +128,14 @@ export class Installer {
 
   /** Worklists of every namespace, as `namespace/name`; none when the CRD is not installed. */
   async existingWorklists(): Promise<string[]> {
-    const worklists = await this.listAll<Worklist>(WORKLIST_PLURAL);
+    const worklists = await this.listAll(WORKLIST_PLURAL);
     return worklists.map((l) => `${l.metadata.namespace}/${l.metadata.name}`);
   }
 
   /** Every object of a Teamtask kind in the cluster; none when its CRD is not installed. */
-  private async listAll<T>(plural: string): Promise<T[]> {
+  private async listAll<K extends typeof WORKLIST_PLURAL | typeof BLOCK_PLURAL>(plural: K) {
     try {
-      const res = await this.kc
-        .makeApiClient(CustomObjectsApi)
-        .listClusterCustomObject({ group: GROUP, version: VERSION, plural });
-      return (res as { items: T[] }).items;
+      return (await new TeamtaskClient(this.kc).listAll(plural)).items;
     } catch (err) {
       if (isApiError(err, 404)) return [];
       throw err;
@@ -193,20 +175,10 @@ export class Installer {
   }
 
   private async dropBlockFinalizers(): Promise<void> {
-    const custom = this.kc.makeApiClient(CustomObjectsApi);
-    const blocks = await this.listAll<Block>(BLOCK_PLURAL);
+    const client = new TeamtaskClient(this.kc);
+    const blocks = await this.listAll(BLOCK_PLURAL);
     for (const b of blocks.filter((b) => b.metadata.finalizers?.length)) {
-      await custom.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          plural: BLOCK_PLURAL,
-          namespace: b.metadata.namespace!,
-          name: b.metadata.name!,
-          body: { metadata: { finalizers: null } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await client.blocks(b.metadata.namespace!).merge(b.metadata.name!, { metadata: { finalizers: null } });
     }
   }
 
