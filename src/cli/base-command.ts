@@ -1,7 +1,7 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { loadKube, type ResolvedKube } from '../kube/config.js';
 import { explain, HintedError } from '../kube/errors.js';
-import { render, type OutputFormat } from './output.js';
+import { formatOutput, type OutputFormat, type Printable } from './output.js';
 
 export type KubeFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -9,9 +9,9 @@ export type KubeFlags<T extends typeof Command> = Interfaces.InferredFlags<
 export type KubeArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 /**
- * The one place that owns the kube flags, the `-o` rendering and the error contract:
- * commands return data, and every failure becomes `error: …` plus a `hint: …` on stderr,
- * exit 1 (usage errors exit 2, as oclif's parser decides).
+ * The one place that owns the kube flags, the `-o` rendering, the signal handlers and the error
+ * contract: commands return data, and every failure becomes `error: …` plus a `hint: …` on
+ * stderr, exit 1 (usage errors exit 2, as oclif's parser decides).
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
@@ -33,6 +33,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Every positional argument, for commands that take a command line after `--` (strict = false). */
   protected positional: string[] = [];
   private resolved?: ResolvedKube;
+  /** Removes the signal handlers abortOnSignals installed. */
+  private readonly signalHandlersOff: (() => void)[] = [];
 
   public override async init(): Promise<void> {
     await super.init();
@@ -64,9 +66,38 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.resolved;
   }
 
-  /** Prints data as `-o json|yaml`, or as the command's human text when no format is asked for. */
-  protected print(data: unknown, format: OutputFormat | undefined, human: () => string): void {
-    this.log(format ? render(data, format) : human());
+  /**
+   * Prints what the command shows in the `-o` format asked for (json, yaml, name, jsonpath=…,
+   * wide), or its human text when there is none.
+   */
+  protected print(p: Printable, format: OutputFormat | undefined): void {
+    const { text, newline } = formatOutput(p, format);
+    if (newline) this.log(text);
+    else process.stdout.write(text);
+  }
+
+  /**
+   * A signal that aborts on the first SIGINT or SIGTERM (or aborts `controller`, for a command
+   * that also stops for reasons of its own). Each handler goes after its signal, as with
+   * `process.once`: the same signal again ends the process the default way (a second Ctrl-C
+   * stops at once). Whatever is left is removed when the command ends.
+   */
+  protected abortOnSignals(controller = new AbortController()): AbortSignal {
+    const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+      const handler = () => {
+        process.off(signal, handler);
+        controller.abort();
+      };
+      process.on(signal, handler);
+      return () => process.off(signal, handler);
+    });
+    this.signalHandlersOff.push(...handlers);
+    return controller.signal;
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    for (const off of this.signalHandlersOff.splice(0)) off();
+    return super.finally(err);
   }
 
   /** Refuses the command line: `error: …`, a hint to the help, exit 2 (kubectl's usage errors). */
@@ -92,7 +123,6 @@ export class UsageError extends HintedError {
   }
 }
 
-/** oclif's multi-line parse messages as one line, without its "See more help" trailer. */
 /**
  * oclif's parse error as one line: without its "See more help" line, and without its note on
  * flags that take several values (it adds one to every missing-argument error, whether such a

@@ -3,7 +3,7 @@ import { HintedError } from '../kube/errors.js';
 
 export interface Resource {
   kind: 'Worklist' | 'Block';
-  plural: string;
+  plural: typeof WORKLIST_PLURAL | typeof BLOCK_PLURAL;
   /** kubectl's `-o name` prefix: `worklist.teamtask.dev`. */
   nameRef: string;
 }

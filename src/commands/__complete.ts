@@ -1,7 +1,7 @@
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { BLOCK_PLURAL, GROUP, VERSION, WORKLIST_PLURAL } from '../api/v1alpha1/index.js';
+import { CoreV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { BaseCommand } from '../cli/base-command.js';
 import { complete, type CommandShape } from '../cli/complete.js';
+import { TeamtaskClient } from '../kube/teamtask-client.js';
 
 /** What each command's positional arguments name, for completion. */
 const POSITIONAL: Record<string, CommandShape['positional']> = {
@@ -39,21 +39,13 @@ export default class Complete extends BaseCommand<typeof Complete> {
         positional: POSITIONAL[c.id] ?? [],
       }))
       .sort((x, y) => x.id.localeCompare(y.id));
-    const custom = () => this.kube.kc.makeApiClient(CustomObjectsApi);
-    const names = async (plural: string, namespace?: string) => {
-      const list = (await quickly(
-        custom().listNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural,
-          namespace: namespace ?? this.kube.namespace,
-        }),
-      )) as { items: { metadata: { name: string } }[] };
-      return list.items.map((i) => i.metadata.name);
+    const names = async (kind: 'worklists' | 'blocks', namespace?: string) => {
+      const client = new TeamtaskClient(this.kube.kc)[kind](namespace ?? this.kube.namespace);
+      return (await quickly<KubernetesObject[]>(client.list())).map((o) => o.metadata!.name!);
     };
     const out = await complete(this.positional, commands, {
-      worklists: (ns) => names(WORKLIST_PLURAL, ns),
-      blocks: (ns) => names(BLOCK_PLURAL, ns),
+      worklists: (ns) => names('worklists', ns),
+      blocks: (ns) => names('blocks', ns),
       namespaces: async () =>
         (await quickly(this.kube.kc.makeApiClient(CoreV1Api).listNamespace())).items.map(
           (n) => n.metadata!.name!,

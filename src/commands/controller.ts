@@ -9,8 +9,7 @@ import { CONTROLLER_NAME, SYSTEM_NAMESPACE } from '../api/names.js';
 
 export default class ControllerCommand extends BaseCommand<typeof ControllerCommand> {
   static override summary = 'Run the controller: assign ranges to Blocks and keep every Worklist ledger.';
-  static override description =
-    'The process the teamtask-controller Deployment runs; it also runs anywhere with a kubeconfig. It watches Worklists and Blocks in all namespaces and stops cleanly on SIGTERM.';
+  static override description = `The process the ${CONTROLLER_NAME} Deployment runs; it also runs anywhere with a kubeconfig. It watches Worklists and Blocks in all namespaces and stops cleanly on SIGTERM.`;
   static override examples = ['kubectl teamtask controller --metrics-bind-address 127.0.0.1:8080'];
   static override flags = {
     'metrics-bind-address': Flags.string({
@@ -25,7 +24,7 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
     'leader-elect': Flags.boolean({
       default: true,
       allowNo: true,
-      description: 'take the Lease teamtask-controller first, so only one replica writes',
+      description: `take the Lease ${CONTROLLER_NAME} first, so only one replica writes`,
     }),
     'leader-election-namespace': Flags.string({
       default: SYSTEM_NAMESPACE,
@@ -59,9 +58,9 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
 
   public async run(): Promise<void> {
     const log = (line: string) => this.logToStderr(`${new Date().toISOString()} ${line}`);
+    // Stops on SIGTERM or SIGINT, or when the Lease is lost.
     const stop = new AbortController();
-    process.once('SIGTERM', () => stop.abort());
-    process.once('SIGINT', () => stop.abort());
+    this.abortOnSignals(stop);
     const elector = this.flags['leader-elect']
       ? new LeaderElector(this.kube.kc, {
           namespace: this.flags['leader-election-namespace'],

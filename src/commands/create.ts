@@ -1,30 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  KubernetesObjectApi,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
-import {
-  GROUP,
-  VERSION,
-  WORKLIST_PLURAL,
-  type Worklist,
-  type WorklistSpec,
-  type WorklistSpecSourceConfigMap,
-} from '../api/v1alpha1/index.js';
+import { CoreV1Api, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import type { Worklist, WorklistSpecSourceConfigMap } from '../api/v1alpha1/index.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { commandLine } from '../cli/command-line.js';
 import { ownedObjects, worklistObject, type CreateOptions } from '../create/objects.js';
+import { undoOnFailure, type Undo } from '../create/rollback.js';
+import { parseSource } from '../create/source.js';
 import { itemsKey } from '../api/defaults.js';
 import { LIMITS_CONFIGMAP, SYSTEM_NAMESPACE } from '../api/names.js';
 import { itemLines, maxBlocksPerWorklist } from '../api/source.js';
-import { objectRef } from '../printers/ref.js';
+import { objectRef, worklistRef } from '../printers/ref.js';
 import { HintedError, isApiError } from '../kube/errors.js';
+import { TeamtaskClient } from '../kube/teamtask-client.js';
 import { toWire } from '../kube/wire.js';
 
 const SOURCES = ['range', 'items', 'from-file', 'from-configmap'];
+/** After each object's name in the human output. */
+const SUFFIX = { none: '', client: ' (dry run)', server: ' (server dry run)' } as const;
 
 export default class Create extends BaseCommand<typeof Create> {
   static override summary = 'Create a Worklist and the Indexed Job whose pods work on it.';
@@ -107,7 +100,7 @@ export default class Create extends BaseCommand<typeof Create> {
     const options: CreateOptions = {
       name: this.args.name,
       namespace: this.kube.namespace,
-      source: parseSource(f),
+      source: parseSource(f, this.args.name),
       fileItems: f['from-file'] ? readItems(f['from-file']) : undefined,
       blockSize: f['block-size'],
       maxAttempts: f['max-attempts'],
@@ -123,52 +116,57 @@ export default class Create extends BaseCommand<typeof Create> {
       serviceAccount: f['service-account'],
     };
     const worklist = worklistObject(options);
-    if (f['dry-run'] !== 'client' && options.source.configMap && !options.fileItems) {
+    const mode = f['dry-run'];
+    if (mode !== 'client' && options.source.configMap && !options.fileItems) {
       await this.checkConfigMap(options.source.configMap, options.blockSize);
     }
-    if (f['dry-run'] === 'client') {
-      // Without the Worklist's UID there are no owner references: applied by hand, these
-      // objects are not removed with the Worklist.
-      const objects = [worklist, ...ownedObjects(options, { uid: '' }).map(withoutOwners)];
-      this.show(objects, ' (dry run)');
-      return objects;
+    // A client dry run makes nothing: without the Worklist's UID there are no owner references
+    // (applied by hand, these objects are not removed with the Worklist). A server dry run has
+    // the API server check each object, and stores none.
+    let created: Worklist = worklist;
+    let make = async (o: KubernetesObject): Promise<KubernetesObject> => withoutOwners(o);
+    if (mode !== 'client') {
+      const dryRun = mode === 'server';
+      created = await new TeamtaskClient(this.kube.kc)
+        .worklists(options.namespace)
+        .create(worklist, { dryRun });
+      const api = KubernetesObjectApi.makeApiClient(this.kube.kc);
+      make = (o) => api.create(o, undefined, dryRun ? 'All' : undefined);
     }
-    const dryRun = f['dry-run'] === 'server' ? 'All' : undefined;
-    const custom = this.kube.kc.makeApiClient(CustomObjectsApi);
-    const created = (await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: WORKLIST_PLURAL,
-      namespace: options.namespace,
-      body: worklist,
-      dryRun,
-    })) as Worklist;
     const objects: KubernetesObject[] = [created];
-    const api = KubernetesObjectApi.makeApiClient(this.kube.kc);
-    if (dryRun) {
-      // Nothing was stored, so nothing to clean up; each object is checked on its own.
-      for (const o of ownedObjects(options, { uid: created.metadata.uid! }))
-        objects.push(await api.create(o, undefined, dryRun));
-      this.show(objects, ' (server dry run)');
-      return objects;
-    }
-    try {
-      for (const o of ownedObjects(options, { uid: created.metadata.uid! }))
-        objects.push(await api.create(o));
-    } catch (err) {
-      // Nothing half-created: the garbage collector removes whatever the Worklist already owns.
-      await custom.deleteNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: WORKLIST_PLURAL,
-        namespace: options.namespace,
-        name: options.name,
-        propagationPolicy: 'Foreground',
-      });
-      throw err;
-    }
-    this.show(objects, '');
+    const makeOwned = async () => {
+      for (const o of ownedObjects(options, { uid: created.metadata.uid ?? '' })) objects.push(await make(o));
+    };
+    if (mode === 'none') await undoOnFailure(makeOwned, this.deleting(created));
+    else await makeOwned();
+    this.print(
+      {
+        data: { apiVersion: 'v1', kind: 'List', items: objects.map(toWire) },
+        names: () => objects.map(objectRef),
+        human: () => objects.map((o) => `${objectRef(o)} created${SUFFIX[mode]}`).join('\n'),
+      },
+      f.output,
+    );
     return objects;
+  }
+
+  /**
+   * Takes back a Worklist whose other objects could not all be created: nothing is left
+   * half-created, as the garbage collector removes whatever the Worklist already owns.
+   * Foreground: its name stays taken until they are gone, so a create run again does not meet
+   * them.
+   */
+  private deleting(worklist: Worklist): Undo {
+    const { name, namespace } = worklist.metadata;
+    return {
+      run: () =>
+        new TeamtaskClient(this.kube.kc)
+          .worklists(namespace!)
+          .delete(name!, { propagationPolicy: 'Foreground' }),
+      what: worklistRef(name!),
+      command: `kubectl teamtask delete ${name} -n ${namespace}`,
+      server: this.kube.server,
+    };
   }
 
   /**
@@ -226,55 +224,6 @@ export default class Create extends BaseCommand<typeof Create> {
       );
     }
   }
-
-  private show(objects: KubernetesObject[], suffix: string): void {
-    const output = this.flags.output;
-    if (output === 'name') return this.log(objects.map(objectRef).join('\n'));
-    this.print({ apiVersion: 'v1', kind: 'List', items: objects.map(toWire) }, output, () =>
-      objects.map((o) => `${objectRef(o)} created${suffix}`).join('\n'),
-    );
-  }
-}
-
-/** The Worklist source from the one source flag given; refuses malformed input plainly. */
-export function parseSource(f: {
-  range?: string;
-  items?: string;
-  'from-configmap'?: string;
-}): WorklistSpec['source'] {
-  if (f.range !== undefined) {
-    const m = /^\s*(-?\d+)\s*-\s*(-?\d+)\s*$/.exec(f.range);
-    if (!m)
-      throw new HintedError(
-        `--range "${f.range}" is not A-B`,
-        'give the first and last item, e.g. --range 1-1000000',
-      );
-    return { range: { start: Number(m[1]), end: Number(m[2]) } };
-  }
-  if (f.items !== undefined) {
-    if (f.items.trim() === '')
-      throw new HintedError('--items is empty', 'give the items comma-separated, e.g. --items a,b,c');
-    const inline = f.items.split(',').map((s) => s.trim());
-    const empty = inline.indexOf('');
-    if (empty >= 0)
-      throw new HintedError(
-        `--items: item ${empty + 1} is empty`,
-        'remove the extra comma (an item cannot be empty), e.g. --items a,b,c',
-      );
-    // --per-block hands the items to the command one per line: a line break would split one.
-    const broken = inline.find((item) => /[\r\n]/.test(item));
-    if (broken !== undefined)
-      throw new HintedError(
-        `--items: item ${JSON.stringify(broken)} holds a line break`,
-        'an item is one line; put each on its own line in a file and use --from-file',
-      );
-    return { inline };
-  }
-  if (f['from-configmap'] !== undefined) {
-    const [name, key] = f['from-configmap'].split('/');
-    return { configMap: { name: name!, ...(key ? { key } : {}) } };
-  }
-  return { configMap: { name: '' } }; // --from-file: replaced by its ConfigMap in worklistObject
 }
 
 function parseAnnotations(pairs: string[]): Record<string, string> {

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
-import { CustomObjectsApi } from '@kubernetes/client-node';
-import { GROUP, VERSION, WORKLIST_PLURAL } from '../api/v1alpha1/index.js';
 import { BaseCommand } from '../cli/base-command.js';
+import { TeamtaskClient } from '../kube/teamtask-client.js';
+import { worklistRef } from '../printers/ref.js';
 
 export default class Delete extends BaseCommand<typeof Delete> {
   static override summary = 'Delete a Worklist and everything create made for it.';
@@ -11,14 +11,8 @@ export default class Delete extends BaseCommand<typeof Delete> {
   static override args = { name: Args.string({ required: true, description: 'the Worklist name' }) };
 
   public async run(): Promise<void> {
-    await this.kube.kc.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: WORKLIST_PLURAL,
-      namespace: this.kube.namespace,
-      name: this.args.name,
-      propagationPolicy: 'Background',
-    });
-    this.log(`worklist.teamtask.dev/${this.args.name} deleted`);
+    // In the background (a custom resource's default, as kubectl's): what it owns goes after it.
+    await new TeamtaskClient(this.kube.kc).worklists(this.kube.namespace).delete(this.args.name);
+    this.log(`${worklistRef(this.args.name)} deleted`);
   }
 }

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag, structuredOutputFlag } from '../cli/flags.js';
+import type { Printable } from '../cli/output.js';
 import { Installer } from '../install/installer.js';
 import { DEFAULT_IMAGE } from '../api/image.js';
 import { installObjects } from '../install/manifests.js';
@@ -37,17 +38,12 @@ export default class Install extends BaseCommand<typeof Install> {
     const { image, output, wait, timeout } = this.flags;
     const objects = installObjects({ image });
     if (this.flags['dry-run'] === 'client') {
-      // One `kind: List`, as kubectl prints several objects, so `kubectl apply -f` takes it back.
-      this.print(asList(objects), output, () =>
-        objects.map((o) => `${objectRef(o)} serverside-applied (dry run)`).join('\n'),
-      );
+      this.print(appliedList(objects, ' (dry run)'), output);
       return objects;
     }
     const installer = new Installer(this.kube.kc);
     const applied = await installer.apply(objects);
-    this.print(asList(applied), output, () =>
-      applied.map((o) => `${objectRef(o)} serverside-applied`).join('\n'),
-    );
+    this.print(appliedList(applied, ''), output);
     if (wait) {
       await installer.waitReady(objects, timeout);
       if (!output)
@@ -59,8 +55,8 @@ export default class Install extends BaseCommand<typeof Install> {
   }
 }
 
-const asList = (objects: KubernetesObject[]) => ({
-  apiVersion: 'v1',
-  kind: 'List',
-  items: objects.map(toWire),
+/** Objects applied; for -o one `kind: List`, as kubectl prints several objects, so `kubectl apply -f` takes it back. */
+const appliedList = (objects: KubernetesObject[], suffix: string): Printable => ({
+  data: { apiVersion: 'v1', kind: 'List', items: objects.map(toWire) },
+  human: () => objects.map((o) => `${objectRef(o)} serverside-applied${suffix}`).join('\n'),
 });

@@ -68,9 +68,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
     }
     // Follow every pod at once until Ctrl-C, or until every stream ended. Our own request, not
     // client-node's Log: its piped stream leaves a reset connection as an unhandled error.
-    const exit = () => process.exit(0);
-    process.once('SIGINT', exit);
-    process.once('SIGTERM', exit);
+    this.abortOnSignals().addEventListener('abort', () => process.exit(0));
     await Promise.all(
       pods.map((pod) =>
         this.follow(namespace, pod.metadata!.name!, options, (line) =>

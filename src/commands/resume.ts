@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { worklistRef } from '../printers/ref.js';
 import { setSuspended, type Changed } from '../worklist/control.js';
 
 export default class Resume extends BaseCommand<typeof Resume> {
@@ -11,7 +12,7 @@ export default class Resume extends BaseCommand<typeof Resume> {
 
   public async run(): Promise<Changed> {
     const changed = await setSuspended(this.kube.kc, this.kube.namespace, this.args.name, false);
-    this.log(`worklist.teamtask.dev/${changed.worklist} resumed`);
+    this.log(`${worklistRef(changed.worklist)} resumed`);
     if (changed.job) this.log(`job.batch/${changed.job} resumed`);
     return changed;
   }

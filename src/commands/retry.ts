@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, VERSION, WORKLIST_PLURAL } from '../api/v1alpha1/index.js';
+import { CONTROLLER_NAME, SYSTEM_NAMESPACE } from '../api/names.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag } from '../cli/flags.js';
 import { HintedError, isApiError } from '../kube/errors.js';
+import { TeamtaskClient } from '../kube/teamtask-client.js';
 import { RangeSet } from '../ledger/range-set.js';
+import { worklistRef } from '../printers/ref.js';
 import { readWorklist } from '../worklist/read.js';
 
 export default class Retry extends BaseCommand<typeof Retry> {
@@ -39,10 +40,9 @@ export default class Retry extends BaseCommand<typeof Retry> {
       }
       if (!ranges) throw new HintedError('--range is empty', 'e.g. --range 0-99,250 (0-based offsets)');
     }
-    const custom = this.kube.kc.makeApiClient(CustomObjectsApi);
     const { namespace } = this.kube;
     const name = this.args.name;
-    const api = { group: GROUP, version: VERSION, plural: WORKLIST_PLURAL, namespace, name };
+    const worklists = new TeamtaskClient(this.kube.kc).worklists(namespace);
     const read = () => readWorklist(this.kube.kc, namespace, name);
     // A compare-and-swap on the resourceVersion, so two retries at once never share an id; the
     // controller writes status often, so a conflict is read again and tried again. The request
@@ -52,20 +52,14 @@ export default class Retry extends BaseCommand<typeof Retry> {
     for (let attempt = 1; ; attempt++) {
       id = Math.max(w.spec.retry?.id ?? 0, w.status?.retryApplied ?? 0) + 1;
       try {
-        await custom.patchNamespacedCustomObject(
+        await worklists.patch(name, [
+          { op: 'test', path: '/metadata/resourceVersion', value: w.metadata.resourceVersion },
           {
-            ...api,
-            body: [
-              { op: 'test', path: '/metadata/resourceVersion', value: w.metadata.resourceVersion },
-              {
-                op: 'add',
-                path: '/spec/retry',
-                value: { id, ...(failed ? { failed: true } : {}), ...(ranges ? { ranges } : {}) },
-              },
-            ],
+            op: 'add',
+            path: '/spec/retry',
+            value: { id, ...(failed ? { failed: true } : {}), ...(ranges ? { ranges } : {}) },
           },
-          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-        );
+        ]);
         break;
       } catch (err) {
         if (!(isApiError(err, 409) || isApiError(err, 422)) || attempt >= 5) throw err;
@@ -84,8 +78,8 @@ export default class Retry extends BaseCommand<typeof Retry> {
         const back = was.subtract(is);
         this.log(
           back.isEmpty
-            ? `worklist.teamtask.dev/${name}: nothing to put back (no such item is completed or failed)`
-            : `worklist.teamtask.dev/${name}: ${back.size} item(s) back in the pool (offsets ${back.toString()})`,
+            ? `${worklistRef(name)}: nothing to put back (no such item is completed or failed)`
+            : `${worklistRef(name)}: ${back.size} item(s) back in the pool (offsets ${back.toString()})`,
         );
         if (!back.isEmpty && !(now.status?.workers ?? 0)) {
           this.logToStderr(
@@ -97,7 +91,7 @@ export default class Retry extends BaseCommand<typeof Retry> {
       if (Date.now() > deadline) {
         throw new HintedError(
           `the retry request was written, but no controller applied it within ${timeout / 1000}s`,
-          'is the controller running? (kubectl -n teamtask-system get deploy teamtask-controller); it applies the request when it starts',
+          `is the controller running? (kubectl -n ${SYSTEM_NAMESPACE} get deploy ${CONTROLLER_NAME}); it applies the request when it starts`,
         );
       }
       await new Promise((r) => setTimeout(r, 250));

@@ -11,13 +11,9 @@ import {
   progressSummary,
   type Progress,
 } from '../printers/progress.js';
+import { formatOutput } from '../cli/output.js';
+import { keepWatching } from '../cli/watch.js';
 import { blocksOf, readWorklist } from '../worklist/read.js';
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = "A Worklist's progress: a bar, items per second, ETA, and a map of its items.";
@@ -41,64 +37,54 @@ export default class Status extends BaseCommand<typeof Status> {
 
   public async run(): Promise<Progress> {
     if (this.flags.interval < 100) this.usage('--interval must be at least 100ms');
-    const tty = Boolean(process.stdout.isTTY) && !this.flags.output;
+    const { output, watch } = this.flags;
+    const tty = Boolean(process.stdout.isTTY) && !output;
     const style = { color: tty && !process.env.NO_COLOR };
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     const samples: { t: number; finished: number }[] = [];
     let drawn = 0;
     let lastLine = '';
     let p: Progress;
-    try {
-      for (;;) {
-        const { worklist, blocks } = await this.read();
-        const now = new Date();
-        const states = itemStates(worklist, blocks);
-        const finished = states.done.size + states.failed.size;
-        samples.push({ t: now.getTime(), finished });
-        while (samples.length > 2 && samples[0]!.t < now.getTime() - 10_000) samples.shift();
-        const first = samples[0]!;
-        const rate =
-          samples.length > 1 && now.getTime() > first.t
-            ? ((finished - first.finished) * 1000) / (now.getTime() - first.t)
-            : undefined;
-        p = progressOf(worklist, states, now, rate);
+    const look = async (): Promise<boolean> => {
+      const { worklist, blocks } = await this.read();
+      const now = new Date();
+      const states = itemStates(worklist, blocks);
+      const finished = states.done.size + states.failed.size;
+      samples.push({ t: now.getTime(), finished });
+      while (samples.length > 2 && samples[0]!.t < now.getTime() - 10_000) samples.shift();
+      const first = samples[0]!;
+      const rate =
+        samples.length > 1 && now.getTime() > first.t
+          ? ((finished - first.finished) * 1000) / (now.getTime() - first.t)
+          : undefined;
+      p = progressOf(worklist, states, now, rate);
 
-        if (this.flags.output === 'json') {
-          const text = this.flags.watch ? JSON.stringify(p) : JSON.stringify(p, null, 4);
-          if (text !== lastLine) this.log(text);
-          lastLine = text;
-        } else if (this.flags.output === 'yaml') {
-          this.print(p, 'yaml', () => '');
-        } else if (tty) {
-          const width = Math.max(20, Math.min((process.stdout.columns ?? 80) - 2, 100));
-          // Every line fits the terminal: a wrapped one would break the redraw.
-          const columns = (process.stdout.columns ?? 80) - 1;
-          const lines = [
-            `${p.name.slice(0, 30)}  ${bar(p, Math.max(10, width - Math.min(p.name.length, 30) - 10), style)}`,
-            progressSummary(p).slice(0, columns),
-            itemMap(states, width, style),
-          ];
-          // Redraw in place: back over what was drawn, clearing each line.
-          const up = drawn ? `\x1b[${drawn}A` : '';
-          process.stdout.write(`${up}${lines.map((l) => `\x1b[2K${l}\n`).join('')}`);
-          drawn = lines.length;
-        } else {
-          const line = progressLine({ ...p, itemsPerSecond: undefined, etaSeconds: undefined });
-          // Plain lines, one per change (rate and ETA aside, which change on every look).
-          if (line !== lastLine) this.log(progressLine(p));
-          lastLine = line;
-        }
-        if (!this.flags.watch || p.complete || stop.signal.aborted) break;
-        await sleep(this.flags.interval, stop.signal);
-        if (stop.signal.aborted) break;
+      if (output) {
+        // JSON once per change (with -w, one line each); YAML on every look.
+        const text = formatOutput({ data: p }, output, { oneLine: watch }).text;
+        if (output === 'yaml' || text !== lastLine) this.log(text);
+        lastLine = text;
+      } else if (tty) {
+        const width = Math.max(20, Math.min((process.stdout.columns ?? 80) - 2, 100));
+        // Every line fits the terminal: a wrapped one would break the redraw.
+        const columns = (process.stdout.columns ?? 80) - 1;
+        const lines = [
+          `${p.name.slice(0, 30)}  ${bar(p, Math.max(10, width - Math.min(p.name.length, 30) - 10), style)}`,
+          progressSummary(p).slice(0, columns),
+          itemMap(states, width, style),
+        ];
+        // Redraw in place: back over what was drawn, clearing each line.
+        const up = drawn ? `\x1b[${drawn}A` : '';
+        process.stdout.write(`${up}${lines.map((l) => `\x1b[2K${l}\n`).join('')}`);
+        drawn = lines.length;
+      } else {
+        const line = progressLine({ ...p, itemsPerSecond: undefined, etaSeconds: undefined });
+        // Plain lines, one per change (rate and ETA aside, which change on every look).
+        if (line !== lastLine) this.log(progressLine(p));
+        lastLine = line;
       }
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+      return !watch || p.complete;
+    };
+    await keepWatching(look, { signal: this.abortOnSignals(), intervalMs: this.flags.interval });
     return p!;
   }
 

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { worklistRef } from '../printers/ref.js';
 import { setSuspended, type Changed } from '../worklist/control.js';
 
 export default class Suspend extends BaseCommand<typeof Suspend> {
@@ -11,7 +12,7 @@ export default class Suspend extends BaseCommand<typeof Suspend> {
 
   public async run(): Promise<Changed> {
     const changed = await setSuspended(this.kube.kc, this.kube.namespace, this.args.name, true);
-    this.log(`worklist.teamtask.dev/${changed.worklist} suspended`);
+    this.log(`${worklistRef(changed.worklist)} suspended`);
     if (changed.job) this.log(`job.batch/${changed.job} suspended`);
     return changed;
   }

@@ -31,11 +31,16 @@ export default class Version extends BaseCommand<typeof Version> {
         throw err;
       }
     }
-    this.print(result, this.flags.output, () =>
-      [
-        `Client Version: ${result.clientVersion.gitVersion}`,
-        ...(result.serverVersion ? [`Server Version: ${result.serverVersion.gitVersion}`] : []),
-      ].join('\n'),
+    this.print(
+      {
+        data: result,
+        human: () =>
+          [
+            `Client Version: ${result.clientVersion.gitVersion}`,
+            ...(result.serverVersion ? [`Server Version: ${result.serverVersion.gitVersion}`] : []),
+          ].join('\n'),
+      },
+      this.flags.output,
     );
     return result;
   }

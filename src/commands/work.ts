@@ -64,10 +64,7 @@ export default class Work extends BaseCommand<typeof Work> {
     // In any Job's pod (create's, or a user's own Indexed Job) a stop must not complete the index.
     const inPod = podName !== undefined || process.env.JOB_COMPLETION_INDEX !== undefined;
     const block = this.flags.block ?? podName;
-    const abort = new AbortController();
-    const stop = () => abort.abort();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    const stop = this.abortOnSignals();
     const log = (line: string) => this.logToStderr(`teamtask: ${line}`);
     const worker = new Worker(this.kube.kc, {
       namespace: this.kube.namespace,
@@ -83,7 +80,7 @@ export default class Work extends BaseCommand<typeof Work> {
       gracePeriodMs: this.flags['grace-period'],
       log,
     });
-    const totals = await worker.run(abort.signal);
+    const totals = await worker.run(stop);
     log(`done: ${totals.completed} items completed, ${totals.failed} failed here`);
     // In an Indexed Job, exit 0 completes the pod's index for good: a worker stopped before the
     // Worklist is finished (Job suspended, pod evicted) exits 143 instead, which the Job's

@@ -26,6 +26,7 @@ import {
 export interface CreateOptions {
   name: string;
   namespace: string;
+  /** The Worklist's source; for --from-file, the items ConfigMap (parseSource). */
   source: WorklistSpec['source'];
   blockSize: number;
   maxAttempts?: number;
@@ -40,7 +41,7 @@ export interface CreateOptions {
   perBlock?: boolean;
   /** Annotations for the worker pods (a service mesh's, an autoscaler's). */
   podAnnotations?: Record<string, string>;
-  /** Lines of a --from-file source, stored in a ConfigMap the Worklist reads. */
+  /** Lines of a --from-file source, stored in the ConfigMap its source names (itemsConfigMap, key items). */
   fileItems?: string[];
   cpu?: string;
   memory?: string;
@@ -61,14 +62,15 @@ export const WORKER_RUNTIME = [
 ];
 
 export function worklistObject(o: CreateOptions): Worklist {
-  const source = o.fileItems
-    ? { configMap: { name: itemsConfigMap(o.name), key: DEFAULT_ITEMS_KEY } }
-    : o.source;
   return {
     apiVersion: API_VERSION,
     kind: 'Worklist',
     metadata: { name: o.name, namespace: o.namespace },
-    spec: { source, blockSize: o.blockSize, ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}) },
+    spec: {
+      source: o.source,
+      blockSize: o.blockSize,
+      ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
+    },
   };
 }
 
@@ -108,7 +110,7 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
   // No worker pods: the workers run elsewhere, with their own credentials.
   if (o.workers === 0) return objects;
   const sa = o.serviceAccount ?? workerServiceAccount(o.name);
-  const itemsSource = o.fileItems ? itemsConfigMap(o.name) : o.source.configMap?.name;
+  const itemsSource = o.source.configMap?.name;
   if (!o.serviceAccount) {
     const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(sa) };
     const role: V1Role = {

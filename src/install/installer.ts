@@ -219,7 +219,7 @@ export class Installer {
       if (this.clock.now() >= deadline) {
         throw new InstallError(
           `timed out: ${why}`,
-          'see kubectl get events -n teamtask-system, or raise --timeout',
+          `see kubectl get events -n ${SYSTEM_NAMESPACE}, or raise --timeout`,
         );
       }
       await this.clock.sleep(500);

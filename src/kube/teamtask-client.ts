@@ -86,8 +86,12 @@ export class ResourceClient<T> {
     })) as T;
   }
 
-  async delete(name: string): Promise<void> {
-    await this.custom.deleteNamespacedCustomObject({ ...this.at, name });
+  /** Deletes the object; `Foreground` keeps it (and its name) until the objects it owns are gone. */
+  async delete(
+    name: string,
+    options: { propagationPolicy?: 'Foreground' | 'Background' } = {},
+  ): Promise<void> {
+    await this.custom.deleteNamespacedCustomObject({ ...this.at, name, ...options });
   }
 }
 
