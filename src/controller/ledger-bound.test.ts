@@ -6,7 +6,7 @@ import { RangeSet, type Range } from '../ledger/range-set.js';
 import { reconcile } from './reconcile.js';
 
 // The Worklist's size, whatever fails: the whole protocol (reconcile, and workers that cut a
-// range short before their report outgrows MAX_REPORT_RANGES, as src/worker/worker.ts does) run
+// range short before their report outgrows MAX_REPORT_RANGES, as src/worker/executors.ts does) run
 // on 10,000,000 items against patterns of failures, measuring the status after every step.
 
 const TOTAL = 10_000_000;

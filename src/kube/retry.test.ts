@@ -46,6 +46,31 @@ describe('retrying', () => {
     expect(run.calls).toBe(1);
   });
 
+  it('waits out what the caller says, with its own backoff and words', async () => {
+    const quota = api(403);
+    const lines: string[] = [];
+    let calls = 0;
+    const waits: number[] = [];
+    const result = await retrying(
+      'create',
+      async () => {
+        if (calls++ < 4) throw quota;
+        return 'ok';
+      },
+      {
+        retryable: (err) => err === quota,
+        firstDelayMs: 1000,
+        maxDelayMs: 4000,
+        describe: (_err, ms) => `quota; retrying in ${ms / 1000} s`,
+        log: (l) => lines.push(l),
+        sleep: async (ms) => void waits.push(ms),
+      },
+    );
+    expect(result).toBe('ok');
+    expect(waits).toEqual([1000, 2000, 4000, 4000]);
+    expect(lines[0]).toBe('quota; retrying in 1 s');
+  });
+
   it('gives up at the deadline with the last error', async () => {
     const run = await script(
       Array.from({ length: 50 }, () => api(503)),

@@ -4,6 +4,13 @@ import { explain, isTransient, isUnreachable } from './errors.js';
 export interface RetryOptions {
   /** Give up after this long (default 5 min): the caller's lease is long gone by then. */
   deadlineMs?: number;
+  /** Which errors to wait out (default: throttling, 5xx, a failed connection). */
+  retryable?: (err: unknown) => boolean;
+  /** The first wait, doubled after each failure up to `maxDelayMs` (default 250 ms to 10 s). */
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+  /** The log line for a failure about to be waited out (default: `what`, the error, the wait). */
+  describe?: (err: unknown, waitMs: number) => string;
   log?: (line: string) => void;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -18,13 +25,17 @@ export async function retrying<T>(what: string, fn: () => Promise<T>, o: RetryOp
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = now() + (o.deadlineMs ?? 300_000);
-  for (let delay = 250; ; delay = Math.min(delay * 2, 10_000)) {
+  const retryable = o.retryable ?? ((err: unknown) => isTransient(err) || isUnreachable(err));
+  const describe =
+    o.describe ??
+    ((err: unknown, wait: number) => `${what}: ${explain(err).message}; retrying in ${wait} ms`);
+  for (let delay = o.firstDelayMs ?? 250; ; delay = Math.min(delay * 2, o.maxDelayMs ?? 10_000)) {
     try {
       return await fn();
     } catch (err) {
-      if (!(isTransient(err) || isUnreachable(err)) || now() + delay > deadline) throw err;
+      if (!retryable(err) || now() + delay > deadline) throw err;
       const wait = Math.max(delay, retryAfterMs(err));
-      o.log?.(`${what}: ${explain(err).message}; retrying in ${wait} ms`);
+      o.log?.(describe(err, wait));
       await sleep(wait);
     }
   }

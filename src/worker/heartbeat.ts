@@ -1,0 +1,147 @@
+import type { BlockSpecReport } from '../api/v1alpha1/index.js';
+import { explain, isApiError } from '../kube/errors.js';
+import { RangeSet } from '../ledger/range-set.js';
+import { BlockGone, type BlockApi } from './block-client.js';
+import { CONFIRM_MAX_MS, RECONFIRM_WAIT_MS, REPORT_EVERY_MS } from './timing.js';
+
+/** The longest failure reason a report carries: the CRD's maxLength for spec.report.message. */
+const MAX_MESSAGE_CHARS = 512;
+
+/** A range's progress as the executors see it: what they add to, and whether to go on. */
+export interface Progress {
+  done: RangeSet;
+  failed: RangeSet;
+  /** Why the last command failed, for the report. */
+  lastFailure?: string;
+  /** Aborted once the range is not this Block's any more. */
+  readonly lost: AbortSignal;
+  /**
+   * Resolves true when the Block recently enough showed the range as ours to start an item,
+   * false once it is lost; it asks the Block first when its word is old (or `signal` aborts).
+   */
+  stillOurs(signal: AbortSignal): Promise<boolean>;
+}
+
+export interface HeartbeatOptions {
+  /** The Worklist's lease: reports renew it, and it bounds how old news may be. */
+  leaseMs: number;
+  /** How often to report (when progress changed) and read the Block. */
+  everyMs?: number;
+  log?: (line: string) => void;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The lease heartbeat of one range. Progress is reported when it changed, and at least every
+ * third of the lease (the controller folds it, renewing the lease, by the time half the lease is
+ * gone). One report at a time, so an old one never lands after a newer one. Each tick also reads
+ * the Block: another token, a phase other than Ready, the Block deleted or gone means the range
+ * is not ours any more (`lost`).
+ */
+export class Heartbeat implements Progress {
+  done = RangeSet.EMPTY;
+  failed = RangeSet.EMPTY;
+  lastFailure?: string;
+  private readonly lostController = new AbortController();
+  readonly lost = this.lostController.signal;
+  private readonly log: (line: string) => void;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly renewEveryMs: number;
+  /** No item starts on an older word than this (a worker paused past its lease asks first). */
+  private readonly confirmFor: number;
+  /** When the Block last showed the range as ours. */
+  private confirmedAt: number;
+  private reported: { done: string; failed: string; at: number };
+  private inFlight: Promise<void> | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly api: Pick<BlockApi, 'get' | 'writeReport'>,
+    private readonly token: number,
+    private readonly o: HeartbeatOptions,
+  ) {
+    this.log = o.log ?? (() => {});
+    this.now = o.now ?? Date.now;
+    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.renewEveryMs = o.leaseMs / 3;
+    this.confirmFor = Math.min(o.leaseMs / 4, CONFIRM_MAX_MS);
+    this.confirmedAt = this.now();
+    this.reported = { done: '', failed: '', at: this.now() };
+  }
+
+  /** Ticks every `everyMs` until stop(). */
+  start(): void {
+    this.ticker ??= setInterval(() => void this.tick(), this.o.everyMs ?? REPORT_EVERY_MS);
+  }
+
+  /** Stops ticking; resolves once the report in flight, if any, has landed (or failed). */
+  async stop(): Promise<void> {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+    await this.inFlight;
+  }
+
+  /** Writes the cumulative report now (the final one: `complete`, or `release`). */
+  report(extra: Partial<BlockSpecReport> = {}): Promise<void> {
+    return this.api.writeReport({
+      token: this.token,
+      done: this.done.toString(),
+      failed: this.failed.toString(),
+      ...(this.lastFailure && !this.failed.isEmpty
+        ? { message: this.lastFailure.slice(0, MAX_MESSAGE_CHARS) }
+        : {}),
+      renewTime: new Date(this.now()).toISOString(),
+      ...extra,
+    });
+  }
+
+  /** One beat; while one is in flight, that one (never two at a time). Never rejects. */
+  tick(): Promise<void> {
+    return (this.inFlight ??= this.beat()
+      .catch((err: unknown) => this.log(`progress report failed: ${explain(err).message}`))
+      .finally(() => (this.inFlight = undefined)));
+  }
+
+  async stillOurs(signal: AbortSignal): Promise<boolean> {
+    while (!this.lost.aborted && !signal.aborted && this.now() - this.confirmedAt > this.confirmFor) {
+      const before = this.confirmedAt;
+      await this.tick();
+      if (this.confirmedAt === before) await this.sleep(RECONFIRM_WAIT_MS);
+    }
+    return !this.lost.aborted;
+  }
+
+  private async beat(): Promise<void> {
+    const now = { done: this.done.toString(), failed: this.failed.toString(), at: this.now() };
+    if (
+      now.done !== this.reported.done ||
+      now.failed !== this.reported.failed ||
+      now.at - this.reported.at >= this.renewEveryMs
+    ) {
+      try {
+        await this.report();
+        this.reported = now;
+      } catch (err) {
+        if (isApiError(err, 404)) return this.notOurs();
+        // Still read the Block: a range taken back must stop this worker even while its
+        // reports fail (its lease then runs out, and the Block shows it).
+        this.log(`progress report failed: ${explain(err).message}`);
+      }
+    }
+    const asked = this.now();
+    const b = await this.api.get().catch((err: unknown) => {
+      if (err instanceof BlockGone) return undefined;
+      throw err;
+    });
+    if (!b || b.metadata.deletionTimestamp || b.status?.token !== this.token || b.status.phase !== 'Ready') {
+      return this.notOurs();
+    }
+    this.confirmedAt = asked;
+  }
+
+  private notOurs(): void {
+    this.lostController.abort();
+  }
+}
