@@ -6,6 +6,10 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 repo=$(cd "$CLUSTER_DIR/../.." && pwd)
 cache=$KCP_CACHE_ROOT/teamtask-image
+# Two test runs started together would build into (and clear) the same folder: one at a time.
+mkdir -p "$KCP_CACHE_ROOT"
+exec 9>"$KCP_CACHE_ROOT/teamtask-image.lock"
+flock 9
 
 # The image's inputs: a change to any of them builds it anew.
 digest=$(cd "$repo" && find src tsconfig.json tsconfig.build.json bin crds manifests runtime scripts \
