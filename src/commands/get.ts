@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { WORKLIST_LABEL } from '../api/names.js';
 import { Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { readCrd } from '../api/v1alpha1/crds.js';
 import { BaseCommand } from '../cli/base-command.js';
@@ -32,7 +33,7 @@ export default class Get extends BaseCommand<typeof Get> {
       description: 'after listing, print a row for every change',
     }),
     'all-namespaces': Flags.boolean({ char: 'A', default: false, description: 'in every namespace' }),
-    selector: Flags.string({ char: 'l', description: 'label selector, e.g. teamtask.dev/worklist=primes' }),
+    selector: Flags.string({ char: 'l', description: `label selector, e.g. ${WORKLIST_LABEL}=primes` }),
     list: Flags.string({ description: 'only the Blocks of this Worklist' }),
   };
 
