@@ -54,10 +54,10 @@ export class Applier {
   async writeLedger(key: string, worklist: Worklist, status: WorklistStatus): Promise<boolean> {
     if (sameJson(worklist.status, status)) return false;
     this.assertMayWrite();
-    await this.client
+    const written = await this.client
       .worklists(worklist.metadata.namespace!)
       .replaceStatus(worklist.metadata.name!, { ...worklist, status });
-    this.expectations.wroteLedger(key, worklist.metadata.resourceVersion!);
+    this.expectations.wroteLedger(key, worklist.metadata.resourceVersion!, written);
     this.metrics.inc('ledgerWrites');
     return true;
   }

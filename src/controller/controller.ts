@@ -32,8 +32,6 @@ export interface ControllerOptions {
 }
 
 export const DEFAULT_LIMITS = { qps: 100, burst: 200, worklistQps: 50, worklistBurst: 100 };
-/** While the cache still shows a Worklist as it was before our own last write, look again after this. */
-const CACHE_CATCH_UP_MS = 50;
 /** A Block changed under a finalizer removal (a last report landed): look again this soon. */
 const CHANGED_UNDER_US_MS = 100;
 
@@ -143,16 +141,17 @@ export class Controller {
     this.metrics.inc('syncs');
     const [namespace, name] = key.split('/') as [string, string];
     const named = this.caches.blocks.list(namespace).filter((b) => b.spec.worklist === name);
-    const worklist = this.caches.worklists.get(name, namespace);
-    if (!worklist) {
+    const cached = this.caches.worklists.get(name, namespace);
+    if (!cached) {
       this.limits.forget(key);
       this.expectations.forgetWorklist(key);
       const plan = orphanPlan(named);
       await this.applier.writeBlockStatuses(namespace, named, plan.blockStatuses);
       return (await this.applier.removeFinalizers(named, plan.finalize)) ? undefined : CHANGED_UNDER_US_MS;
     }
-    // A plan from a cache older than our own last write could hand the Blocks stale ranges.
-    if (!this.expectations.cacheCaughtUp(key, worklist.metadata.resourceVersion)) return CACHE_CATCH_UP_MS;
+    // Never a plan from a Worklist older than our own last write (it could hand the Blocks stale
+    // ranges), and never a wait for the watch to bring it: the write's own answer serves.
+    const worklist = this.expectations.current(key, cached);
 
     const observed = await this.observe(key, structuredClone(worklist), ownBlocks(worklist, named));
     const plan = reconcile(observed, new Date(this.now()));

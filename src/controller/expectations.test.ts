@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Block, BlockStatus } from '../api/v1alpha1/index.js';
+import type { Block, BlockStatus, Worklist } from '../api/v1alpha1/index.js';
 import { ReportMarks, WriteExpectations } from './expectations.js';
 import type { ReportSeen } from './reconcile.js';
 
@@ -11,26 +11,34 @@ const block = (name: string, resourceVersion = '1', generation = 1): Block => ({
 });
 
 describe('WriteExpectations', () => {
+  const worklist = (resourceVersion: string, completedItems?: number): Worklist => ({
+    apiVersion: 'teamtask.dev/v1alpha1',
+    kind: 'Worklist',
+    metadata: { name: 'w', namespace: 'ns', resourceVersion },
+    spec: { source: { range: { start: 0, end: 9 } }, blockSize: 1 },
+    ...(completedItems === undefined ? {} : { status: { completedItems } }),
+  });
+
   it.each([
-    { name: 'a Worklist never written is caught up', wrote: undefined, cached: '5', caughtUp: true },
+    { name: 'a Worklist never written is planned from the cache', wrote: undefined, cached: '5', want: '5' },
     {
-      name: 'the cache still at the version we wrote over is behind',
+      name: 'while the cache still shows it as before our write, from what the write returned',
       wrote: '5',
       cached: '5',
-      caughtUp: false,
+      want: '6',
     },
-    { name: 'a newer cached version is caught up', wrote: '5', cached: '6', caughtUp: true },
-  ])('$name', ({ wrote, cached, caughtUp }) => {
+    { name: 'once the cache moved past our write, from the cache', wrote: '5', cached: '7', want: '7' },
+  ])('$name', ({ wrote, cached, want }) => {
     const e = new WriteExpectations();
-    if (wrote) e.wroteLedger('ns/w', wrote);
-    expect(e.cacheCaughtUp('ns/w', cached)).toBe(caughtUp);
+    if (wrote) e.wroteLedger('ns/w', wrote, worklist('6', 3));
+    expect(e.current('ns/w', worklist(cached)).metadata.resourceVersion).toBe(want);
   });
 
   it('forgets a deleted Worklist', () => {
     const e = new WriteExpectations();
-    e.wroteLedger('ns/w', '5');
+    e.wroteLedger('ns/w', '5', worklist('6'));
     e.forgetWorklist('ns/w');
-    expect(e.cacheCaughtUp('ns/w', '5')).toBe(true);
+    expect(e.current('ns/w', worklist('5')).metadata.resourceVersion).toBe('5');
   });
 
   it.each<{ name: string; rv: string; status: BlockStatus; written: boolean }>([

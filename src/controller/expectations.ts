@@ -1,4 +1,4 @@
-import type { Block, BlockStatus } from '../api/v1alpha1/index.js';
+import type { Block, BlockStatus, Worklist } from '../api/v1alpha1/index.js';
 import type { ReportSeen } from './reconcile.js';
 import { sameJson } from './same-json.js';
 
@@ -9,19 +9,27 @@ import { sameJson } from './same-json.js';
  * again.
  */
 export class WriteExpectations {
-  /** Per Worklist key: the resourceVersion it had when we last wrote its ledger. */
-  private readonly ledgers = new Map<string, string>();
+  /** Per Worklist key: the resourceVersion it had when we last wrote its ledger, and what the write returned. */
+  private readonly ledgers = new Map<string, { over: string; written: Worklist }>();
   /** Per Block UID: the status we last wrote, and the resourceVersion the Block had before it. */
   private readonly blockStatuses = new Map<string, { over: string; status: BlockStatus }>();
 
-  /** We replaced the ledger of a Worklist whose cached resourceVersion was `over`. */
-  wroteLedger(key: string, over: string): void {
-    this.ledgers.set(key, over);
+  /** We replaced the ledger of a Worklist whose cached resourceVersion was `over`; the server returned `written`. */
+  wroteLedger(key: string, over: string, written: Worklist): void {
+    this.ledgers.set(key, { over, written });
   }
 
-  /** False while the cache still shows the Worklist as it was before our last write: wait for it. */
-  cacheCaughtUp(key: string, cachedResourceVersion: string | undefined): boolean {
-    return this.ledgers.get(key) !== cachedResourceVersion;
+  /**
+   * The Worklist to plan from: the cached one, or, while the cache still shows it as it was
+   * before our last write, what that write returned (newer, and the server's own answer), so no
+   * pass waits for its own watch event. Its resourceVersion is the next write's precondition: a
+   * change by anyone else since makes that write fail with 409, as a stale cache would.
+   */
+  current(key: string, cached: Worklist): Worklist {
+    const last = this.ledgers.get(key);
+    if (last && last.over === cached.metadata.resourceVersion) return last.written;
+    this.ledgers.delete(key);
+    return cached;
   }
 
   wroteBlockStatus(block: Block, status: BlockStatus): void {
