@@ -27,6 +27,16 @@ describe('kube-apiserver request counts', () => {
     expect(d.byKind['POST pods']).toBe(2);
   });
 
+  it('sums the lines of one verb, resource and code that differ in another label (dry run, scope)', () => {
+    const lines = (real: number, dryRun: number, collection: number) => `
+apiserver_request_total{code="201",dry_run="",group="teamtask.dev",resource="worklists",scope="resource",subresource="",verb="POST"} ${real}
+apiserver_request_total{code="201",dry_run="All",group="teamtask.dev",resource="worklists",scope="resource",subresource="",verb="POST"} ${dryRun}
+apiserver_request_total{code="201",dry_run="",group="teamtask.dev",resource="worklists",scope="namespace",subresource="",verb="POST"} ${collection}
+`;
+    const d = teamtaskWrites(requestCounts(lines(100, 3, 40)), requestCounts(lines(101, 3, 40)));
+    expect(d).toEqual({ writes: 1, conflicts: 0, throttled: 0, byKind: { 'POST worklists': 1 } });
+  });
+
   it("reads etcd's database size, and nothing when the metric is missing", () => {
     expect(storageBytes(page(1, 1))).toBe(638976);
     expect(storageBytes('# nothing\n')).toBeUndefined();

@@ -55,9 +55,19 @@ export function writesBetween(
 ): WriteCounts {
   const key = (r: RequestCount) =>
     `${r.group} ${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''} ${r.code}`;
-  const was = new Map(before.map((r) => [key(r), r.count]));
+  // Lines that differ only in a label not in the key (dry_run, scope) are one count: summed, or
+  // the last line of a key would stand for all of them.
+  const sum = (rs: RequestCount[]) => {
+    const totals = new Map<string, RequestCount>();
+    for (const r of rs) {
+      const seen = totals.get(key(r));
+      totals.set(key(r), seen ? { ...seen, count: seen.count + r.count } : { ...r });
+    }
+    return totals;
+  };
+  const was = new Map([...sum(before)].map(([k, r]) => [k, r.count]));
   const out: WriteCounts = { writes: 0, conflicts: 0, throttled: 0, byKind: {} };
-  for (const r of after) {
+  for (const r of sum(after).values()) {
     if ((group !== undefined && r.group !== group) || !WRITES.has(r.verb) || ignore.includes(r.resource))
       continue;
     const delta = r.count - (was.get(key(r)) ?? 0);

@@ -1,24 +1,91 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { CoreV1Api, type KubernetesObject, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Block, Worklist } from '../../src/api/v1alpha1/index.js';
+import { itemFunction } from '../../bench/item-functions.js';
 import { SMOKE_PLAN } from '../../bench/plan.js';
 import type { BenchResults } from '../../bench/report.js';
 import { targets } from '../../bench/report.js';
 import { runBench } from '../../bench/run.js';
+import type { TeamtaskRun } from '../../bench/teamtask.js';
+import { kubeConfig, teamtask } from '../support/kube.js';
+import { Recorder, type Change } from '../support/watch.js';
 
 // The smoke version of `npm run bench`: every scenario, small, so a change that breaks the
-// benchmark fails here. What is checked is that each scenario did its work and counted it, never
-// how fast: timings are the benchmark's business.
+// benchmark fails here. What is checked is that each scenario did its work and counted it right,
+// never how fast: timings are the benchmark's business. "Right" is held against what the test
+// saw for itself: its own watches of the Worklists, Blocks, Jobs and pods the benchmark made
+// (each Worklist's ledger as it stood at the end, every Block and pod that existed).
 describe('npm run bench, the smoke version', () => {
   const out = mkdtempSync(join(tmpdir(), 'teamtask-bench-'));
   let r: BenchResults;
+  let seen: {
+    worklists: Recorder<Worklist>;
+    blocks: Recorder<Block>;
+    jobs: Recorder<V1Job>;
+    pods: Recorder<V1Pod>;
+  };
 
   beforeAll(async () => {
+    // The CRDs, so that Worklists and Blocks can be watched from before the benchmark starts.
+    expect(teamtask('install').status).toBe(0);
+    const earlier = new Set(
+      (await kubeConfig().makeApiClient(CoreV1Api).listNamespace()).items.map((n) => n.metadata!.name!),
+    );
+    // The benchmark's namespace: bench-…, made after now.
+    const ours = (o: KubernetesObject) => {
+      const ns = o.metadata?.namespace ?? '';
+      return ns.startsWith('bench-') && !earlier.has(ns);
+    };
+    seen = {
+      worklists: await Recorder.start<Worklist>('/apis/teamtask.dev/v1alpha1/worklists', ours),
+      blocks: await Recorder.start<Block>('/apis/teamtask.dev/v1alpha1/blocks', ours),
+      jobs: await Recorder.start<V1Job>('/apis/batch/v1/jobs', ours),
+      pods: await Recorder.start<V1Pod>('/api/v1/pods', ours),
+    };
     r = await runBench(SMOKE_PLAN, out);
   }, 600_000);
+  afterAll(() => {
+    for (const rec of Object.values(seen ?? {})) rec.stop();
+  });
 
-  it('runs Teamtask for every item function and worker count, each item exactly once', () => {
+  /** The versions the watch saw of each object `pick` selects, by name, until its deletion began. */
+  function live<T extends KubernetesObject>(
+    rec: Recorder<T>,
+    pick: (o: T) => boolean,
+  ): Map<string, Change<T>[]> {
+    const byName = new Map<string, Change<T>[]>();
+    for (const c of rec.changes) {
+      if (c.type === 'DELETED' || c.object.metadata?.deletionTimestamp || !pick(c.object)) continue;
+      const name = c.object.metadata!.name!;
+      byName.set(name, [...(byName.get(name) ?? []), c]);
+    }
+    return byName;
+  }
+  const worklist = (name: string) => live(seen.worklists, (w) => w.metadata.name === name).get(name) ?? [];
+  /** A Worklist's ledger as the benchmark left it (the last status before its deletion). */
+  const ledger = (name: string) => worklist(name).at(-1)?.object.status;
+  const blocksOf = (name: string) => live(seen.blocks, (b) => b.spec.worklist === name);
+  const bytes = (o: unknown) => Buffer.byteLength(JSON.stringify(o));
+
+  /** The benchmark's name for a run of an item function and worker count (bench/run.ts). */
+  const id = (x: { fn: string; workers: number }) => `${x.fn}-${x.workers}`.toLowerCase();
+  /** Every Teamtask run with its Worklist's name. */
+  const teamtaskRuns = (): Array<[string, TeamtaskRun]> => [
+    ...r.teamtask.map((t): [string, TeamtaskRun] => [`tt-${id(t)}`, t]),
+    ['scale', r.scale!],
+  ];
+
+  it("is watched by the test from start to end, in one namespace of the benchmark's", () => {
+    for (const [kind, rec] of Object.entries(seen))
+      expect(rec.broken, `the watch of ${kind}`).toBeUndefined();
+    const namespaces = new Set(seen.worklists.changes.map((c) => c.object.metadata.namespace));
+    expect(namespaces.size).toBe(1);
+  });
+
+  it('runs Teamtask for every item function and worker count, each item exactly once, as the ledger says', () => {
     expect(r.teamtask.map((t) => `${t.fn}/${t.workers}`)).toEqual([
       'zero/1',
       'zero/3',
@@ -27,51 +94,155 @@ describe('npm run bench, the smoke version', () => {
       'heavy/1',
       'heavy/3',
     ]);
-    for (const t of [...r.teamtask, r.scale!]) {
-      expect(t.notOnce, `${t.fn}/${t.workers}`).toEqual([]);
-      expect(t.maxLiveBlocks).toBeGreaterThan(0);
-      expect(t.maxLiveBlocks).toBeLessThanOrEqual(t.workers + 2);
-      expect(t.maxWorklistBytes).toBeGreaterThan(0);
+    for (const [name, t] of teamtaskRuns()) {
+      expect(t.notOnce, name).toEqual([]);
+      expect(ledger(name), name).toMatchObject({
+        totalItems: t.items,
+        completedItems: t.items,
+        failedItems: 0,
+        completed: `0-${t.items - 1}`,
+      });
     }
   });
 
-  it("counts Teamtask's API writes from kube-apiserver: at least a report and a status per block", () => {
-    for (const t of r.teamtask) {
-      expect(t.api.byKind['PATCH blocks'] ?? 0, `${t.fn}/${t.workers}`).toBeGreaterThanOrEqual(t.blocks);
-      expect(t.api.byKind['PATCH blocks/status'] ?? 0).toBeGreaterThanOrEqual(t.blocks);
-      expect(t.writesPerBlock).toBe(Math.round((t.api.writes / t.blocks) * 100) / 100);
+  it('samples the live Blocks and the Worklist it made within what existed, and the size of etcd', () => {
+    // Sampled every 250 ms (every second for the scale run's timeline): a run shorter than that
+    // may have no sample while its Blocks live, but the six together, seconds long, have.
+    expect(Math.max(...r.teamtask.map((t) => t.maxLiveBlocks))).toBeGreaterThan(0);
+    for (const [name, t] of teamtaskRuns()) {
+      expect(t.maxLiveBlocks, name).toBeLessThanOrEqual(blocksOf(name).size);
+      expect(t.maxLiveBlocks, name).toBeLessThanOrEqual(t.workers + 2);
+      // The largest of the versions the sampler read: one of the versions the watch saw.
+      const sizes = worklist(name).map((c) => bytes(c.object));
+      expect(t.maxWorklistBytes, name).toBeGreaterThanOrEqual(Math.min(...sizes));
+      expect(t.maxWorklistBytes, name).toBeLessThanOrEqual(Math.max(...sizes));
+    }
+    const blocks = blocksOf('scale').size;
+    expect(r.scale!.timeline!.length).toBeGreaterThan(0);
+    expect(r.scale!.timeline!.filter((s) => s.liveBlocks > blocks)).toEqual([]);
+    expect(r.etcdBytes).toBeGreaterThan(0);
+  });
+
+  it("counts Teamtask's API writes from kube-apiserver: each Block made and deleted once, every report and status the watch saw", () => {
+    for (const [name, t] of teamtaskRuns()) {
+      const blocks = [...blocksOf(name).values()];
+      // One Block per worker client, which it makes at the start and deletes at the end.
+      expect(blocks.length, name).toBe(t.workers);
+      const kind = (k: string) => t.api.byKind[k] ?? 0;
+      // Only what a run writes: Blocks, and its Worklist's ledger (the Worklist itself is made
+      // before the run and deleted after it).
+      expect(
+        Object.keys(t.api.byKind).filter(
+          (k) => !/^[A-Z]+ (blocks|blocks\/status|worklists\/status)$/.test(k),
+        ),
+        `${name}: writes of kinds it does not make`,
+      ).toEqual([]);
+      // A refused write (409, or 429 from API Priority and Fairness) may be tried again.
+      const retried = t.api.conflicts + t.api.throttled;
+      for (const k of ['POST blocks', 'DELETE blocks']) {
+        expect(kind(k), `${name}: ${k}`).toBeGreaterThanOrEqual(blocks.length);
+        expect(kind(k), `${name}: ${k}`).toBeLessThanOrEqual(blocks.length + retried);
+      }
+      // Every report bumps its Block's generation; every status the controller wrote that
+      // changed something is a version of its own. A range is reported done at least once.
+      const reports = blocks.reduce(
+        (n, v) => n + Math.max(...v.map((c) => c.object.metadata.generation!)) - 1,
+        0,
+      );
+      const statuses = blocks.reduce(
+        (n, v) =>
+          n +
+          v.filter(
+            (c, i) => i > 0 && JSON.stringify(c.object.status) !== JSON.stringify(v[i - 1]!.object.status),
+          ).length,
+        0,
+      );
+      expect(reports, name).toBeGreaterThanOrEqual(t.claims);
+      expect(kind('PATCH blocks') + kind('PUT blocks'), `${name}: reports`).toBeGreaterThanOrEqual(reports);
+      expect(
+        kind('PATCH blocks/status') + kind('PUT blocks/status'),
+        `${name}: Block statuses`,
+      ).toBeGreaterThanOrEqual(statuses);
     }
   });
 
-  it('times one claim per range handed out, as the controller counts them', () => {
-    for (const t of r.teamtask) {
-      expect(t.claims, `${t.fn}/${t.workers}`).toBe(t.assignments);
-      expect(t.claims).toBeGreaterThanOrEqual(t.blocks);
-      expect(t.claimP99Ms).toBeGreaterThanOrEqual(t.claimP50Ms!);
+  it('times one claim per range handed out, as the controller and the ledger count them', () => {
+    for (const [name, t] of teamtaskRuns()) {
+      // status.nextToken: ranges handed out so far, plus one.
+      const handedOut = ledger(name)!.nextToken! - 1;
+      expect(t.claims, name).toBe(handedOut);
+      expect(t.assignments, name).toBe(handedOut);
+      expect(t.claims, name).toBeGreaterThanOrEqual(t.blocks);
     }
   });
 
   it('runs both Indexed Jobs on kwok pods, a pod per block and a pod per worker, and counts their writes', () => {
-    for (const j of r.jobs) {
-      const blockSize = j.fn === 'heavy' ? 100 : 1000;
-      expect(j.pods).toBe(j.system === 'pod-per-block' ? Math.ceil(j.items / blockSize) : j.workers);
-      expect(j.api.byKind['POST pods']).toBeGreaterThanOrEqual(j.pods);
-    }
     expect(r.jobs).toHaveLength(2 * r.teamtask.length);
+    for (const j of r.jobs) {
+      const name = `${j.system === 'pod-per-block' ? 'ppb' : 'split'}-${id(j)}`;
+      const pods = live(seen.pods, (p) => p.metadata?.labels?.['job-name'] === name);
+      expect(pods.size, name).toBe(j.pods);
+      expect(pods.size, name).toBe(
+        j.system === 'pod-per-block' ? Math.ceil(j.items / itemFunction(j.fn).blockSize) : j.workers,
+      );
+      const job = live(seen.jobs, (x) => x.metadata?.name === name)
+        .get(name)
+        ?.at(-1)?.object;
+      expect(job?.status?.succeeded, name).toBe(j.pods);
+      // At least a create per pod (the run counts every write in the cluster, not only its own).
+      expect(j.api.byKind['POST pods'], name).toBeGreaterThanOrEqual(pods.size);
+      // No Worklist is made or deleted while a Job runs.
+      expect(
+        Object.keys(j.api.byKind).filter((k) => / worklists/.test(k)),
+        `${name}: writes to Worklists`,
+      ).toEqual([]);
+    }
   });
 
-  it('runs the same items through Teamtask --jobs, Teamtask --per-block and xargs', () => {
+  it('runs the same items through Teamtask --jobs, Teamtask --per-block and xargs, every item completed', () => {
     expect(r.commands.map((c) => c.system)).toEqual(
       r.teamtask.flatMap(() => ['teamtask-command', 'teamtask-per-block', 'xargs']),
     );
-    for (const c of r.commands) expect(c.itemsPerSecond).toBeGreaterThan(0);
+    r.teamtask.forEach((t, k) => {
+      const [command, perBlock, xargs] = r.commands.slice(3 * k, 3 * k + 3) as [
+        (typeof r.commands)[number],
+        (typeof r.commands)[number],
+        (typeof r.commands)[number],
+      ];
+      expect([command, perBlock, xargs].map((c) => `${c.fn}/${c.workers}`)).toEqual(
+        Array.from({ length: 3 }, () => `${t.fn}/${t.workers}`),
+      );
+      expect([perBlock.items, xargs.items]).toEqual([command.items, command.items]);
+      for (const [name, c, blocks] of [
+        // One `kubectl teamtask work --jobs W` process; W worker clients with --per-block.
+        [`cmd-${id(t)}`, command, 1],
+        [`pb-${id(t)}`, perBlock, perBlock.workers],
+      ] as const) {
+        expect(ledger(name), name).toMatchObject({
+          totalItems: c.items,
+          completedItems: c.items,
+          failedItems: 0,
+        });
+        expect(blocksOf(name).size, name).toBe(blocks);
+      }
+    });
   });
 
-  it('measures a reclaim and the scale run over time', () => {
+  it("measures a reclaim from the pod's deletion to its range's next holder, as a watch sees them", () => {
     expect(r.reclaimSeconds).toHaveLength(1);
-    expect(r.reclaimSeconds[0]).toBeGreaterThan(0);
-    expect(r.scale!.timeline!.length).toBeGreaterThan(0);
-    expect(r.etcdBytes).toBeGreaterThan(0);
+    const pod = 'reclaim-0-pod';
+    const versions = worklist('reclaim-0');
+    const holder = (c: Change<Worklist>, index: number) =>
+      c.object.status?.assignments?.find((a) => a.index === index)?.block;
+    const first = versions.findIndex((c) => c.object.status?.assignments?.some((a) => a.block === pod));
+    expect(first).toBeGreaterThanOrEqual(0);
+    const index = versions[first]!.object.status!.assignments!.find((a) => a.block === pod)!.index;
+    const moved = versions.slice(first).find((c) => ![undefined, pod].includes(holder(c, index)));
+    const gone = seen.pods.changes.find((c) => c.type === 'DELETED' && c.object.metadata?.name === pod);
+    expect(moved).toBeDefined();
+    expect(gone).toBeDefined();
+    expect(Math.abs(r.reclaimSeconds[0]! - (moved!.at - gone!.at) / 1000)).toBeLessThan(1);
+    expect(ledger('reclaim-0')).toMatchObject({ totalItems: 30, completedItems: 30, failedItems: 0 });
   });
 
   it('measures every target of the issue', () => {

@@ -327,10 +327,12 @@ describe('kubectl teamtask create', () => {
       'sleep 1',
       '{}',
     ]);
-    await eventually('the laptop worker to be told', async () => {
-      const b = await readBlock(ns.name, 'laptop');
-      return b.status?.message === 'the Worklist is suspended' ? true : undefined;
+    // The controller writes its Block's status (the CRD's defaults have no message).
+    const told = await eventually('the laptop worker to be told', async () => {
+      const s = (await readBlock(ns.name, 'laptop')).status;
+      return s?.message ? s : undefined;
     });
+    expect(told).toMatchObject({ phase: 'Pending', message: 'the Worklist is suspended' });
     expect((await getWorklist('elastic')).status!.assignments).toEqual([]);
     expect((await getWorklist('elastic')).status!.completedItems).toBeLessThan(80);
 

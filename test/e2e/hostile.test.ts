@@ -13,11 +13,12 @@ import {
   freshNamespace,
   kubeconfigFor,
   kubectl,
+  kubectlAs,
   kubectlStdin,
   teamtask,
 } from '../support/kube.js';
 import { blockYaml, onKwokNode, range, worklistYaml } from '../support/objects.js';
-import { fileLines, readBlock, readWorklist } from '../support/read.js';
+import { fileLines, readBlock, readWorklist, worklistEvents } from '../support/read.js';
 import {
   Background,
   controllerMetrics,
@@ -52,9 +53,7 @@ const create = (name: string, spec: unknown) =>
  * The ServiceAccount, Role and RoleBinding `kubectl teamtask create` makes for a Worklist's
  * workers, and a kubeconfig with that ServiceAccount's token: `kubectl` as that worker.
  */
-async function workerOf(
-  worklist: string,
-): Promise<(input: string | undefined, ...args: string[]) => ReturnType<typeof kubectl>> {
+async function workerOf(worklist: string): Promise<ReturnType<typeof kubectlAs>> {
   const uid = (await readWorklist(ns.name, worklist)).metadata.uid!;
   const objects = ownedObjects(
     {
@@ -70,17 +69,11 @@ async function workerOf(
     { uid },
   ).filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind!));
   expect(kubectlStdin(objects.map((o) => stringify(o)).join('---\n'), 'apply').stderr).toBe('');
-  const config = await kubeconfigFor(ns.name, workerServiceAccount(worklist), dir);
-  return (input, ...args) =>
-    input === undefined
-      ? kubectl('--kubeconfig', config, '-n', ns.name, ...args)
-      : kubectlStdin(input, '--kubeconfig', config, '-n', ns.name, ...args);
+  return kubectlAs(await kubeconfigFor(ns.name, workerServiceAccount(worklist), dir), ns.name);
 }
 
 /** A user with the built-in `edit` role in the namespace (a ServiceAccount's token, bound to it). */
-async function editUser(): Promise<
-  (input: string | undefined, ...args: string[]) => ReturnType<typeof kubectl>
-> {
+async function editUser(): Promise<ReturnType<typeof kubectlAs>> {
   const sa = 'editor';
   if (kubectl('get', 'serviceaccount', sa, '-n', ns.name).status !== 0) {
     kubectl('create', 'serviceaccount', sa, '-n', ns.name);
@@ -94,25 +87,13 @@ async function editUser(): Promise<
       ns.name,
     );
   }
-  const config = await kubeconfigFor(ns.name, sa, dir);
+  const asEditor = kubectlAs(await kubeconfigFor(ns.name, sa, dir), ns.name);
   await eventually('edit to include blocks', async () =>
-    kubectl(
-      '--kubeconfig',
-      config,
-      'auth',
-      'can-i',
-      'patch',
-      'blocks.teamtask.dev',
-      '-n',
-      ns.name,
-    ).stdout.trim() === 'yes'
+    asEditor(undefined, 'auth', 'can-i', 'patch', 'blocks.teamtask.dev').stdout.trim() === 'yes'
       ? true
       : undefined,
   );
-  return (input, ...args) =>
-    input === undefined
-      ? kubectl('--kubeconfig', config, '-n', ns.name, ...args)
-      : kubectlStdin(input, '--kubeconfig', config, '-n', ns.name, ...args);
+  return asEditor;
 }
 
 const blockWithReport = (name: string, worklist: string, report: unknown) =>
@@ -123,21 +104,13 @@ const blockWithReport = (name: string, worklist: string, report: unknown) =>
     spec: { worklist, worker: 'hostile', report },
   });
 
-const events = (worklist: string) =>
-  (
-    JSON.parse(
-      kubectl(
-        'get',
-        'events',
-        '-n',
-        ns.name,
-        '--field-selector',
-        `involvedObject.kind=Worklist,involvedObject.name=${worklist}`,
-        '-o',
-        'json',
-      ).stdout,
-    ) as { items: { reason: string; message: string; type: string }[] }
-  ).items;
+const events = (worklist: string) => worklistEvents(ns.name, worklist);
+
+/** Waits for an Event of `reason` on a Worklist (the controller records it after the status write). */
+const eventOf = (worklist: string, reason: string) =>
+  eventually(`a ${reason} Event on ${worklist}`, async () =>
+    (await events(worklist)).find((e) => e.reason === reason),
+  );
 
 describe.each([
   ["with the worker's ServiceAccount", 'gw', workerOf],
@@ -182,7 +155,7 @@ describe.each([
     expect(runs.notOnce()).toEqual([]);
     const w = await readWorklist(ns.name, g1);
     expect(w.status).toMatchObject({ completedItems: 200, failedItems: 0 });
-    expect(events(g1)).toContainEqual(
+    expect(await events(g1)).toContainEqual(
       expect.objectContaining({
         type: 'Warning',
         reason: 'ReportRefused',
@@ -218,10 +191,7 @@ describe('a worker in a pod', () => {
         name,
         uid: pod.metadata!.uid!,
       });
-      return (input: string | undefined, ...args: string[]) =>
-        input === undefined
-          ? kubectl('--kubeconfig', config, '-n', ns.name, ...args)
-          : kubectlStdin(input, '--kubeconfig', config, '-n', ns.name, ...args);
+      return kubectlAs(config, ns.name);
     };
     const [p0, p1] = [await asPod('gp-0'), await asPod('gp-1')];
     const own = (name: string, pod: string) => blockYaml(name, 'gp', { labels: { 'teamtask.dev/pod': pod } });
@@ -297,15 +267,17 @@ describe('interleaved failures', () => {
       expect(res.status, res.stderr).toBe(0);
     }
     expect(teamtask('describe', 'worklist', 'odd', '-n', ns.name).stdout).toContain('TooManyFailedRanges');
-    expect(events('odd')).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'Failed' }));
+    expect(await eventOf('odd', 'Failed')).toMatchObject({ type: 'Warning' });
     const before = (await readWorklist(ns.name, 'odd')).status!;
     expect(teamtask('retry', 'odd', '--failed', '-n', ns.name).status).toBe(0);
     // The failed items are fresh work again: the Worklist hands them out, and (the command
     // being as broken as before) they fail again.
-    await eventually('the failed items to be back in the pool', async () => {
+    const retried = await eventually('the retry to be applied', async () => {
       const s = (await readWorklist(ns.name, 'odd')).status!;
-      return s.retryApplied === 1 && s.failedItems! < before.failedItems! ? true : undefined;
+      return s.retryApplied === 1 ? s : undefined;
     });
+    // Applied in the same ledger write: the failed items are back in the pool.
+    expect(retried.failedItems).toBeLessThan(before.failedItems!);
     await eventually('the items to be run again', async () =>
       (await readWorklist(ns.name, 'odd')).status!.failedItems! >= 100 ? true : undefined,
     );
@@ -362,11 +334,12 @@ describe('a Block', () => {
 
   it('naming a Worklist that does not exist is told so', async () => {
     expect(kubectlStdin(blockYaml('typo', 'no-such-worklist'), 'create', '-n', ns.name).stderr).toBe('');
-    await eventually('typo to be told', async () =>
-      (await readBlock(ns.name, 'typo')).status?.message ===
-      `Worklist no-such-worklist does not exist in namespace ${ns.name}: check spec.worklist (kubectl get worklists -n ${ns.name})`
-        ? true
-        : undefined,
+    const told = await eventually(
+      'typo to be told',
+      async () => (await readBlock(ns.name, 'typo')).status?.message,
+    );
+    expect(told).toBe(
+      `Worklist no-such-worklist does not exist in namespace ${ns.name}: check spec.worklist (kubectl get worklists -n ${ns.name})`,
     );
   });
 
@@ -452,12 +425,11 @@ describe('a ConfigMap source', () => {
         message:
           'its 5000 items in blocks of 1 make 5000 blocks, more than the cluster allows (1000, maxBlocksPerWorklist in ConfigMap teamtask-limits): create it again with a block size of at least 5',
       });
-      await eventually('its worker to be told', async () =>
-        (await readBlock(ns.name, 'cm-big-w').catch(() => undefined))?.status?.message ===
-        'the Worklist failed (TooManyBlocks): nothing is handed out'
-          ? true
-          : undefined,
-      );
+      const told = await eventually('its worker to be told the Worklist failed', async () => {
+        const s = (await readBlock(ns.name, 'cm-big-w')).status;
+        return s?.message?.startsWith('the Worklist failed') ? s : undefined;
+      });
+      expect(told.message).toBe('the Worklist failed (TooManyBlocks): nothing is handed out');
       await worker.stop();
       expect(runs.counts.reduce((a, b) => a + b, 0)).toBe(0);
     } finally {
@@ -476,17 +448,16 @@ describe('a ConfigMap source', () => {
       message:
         'ConfigMap later is not found: workers cannot read the items; create it again with the same lines under key items',
     });
-    expect(events('cm-none')).toContainEqual(
-      expect.objectContaining({ type: 'Warning', reason: 'ConfigMapMissing' }),
-    );
+    expect(await eventOf('cm-none', 'ConfigMapMissing')).toMatchObject({ type: 'Warning' });
     expect(teamtask('describe', 'worklist', 'cm-none', '-n', ns.name).stdout).toContain('ConfigMapMissing');
     // Made after all: the controller reads it again (at most 30 s later) and the work starts.
     configMap('later', 20);
-    await eventually(
+    const counted = await eventually(
       'cm-none to count its items',
-      async () => ((await readWorklist(ns.name, 'cm-none')).status?.totalItems === 20 ? true : undefined),
+      async () => (await readWorklist(ns.name, 'cm-none')).status?.totalItems,
       60_000,
     );
+    expect(counted).toBe(20);
     expect(await condition('cm-none', 'Ready')).toMatchObject({ status: 'True', reason: 'ItemsReadable' });
     // Deleted while the Worklist is not finished: said within 30 s.
     expect(kubectl('delete', 'configmap', 'later', '-n', ns.name).status).toBe(0);
@@ -495,6 +466,10 @@ describe('a ConfigMap source', () => {
       async () => ((await condition('cm-none', 'Ready'))?.status === 'False' ? true : undefined),
       60_000,
     );
-    expect(events('cm-none').filter((e) => e.reason === 'ConfigMapMissing')).toHaveLength(2);
+    const missingTwice = await eventually('a second ConfigMapMissing Event', async () => {
+      const e = (await events('cm-none')).filter((x) => x.reason === 'ConfigMapMissing');
+      return e.length >= 2 ? e : undefined;
+    });
+    expect(missingTwice).toHaveLength(2);
   }, 180_000);
 });

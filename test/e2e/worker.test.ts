@@ -12,6 +12,7 @@ import {
   kubectlStdin,
   teamtask,
 } from '../support/kube.js';
+import { RangeSet } from '../../src/ledger/range-set.js';
 import { range, worklistYaml } from '../support/objects.js';
 import { readBlock, readWorklist, fileLines } from '../support/read.js';
 import { Background, startController, withoutInClusterController } from '../support/processes.js';
@@ -190,21 +191,43 @@ describe('kubectl teamtask work', () => {
     create('crash', { source: range(1, 40), blockSize: 10, leaseSeconds: 5 });
     const out = join(dir, 'crash');
     const victim = worker('crash', out, ['--block', 'crash-victim'], 0.2);
-    await eventually('the victim to be mid-block', async () => (lines(out).length >= 3 ? true : undefined));
-    const held = (await readBlock(ns.name, 'crash-victim')).status!;
+    // Mid-block: it has reported part of the range it holds (it reports every second; an item
+    // takes 0.2 s), not all of it.
+    const held = await eventually('the victim to report part of its range', async () => {
+      const b = await readBlock(ns.name, 'crash-victim');
+      const r = b.spec.report;
+      return b.status?.phase === 'Ready' && r && r.token === b.status.token && r.done && !r.complete
+        ? b.status
+        : undefined;
+    });
     victim.child.kill('SIGKILL');
     await victim.exited;
-    // Its range: the items that may run twice (not yet reported when it died; the command it
-    // was running may even finish after it, as an orphan).
-    const victimRange = Array.from({ length: Number(held.size) }, (_, i) =>
-      String(Number(held.index) + i + 1),
-    );
+    // What it reported last on that range (a dead worker writes nothing more).
+    const report = (await readBlock(ns.name, 'crash-victim')).spec.report!;
+    expect(report.token).toBe(held.token);
+    const victimRange = RangeSet.span(Number(held.index), Number(held.index) + Number(held.size) - 1);
+    const reported = RangeSet.parse(report.done ?? '');
+    expect(reported.isEmpty).toBe(false);
+    expect(victimRange.subtract(reported).isEmpty).toBe(false);
+    expect(reported.subtract(victimRange).isEmpty).toBe(true);
+
     const successor = worker('crash', out, ['--block', 'crash-successor']);
     expect(await successor.exited).toBe(0);
     const ran = lines(out);
-    expect(new Set(ran)).toEqual(new Set(Array.from({ length: 40 }, (_, i) => String(i + 1))));
-    const twice = ran.filter((x, i) => ran.indexOf(x) !== i);
-    for (const x of twice) expect(victimRange).toContain(x);
+    // Runs per offset (item i is offset i - 1).
+    const runs = Array.from(
+      { length: 40 },
+      (_, offset) => ran.filter((x) => x === String(offset + 1)).length,
+    );
+    const where = (keep: (offset: number) => boolean) =>
+      runs.flatMap((n, offset) => (keep(offset) ? [`${offset}×${n}`] : []));
+    // No item lost, and only what the victim ran without reporting (its command may even finish
+    // after it, as an orphan) may run twice: the rest of its range and everything outside it ran
+    // exactly once, what it reported was not run again.
+    expect(where((o) => runs[o] === 0)).toEqual([]);
+    expect(where((o) => !victimRange.has(o) && runs[o] !== 1)).toEqual([]);
+    expect(where((o) => reported.has(o) && runs[o] !== 1)).toEqual([]);
+    expect(where((o) => runs[o]! > 2)).toEqual([]);
     expect((await getWorklist('crash')).status).toMatchObject({ completed: '0-39', completedItems: 40 });
     expect((await readBlock(ns.name, 'crash-victim')).status?.phase).toMatch(/^(Lost|Drained)$/);
 

@@ -43,6 +43,17 @@ export const kubectlStdin = (manifest: string, ...args: string[]) =>
   run('kubectl', [...args, '-f', '-'], manifest);
 
 /**
+ * `kubectl` as another identity: every command runs with `--kubeconfig config -n namespace`; with
+ * `input`, as `kubectlStdin` (`-f -`, the manifest on stdin).
+ */
+export const kubectlAs =
+  (config: string, namespace: string) =>
+  (input: string | undefined, ...args: string[]) =>
+    input === undefined
+      ? kubectl('--kubeconfig', config, '-n', namespace, ...args)
+      : kubectlStdin(input, '--kubeconfig', config, '-n', namespace, ...args);
+
+/**
  * Polls every `everyMs` until `check` returns a value other than undefined; fails with `what`
  * after `timeoutMs`.
  */

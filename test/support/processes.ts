@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { eventually, kubeConfig, kubectl, testEnv } from './kube.js';
 
 /** A `kubectl teamtask …` process running in the background, its output collected. */
@@ -39,13 +39,25 @@ export class Background {
 export async function withoutInClusterController(): Promise<void> {
   const scaled = kubectl('scale', 'deployment/teamtask-controller', '-n', 'teamtask-system', '--replicas=0');
   if (scaled.status !== 0) throw new Error(`scaling the controller to 0: ${scaled.stderr}`);
-  const core = kubeConfig().makeApiClient(CoreV1Api);
+  const kc = kubeConfig();
+  const [apps, core] = [kc.makeApiClient(AppsV1Api), kc.makeApiClient(CoreV1Api)];
+  const namespace = 'teamtask-system';
+  const labelSelector = 'app.kubernetes.io/name=teamtask-controller';
+  // No pod now is not enough: a ReplicaSet that has not yet seen its new size (its controller
+  // lags behind) may still make the pods `install` asked for. Gone means: the Deployment and
+  // each of its ReplicaSets have seen size 0 and have no pod left, and no pod is listed.
   await eventually('the controller pods to be gone', async () => {
-    const pods = await core.listNamespacedPod({
-      namespace: 'teamtask-system',
-      labelSelector: 'app.kubernetes.io/name=teamtask-controller',
-    });
-    return pods.items.length === 0 ? true : undefined;
+    const d = await apps.readNamespacedDeployment({ name: 'teamtask-controller', namespace });
+    const sets = await apps.listNamespacedReplicaSet({ namespace, labelSelector });
+    const pods = await core.listNamespacedPod({ namespace, labelSelector });
+    const settled = (o: { metadata?: { generation?: number }; status?: { observedGeneration?: number } }) =>
+      (o.status?.observedGeneration ?? 0) >= (o.metadata?.generation ?? 0);
+    return settled(d) &&
+      (d.status?.replicas ?? 0) === 0 &&
+      sets.items.every((rs) => settled(rs) && rs.spec?.replicas === 0 && (rs.status?.replicas ?? 0) === 0) &&
+      pods.items.length === 0
+      ? true
+      : undefined;
   });
 }
 
