@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IndexedJobRun } from './indexed-job.js';
 import { chartsOf, ratios, renderMarkdown, targets, type BenchResults } from './report.js';
+import type { QueueRun } from './redis-queue.js';
 import type { CommandRun, TeamtaskRun } from './teamtask.js';
 
 const writes = { writes: 0, conflicts: 0, throttled: 0, byKind: {} };
@@ -52,6 +53,17 @@ const command = (
   workers: number,
   itemsPerSecond: number,
 ) => ({ system, fn, workers, items: 1000, seconds: 1, itemsPerSecond }) satisfies CommandRun;
+const queue = (fn: QueueRun['fn'], workers: number, itemsPerSecond: number): QueueRun => ({
+  system: 'redis-queue',
+  fn,
+  workers,
+  items: 1000,
+  blockSize: 1000,
+  seconds: 1,
+  itemsPerSecond,
+  commandsPerBlock: 4,
+  notOnce: [],
+});
 
 const results = (over: Partial<BenchResults> = {}): BenchResults => ({
   date: '2026-11-24',
@@ -70,6 +82,7 @@ const results = (over: Partial<BenchResults> = {}): BenchResults => ({
     command('teamtask-per-block', '1ms', 1, 380),
     command('xargs', '1ms', 1, 400),
   ],
+  queues: [queue('zero', 1, 100_000), queue('1ms', 1, 25_000)],
   reclaimSeconds: [0.5, 0.7],
   scale: teamtask('zero', 100, {
     items: 10_000_000,
@@ -97,6 +110,12 @@ describe('benchmark report', () => {
     expect(met('≥ 20× pod-per-block')).toBe(true);
     expect(met('≥ 0.9× local baseline')).toBe(true);
     expect(met('… and with --jobs W')).toBe(false);
+    expect(met("≥ 1× the Redis work queue's")).toBe(false);
+    expect(
+      targets(results({ queues: [queue('1ms', 1, 19_000)] })).find((t) =>
+        t.target.startsWith('≥ 1× the Redis'),
+      )?.met,
+    ).toBe(true);
   });
 
   it('misses a target when any run misses it, and links the why', () => {
@@ -115,11 +134,11 @@ describe('benchmark report', () => {
   });
 
   it('says "not measured" for what a run did not measure', () => {
-    const r = results({ jobs: [], commands: [], reclaimSeconds: [], scale: undefined });
+    const r = results({ jobs: [], commands: [], queues: undefined, reclaimSeconds: [], scale: undefined });
     const unmeasured = targets(r)
       .filter((t) => t.met === undefined)
       .map((t) => t.target);
-    expect(unmeasured).toHaveLength(4);
+    expect(unmeasured).toHaveLength(5);
     expect(renderMarkdown(r, [])).toContain('| not measured |');
   });
 

@@ -1,6 +1,7 @@
 import type { LineChart } from './charts.js';
 import type { IndexedJobRun } from './indexed-job.js';
 import type { ItemFunction } from './item-functions.js';
+import type { QueueRun } from './redis-queue.js';
 import type { CommandRun, TeamtaskRun } from './teamtask.js';
 
 /** Everything one `npm run bench` measured: what the JSON file holds. */
@@ -14,6 +15,8 @@ export interface BenchResults {
   teamtask: TeamtaskRun[];
   jobs: IndexedJobRun[];
   commands: CommandRun[];
+  /** The Redis work queue runs (absent in results from before it was measured). */
+  queues?: QueueRun[];
   reclaimSeconds: number[];
   scale?: TeamtaskRun;
   /** etcd's database size at the end, as kube-apiserver reports it. */
@@ -31,12 +34,13 @@ export function ratios(
   r: BenchResults,
   fn: ItemFunction['name'],
   ours: 'teamtask' | 'teamtask-command' | 'teamtask-per-block',
-  theirs: 'pod-per-block' | 'static-split' | 'xargs',
+  theirs: 'pod-per-block' | 'static-split' | 'xargs' | 'redis-queue',
 ): Array<{ workers: number; ratio: number }> {
   const pool: Array<{ system: string; fn: string; workers: number; itemsPerSecond: number }> = [
     ...r.teamtask,
     ...r.jobs,
     ...r.commands,
+    ...(r.queues ?? []),
   ];
   const find = (system: string, workers: number) =>
     pool.find((x) => x.system === system && x.fn === fn && x.workers === workers)?.itemsPerSecond;
@@ -67,6 +71,7 @@ export function targets(r: BenchResults): Target[] {
   const ppb = ratios(r, 'zero', 'teamtask', 'pod-per-block');
   const perItem = ratios(r, '1ms', 'teamtask-command', 'xargs');
   const perBlock = ratios(r, '1ms', 'teamtask-per-block', 'xargs');
+  const queue = ratios(r, '1ms', 'teamtask', 'redis-queue');
   const writes = [...zero, ...(r.scale ? [r.scale] : [])];
   const overBlocks = max(all.map((t) => t.maxLiveBlocks - t.workers));
   const p99 = max(
@@ -132,6 +137,12 @@ export function targets(r: BenchResults): Target[] {
       'against-xargs',
     ),
     ratioRow('… and with --jobs W, where node starts each process', perItem, 0.9, 'against-xargs'),
+    ratioRow(
+      "≥ 1× the Redis work queue's items/s, 1 ms items in blocks, same workers",
+      queue,
+      1,
+      'against-a-redis-work-queue',
+    ),
     row(
       'controller ≤ 0.05 CPU-s per 1,000 items (blocks of 1,000)',
       `${fmt(cpu, 4)} at most`,
@@ -165,6 +176,7 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
     r.jobs.find((t) => t.system === system && t.fn === fn && t.workers === w);
   const cmd = (system: string, fn: string, w: number) =>
     r.commands.find((t) => t.system === system && t.fn === fn && t.workers === w);
+  const queue = (fn: string, w: number) => r.queues?.find((t) => t.fn === fn && t.workers === w);
   const keys = [...new Map(r.teamtask.map((t) => [`${t.fn}/${t.workers}`, t])).values()];
   return [
     `# Benchmark ${r.date} (${r.plan})`,
@@ -185,7 +197,7 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
     '',
     '## Throughput (items/s)',
     '',
-    'Teamtask: in-process worker clients, the item a sleep of its cost. Indexed Jobs: kwok pods that run for the summed cost of their items. One machine: a process per item (`sleep COST`), Teamtask as one `kubectl teamtask work --jobs W` (node starts each process), as W worker clients with `--per-block` (a shell per block starts them), and `xargs -P W`.',
+    "Teamtask: in-process worker clients, the item a sleep of its cost. Indexed Jobs: kwok pods that run for the summed cost of their items. Redis work queue: in-process workers leasing blocks of the same size from a Redis list (the Kubernetes documentation's work queue pattern). One machine: a process per item (`sleep COST`), Teamtask as one `kubectl teamtask work --jobs W` (node starts each process), as W worker clients with `--per-block` (a shell per block starts them), and `xargs -P W`.",
     '',
     table(
       [
@@ -194,10 +206,12 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
         'Teamtask',
         'pod per block',
         'static split',
+        'Redis work queue',
         'Teamtask --jobs, a process per item',
         'Teamtask --per-block, a process per item',
         'xargs -P',
         'Teamtask ÷ pod per block',
+        'Teamtask ÷ Redis',
         '--jobs ÷ xargs',
         '--per-block ÷ xargs',
       ],
@@ -208,16 +222,19 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
         const d = cmd('teamtask-command', k.fn, k.workers);
         const e = cmd('xargs', k.fn, k.workers);
         const f = cmd('teamtask-per-block', k.fn, k.workers);
+        const q = queue(k.fn, k.workers);
         return [
           k.fn,
           String(k.workers),
           fmt(a?.itemsPerSecond),
           fmt(b?.itemsPerSecond),
           fmt(c?.itemsPerSecond),
+          fmt(q?.itemsPerSecond),
           fmt(d?.itemsPerSecond),
           fmt(f?.itemsPerSecond),
           fmt(e?.itemsPerSecond),
           a && b ? `${fmt(a.itemsPerSecond / b.itemsPerSecond, 2)}×` : 'n/a',
+          a && q ? `${fmt(a.itemsPerSecond / q.itemsPerSecond, 2)}×` : 'n/a',
           d && e ? `${fmt(d.itemsPerSecond / e.itemsPerSecond, 2)}×` : 'n/a',
           f && e ? `${fmt(f.itemsPerSecond / e.itemsPerSecond, 2)}×` : 'n/a',
         ];
@@ -274,6 +291,21 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
       ]),
     ),
     '',
+    '## Redis work queue runs',
+    '',
+    table(
+      ['items', 'workers', 'n', 'block', 'seconds', 'Redis commands/block', 'each item once'],
+      (r.queues ?? []).map((q) => [
+        q.fn,
+        String(q.workers),
+        fmt(q.items),
+        fmt(q.blockSize),
+        fmt(q.seconds, 1),
+        fmt(q.commandsPerBlock, 2),
+        q.notOnce.length ? '**no**' : 'yes',
+      ]),
+    ),
+    '',
     `Reclaim after a worker pod is deleted: ${r.reclaimSeconds.map((s) => `${s} s`).join(', ') || 'n/a'}. etcd database at the end: ${r.etcdBytes === undefined ? 'n/a' : `${fmt(r.etcdBytes / 2 ** 20, 1)} MiB`}.`,
     '',
     ...plots.map((p) => `![${p}](${p})`),
@@ -290,6 +322,7 @@ export function chartsOf(r: BenchResults): Array<{ file: string; chart: LineChar
     { label: 'Teamtask', runs: r.teamtask },
     { label: 'pod per block', runs: r.jobs.filter((j) => j.system === 'pod-per-block') },
     { label: 'static split', runs: r.jobs.filter((j) => j.system === 'static-split') },
+    { label: 'Redis work queue', runs: r.queues ?? [] },
     {
       label: 'Teamtask --jobs',
       runs: r.commands.filter((c) => c.system === 'teamtask-command'),

@@ -10,6 +10,7 @@ import { runIndexedJob } from './indexed-job.js';
 import { itemFunction } from './item-functions.js';
 import { commandItemsFor, itemsFor, podPerBlockItemsFor, type BenchPlan } from './plan.js';
 import { measureReclaim } from './reclaim.js';
+import { RedisServer, runRedisQueue } from './redis-queue.js';
 import { chartsOf, renderMarkdown, type BenchResults } from './report.js';
 import { runTeamtask, runTeamtaskCommand, runTeamtaskPerBlock, runXargs } from './teamtask.js';
 
@@ -28,6 +29,7 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
   await withoutInClusterController();
   const ns = await freshNamespace('bench');
   const controller = startController('--no-leader-elect');
+  const redis = await RedisServer.start();
   const ctx: BenchContext = { kc, namespace: ns.name, controller };
   const date = new Date().toISOString().slice(0, 10);
   const results: BenchResults = {
@@ -42,6 +44,7 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
     teamtask: [],
     jobs: [],
     commands: [],
+    queues: [],
     reclaimSeconds: [],
     complete: false,
   };
@@ -77,6 +80,8 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
         results.jobs.push(
           await runIndexedJob(ctx, { name: `split-${id}`, system: 'static-split', fn, workers, items }),
         );
+        say(`${id}: Redis work queue`);
+        results.queues!.push(await runRedisQueue(redis, { name: `rq-${id}`, fn, workers, items }));
         const commandItems = commandItemsFor(plan, fn, workers);
         say(`${id}: a process per item, ${commandItems} items`);
         results.commands.push(
@@ -109,6 +114,7 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
     results.etcdBytes = storageBytes(await apiserverMetrics(kc));
   } finally {
     await controller.stop();
+    await redis.stop();
     await ns.remove();
   }
   results.seconds = round((performance.now() - started) / 1000);

@@ -60,13 +60,15 @@ class FakeBlock {
   }
 }
 
-function setup(leaseMs = LEASE_MS) {
+/** A heartbeat on a fake clock; progress reported on every change unless `progressEveryMs` says otherwise. */
+function setup(leaseMs = LEASE_MS, progressEveryMs = 0) {
   const api = new FakeBlock();
   const clock = { t: 1_000_000 };
   const sleeps: number[] = [];
   const log: string[] = [];
   const hb = new Heartbeat(api, TOKEN, {
     leaseMs,
+    progressEveryMs,
     now: () => clock.t,
     // Time passes at once, but other tasks get their turn.
     sleep: (ms) => {
@@ -105,6 +107,34 @@ describe('the heartbeat of a range', () => {
   });
 
   it.each([
+    { case: 'writes no progress report sooner than 5 s after the last one', after: 4999, reports: 0 },
+    { case: 'writes progress once 5 s have gone by since the last report', after: 5000, reports: 1 },
+  ])('$case', async ({ after, reports }) => {
+    const { api, hb, clock } = setup(LEASE_MS, 5000);
+    hb.done = RangeSet.span(0, 0);
+    clock.t += after;
+    await hb.tick();
+    expect(api.reports).toHaveLength(reports);
+  });
+
+  it('still reads its Block on every tick while progress waits to be reported (a range taken back stops it)', async () => {
+    const { api, hb } = setup(LEASE_MS, 5000);
+    hb.done = RangeSet.span(0, 0);
+    api.block = block({ phase: 'Ready', token: TOKEN + 1 });
+    await hb.tick();
+    expect(api.reports).toEqual([]);
+    expect(hb.lost.aborted).toBe(true);
+  });
+
+  it('reports progress at least every third of a short lease, even when that is under 5 s', async () => {
+    const { api, hb, clock } = setup(9000, 5000);
+    hb.done = RangeSet.span(0, 0);
+    clock.t += 3000;
+    await hb.tick();
+    expect(api.reports).toHaveLength(1);
+  });
+
+  it.each([
     { case: 'does not renew before a third of the lease', after: LEASE_MS / 3 - 1, reports: 0 },
     { case: 'renews the lease at a third of it without progress', after: LEASE_MS / 3, reports: 1 },
   ])('$case', async ({ after, reports }) => {
@@ -134,7 +164,7 @@ describe('the heartbeat of a range', () => {
   it('reports from its interval once started, and stop() waits for the report in flight', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
     const api = new FakeBlock();
-    const hb = new Heartbeat(api, TOKEN, { leaseMs: LEASE_MS, everyMs: 1000 });
+    const hb = new Heartbeat(api, TOKEN, { leaseMs: LEASE_MS, everyMs: 1000, progressEveryMs: 0 });
     hb.start();
     hb.done = RangeSet.span(0, 4);
     api.hold = true;

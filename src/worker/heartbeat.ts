@@ -2,7 +2,7 @@ import type { BlockSpecReport } from '../api/v1alpha1/index.js';
 import { explain, isApiError } from '../kube/errors.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { BlockGone, type BlockApi } from './block-client.js';
-import { CONFIRM_MAX_MS, RECONFIRM_WAIT_MS, REPORT_EVERY_MS } from './timing.js';
+import { CONFIRM_MAX_MS, PROGRESS_EVERY_MS, RECONFIRM_WAIT_MS, REPORT_EVERY_MS } from './timing.js';
 
 /** The longest failure reason a report carries: the CRD's maxLength for spec.report.message. */
 const MAX_MESSAGE_CHARS = 512;
@@ -25,17 +25,20 @@ export interface Progress {
 export interface HeartbeatOptions {
   /** The Worklist's lease: reports renew it, and it bounds how old news may be. */
   leaseMs: number;
-  /** How often to report (when progress changed) and read the Block. */
+  /** How often to read the Block (and report, when due). */
   everyMs?: number;
+  /** The least time between two progress reports (default PROGRESS_EVERY_MS, at most a third of the lease). */
+  progressEveryMs?: number;
   log?: (line: string) => void;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
 /**
- * The lease heartbeat of one range. Progress is reported when it changed, and at least every
- * third of the lease (the controller folds it, renewing the lease, by the time half the lease is
- * gone). One report at a time, so an old one never lands after a newer one. Each tick also reads
+ * The lease heartbeat of one range. Progress is reported when it changed and the last report is
+ * PROGRESS_EVERY_MS old, and in any case every third of the lease (the controller folds it,
+ * renewing the lease, by the time half the lease is gone): a write every few seconds at most,
+ * never one per item. One report at a time, so an old one never lands after a newer one. Each tick also reads
  * the Block: another token, a phase other than Ready, the Block deleted or gone means the range
  * is not ours any more (`lost`).
  */
@@ -49,6 +52,7 @@ export class Heartbeat implements Progress {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly renewEveryMs: number;
+  private readonly progressEveryMs: number;
   /** No item starts on an older word than this (a worker paused past its lease asks first). */
   private readonly confirmFor: number;
   /** When the Block last showed the range as ours. */
@@ -66,6 +70,7 @@ export class Heartbeat implements Progress {
     this.now = o.now ?? Date.now;
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.renewEveryMs = o.leaseMs / 3;
+    this.progressEveryMs = Math.min(o.progressEveryMs ?? PROGRESS_EVERY_MS, this.renewEveryMs);
     this.confirmFor = Math.min(o.leaseMs / 4, CONFIRM_MAX_MS);
     this.confirmedAt = this.now();
     this.reported = { done: '', failed: '', at: this.now() };
@@ -115,11 +120,9 @@ export class Heartbeat implements Progress {
 
   private async beat(): Promise<void> {
     const now = { done: this.done.toString(), failed: this.failed.toString(), at: this.now() };
-    if (
-      now.done !== this.reported.done ||
-      now.failed !== this.reported.failed ||
-      now.at - this.reported.at >= this.renewEveryMs
-    ) {
+    const changed = now.done !== this.reported.done || now.failed !== this.reported.failed;
+    const age = now.at - this.reported.at;
+    if ((changed && age >= this.progressEveryMs) || age >= this.renewEveryMs) {
       try {
         await this.report();
         this.reported = now;

@@ -6,11 +6,16 @@
 /** Longest wait between reads of its own Block while it has no range (poll.ts backs off up to it). */
 export const POLL_MAX_MS = 250;
 
-/**
- * How often a worker reports progress and reads its Block while a range runs: what a crash makes
- * run again is what finished since the last report, and a range taken back stops it within this.
- */
+/** How often a worker reads its Block while a range runs: a range taken back stops it within this. */
 export const REPORT_EVERY_MS = 1000;
+
+/**
+ * The least time between two progress reports (writes) of one range: what a crash makes run
+ * again is what finished since the last report, at most this much work; a range that ends
+ * sooner costs no progress report at all, only its final one. A read is what tells a worker its
+ * range was taken back (REPORT_EVERY_MS); a write is what renews its lease (a third of it).
+ */
+export const PROGRESS_EVERY_MS = 5000;
 
 /** The longest a Block's word that the range is ours is trusted before an item starts (and a quarter of the lease). */
 export const CONFIRM_MAX_MS = 5000;

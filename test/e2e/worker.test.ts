@@ -307,11 +307,13 @@ describe('kubectl teamtask work', () => {
       stderr: /say what to retry: --failed, --range A-B, or both/,
     },
     {
+      name: 'a range that is not offsets',
       args: ['retry', 'flaky', '--range', '3-x'],
       code: 1,
       stderr: /^error: --range "3-x" is not a list of offsets\nhint: /,
     },
     {
+      name: 'an unknown Worklist',
       args: ['retry', 'nope', '--failed'],
       code: 1,
       stderr: /^error: worklist "nope" not found in namespace /,
