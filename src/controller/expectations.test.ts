@@ -34,6 +34,25 @@ describe('WriteExpectations', () => {
     expect(e.current('ns/w', worklist(cached)).metadata.resourceVersion).toBe(want);
   });
 
+  it('plans from our last write while the cache shows any version our writes replaced since it caught up', () => {
+    const e = new WriteExpectations();
+    e.wroteLedger('ns/w', '5', worklist('6')); // planned from the cache at 5
+    e.wroteLedger('ns/w', '6', worklist('7')); // planned from that write's answer, the cache still at 5
+    expect(e.current('ns/w', worklist('5')).metadata.resourceVersion).toBe('7');
+    expect(e.current('ns/w', worklist('6')).metadata.resourceVersion).toBe('7');
+    expect(e.current('ns/w', worklist('7')).metadata.resourceVersion).toBe('7');
+    // Caught up: the cache again, and the versions before are forgotten.
+    expect(e.current('ns/w', worklist('5')).metadata.resourceVersion).toBe('5');
+  });
+
+  it('starts afresh when a write was planned from a cache that had moved on', () => {
+    const e = new WriteExpectations();
+    e.wroteLedger('ns/w', '5', worklist('6'));
+    e.wroteLedger('ns/w', '8', worklist('9')); // someone else wrote 7 and 8; we planned from 8
+    expect(e.current('ns/w', worklist('8')).metadata.resourceVersion).toBe('9');
+    expect(e.current('ns/w', worklist('5')).metadata.resourceVersion).toBe('5');
+  });
+
   it('forgets a deleted Worklist', () => {
     const e = new WriteExpectations();
     e.wroteLedger('ns/w', '5', worklist('6'));

@@ -9,25 +9,34 @@ import { sameJson } from './same-json.js';
  * again.
  */
 export class WriteExpectations {
-  /** Per Worklist key: the resourceVersion it had when we last wrote its ledger, and what the write returned. */
-  private readonly ledgers = new Map<string, { over: string; written: Worklist }>();
+  /**
+   * Per Worklist key: what our last ledger write returned, and every resourceVersion our writes
+   * replaced since the cache last caught up (passes that plan from a write's answer write again
+   * before the watch brings the first one: R0 → W1 → W2 while the cache still shows R0).
+   */
+  private readonly ledgers = new Map<string, { behind: Set<string>; written: Worklist }>();
   /** Per Block UID: the status we last wrote, and the resourceVersion the Block had before it. */
   private readonly blockStatuses = new Map<string, { over: string; status: BlockStatus }>();
 
-  /** We replaced the ledger of a Worklist whose cached resourceVersion was `over`; the server returned `written`. */
+  /** We replaced the ledger of a Worklist at resourceVersion `over`; the server returned `written`. */
   wroteLedger(key: string, over: string, written: Worklist): void {
-    this.ledgers.set(key, { over, written });
+    const last = this.ledgers.get(key);
+    const behind = last?.written.metadata.resourceVersion === over ? last.behind : new Set<string>();
+    behind.add(over);
+    this.ledgers.set(key, { behind, written });
   }
 
   /**
    * The Worklist to plan from: the cached one, or, while the cache still shows it as it was
-   * before our last write, what that write returned (newer, and the server's own answer), so no
-   * pass waits for its own watch event. Its resourceVersion is the next write's precondition: a
-   * change by anyone else since makes that write fail with 409, as a stale cache would.
+   * before any of our writes since it last caught up, what the last write returned (newer, and
+   * the server's own answer), so no pass waits for its own watch event. Its resourceVersion is
+   * the next write's precondition: a change by anyone else since makes that write fail with 409,
+   * as a stale cache would. Never a version older than our last write: a plan from it could
+   * hand the Blocks stale statuses, which carry no precondition.
    */
   current(key: string, cached: Worklist): Worklist {
     const last = this.ledgers.get(key);
-    if (last && last.over === cached.metadata.resourceVersion) return last.written;
+    if (last?.behind.has(cached.metadata.resourceVersion!)) return last.written;
     this.ledgers.delete(key);
     return cached;
   }
