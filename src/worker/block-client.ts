@@ -44,11 +44,16 @@ export interface BlockApi {
 export interface BlockClientOptions {
   namespace: string;
   worklist: string;
-  /** The Block's name; without it the API server makes one from `blockPrefix`. */
+  /**
+   * The Block this worker creates and owns. Default: a name the API server makes unique,
+   * `blockPrefix` and five random characters.
+   */
   block?: string;
   /** The start of a generated Block name (default `<worklist>-`). */
   blockPrefix?: string;
+  /** Who works here, for people: pod name or user@host. */
   identity: string;
+  /** The pod this worker runs in, if any: the controller watches it to tell a dead worker. */
   pod?: string;
   log?: (line: string) => void;
 }

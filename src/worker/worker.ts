@@ -4,7 +4,7 @@ import { effectiveSpec } from '../api/defaults.js';
 import { itemAt } from '../api/source.js';
 import { MAX_REPORT_RANGES } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
-import { BlockClient, BlockGone, type BlockApi } from './block-client.js';
+import { BlockClient, BlockGone, type BlockApi, type BlockClientOptions } from './block-client.js';
 import { executorFor, type Assignment, type Executor } from './executors.js';
 import { Heartbeat } from './heartbeat.js';
 import { pollDelay } from './poll.js';
@@ -12,20 +12,8 @@ import { POLL_MAX_MS } from './timing.js';
 
 export { BlockGone } from './block-client.js';
 
-export interface WorkerOptions {
-  namespace: string;
-  worklist: string;
-  /**
-   * The Block this worker creates and owns. Default: a name the API server makes unique,
-   * `blockPrefix` and five random characters.
-   */
-  block?: string;
-  /** The start of a generated Block name (default `<worklist>-`). */
-  blockPrefix?: string;
-  /** Who works here, for people: pod name or user@host. */
-  identity: string;
-  /** The pod this worker runs in, if any: the controller watches it to tell a dead worker. */
-  pod?: string;
+/** The worker: who and where (its Block: BlockClientOptions), and what it runs. */
+export interface WorkerOptions extends BlockClientOptions {
   command: readonly string[];
   /** Items run at once (per-item mode). */
   jobs: number;
@@ -39,7 +27,6 @@ export interface WorkerOptions {
   execute?: (item: string, offset: number) => Promise<boolean>;
   pollMs?: number;
   reportEveryMs?: number;
-  log?: (line: string) => void;
 }
 
 export interface WorkerResult {
