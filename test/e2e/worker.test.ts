@@ -190,9 +190,10 @@ describe('kubectl teamtask work', () => {
   it('killed with SIGKILL mid-block, loses no item: another worker finishes, and later workers run nothing again', async () => {
     create('crash', { source: range(1, 40), blockSize: 10, leaseSeconds: 5 });
     const out = join(dir, 'crash');
-    const victim = worker('crash', out, ['--block', 'crash-victim'], 0.2);
-    // Mid-block: it has reported part of the range it holds (it reports every second; an item
-    // takes 0.2 s), not all of it.
+    const victim = worker('crash', out, ['--block', 'crash-victim'], 0.5);
+    // Mid-block: it has reported part of the range it holds, not all of it (its progress is
+    // written every third of the 5 s lease, 1.7 s, on its once-a-second tick; an item takes
+    // 0.5 s, a block 5 s).
     const held = await eventually('the victim to report part of its range', async () => {
       const b = await readBlock(ns.name, 'crash-victim');
       const r = b.spec.report;
