@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { TeamtaskClient } from '../src/kube/teamtask-client.js';
 import type { Background } from '../test/support/processes.js';
 import { readWorklist } from '../test/support/read.js';
 import { apiserverMetrics, requestCounts, type RequestCount } from './apiserver-metrics.js';
@@ -28,13 +29,8 @@ export function processUsage(pid: number): { cpuSeconds: number; peakRssMiB: num
 export const apiSnapshot = async (kc: KubeConfig): Promise<RequestCount[]> =>
   requestCounts(await apiserverMetrics(kc));
 
-const api = { group: 'teamtask.dev', version: 'v1alpha1' };
-
-export async function deleteWorklist(ctx: BenchContext, name: string): Promise<void> {
-  await ctx.kc
-    .makeApiClient(CustomObjectsApi)
-    .deleteNamespacedCustomObject({ ...api, plural: 'worklists', namespace: ctx.namespace, name });
-}
+export const deleteWorklist = (ctx: BenchContext, name: string): Promise<void> =>
+  new TeamtaskClient(ctx.kc).worklists(ctx.namespace).delete(name);
 
 export interface ObjectSample {
   /** Seconds since the run started. */
@@ -53,23 +49,14 @@ export class ObjectSampler {
   private readonly done: Promise<void>;
 
   constructor(ctx: BenchContext, worklist: string, everyMs: number) {
-    const custom = ctx.kc.makeApiClient(CustomObjectsApi);
+    const blocksOf = new TeamtaskClient(ctx.kc).blocks(ctx.namespace);
     const started = performance.now();
     this.done = (async () => {
       while (this.running) {
-        const [blocks, w] = await Promise.all([
-          custom.listNamespacedCustomObject({
-            ...api,
-            plural: 'blocks',
-            namespace: ctx.namespace,
-          }) as Promise<{
-            items: Array<{ spec: { worklist: string } }>;
-          }>,
-          readWorklist(ctx.namespace, worklist),
-        ]);
+        const [blocks, w] = await Promise.all([blocksOf.list(), readWorklist(ctx.namespace, worklist)]);
         this.samples.push({
           t: round((performance.now() - started) / 1000, 2),
-          liveBlocks: blocks.items.filter((b) => b.spec.worklist === worklist).length,
+          liveBlocks: blocks.filter((b) => b.spec.worklist === worklist).length,
           worklistBytes: Buffer.byteLength(JSON.stringify(w)),
         });
         await sleep(everyMs);
