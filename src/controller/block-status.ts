@@ -54,6 +54,7 @@ export function blockStatus(
   // blocksCompleted yet: it needs a per-Block count in the ledger.
   const base = { restarts: b.status?.restarts ?? 0 };
   if (a) {
+    const queued = l.next.get(b.metadata.name!);
     return {
       ...base,
       phase: 'Ready',
@@ -62,6 +63,9 @@ export function blockStatus(
       size: a.size,
       token: a.token,
       attempt: a.attempt,
+      ...(queued
+        ? { next: { index: queued.index, size: queued.size, token: queued.token, attempt: queued.attempt } }
+        : {}),
     };
   }
   const pending = { ...base, ready: '0/1', index: 'Pending', size: 'Pending' } as const;

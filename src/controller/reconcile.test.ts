@@ -144,7 +144,11 @@ describe('reconcile', () => {
     const plan = w.step();
     expect(plan.reclaimed).toEqual(['a']);
     expect(plan.status.retry).toEqual([]);
-    expect(w.status('b')).toEqual(['Ready', 4, 6, 2]);
+    // Token 2 was a's next range (10-19): never started, it went back as fresh work.
+    expect(w.status('b')).toEqual(['Ready', 4, 6, 3]);
+    expect(plan.events[0]!.message).toBe(
+      "block a: its worker's pod is gone; offsets 4-19 go back to the pool",
+    );
     expect(plan.status.assignments).toEqual([expect.objectContaining({ block: 'b', attempt: 2 })]);
   });
 
@@ -155,7 +159,11 @@ describe('reconcile', () => {
     const plan = w.step();
     expect(plan.deleteBlocks).toEqual(['a']);
     expect(plan.blockStatuses.has('a')).toBe(false);
-    expect(plan.status.retry).toEqual([{ attempts: 1, ranges: '0-9' }]);
+    // Its items are b's next range, at their second attempt (b's pod is not dead).
+    expect(plan.status.retry).toEqual([]);
+    expect(plan.status.next).toEqual([
+      expect.objectContaining({ block: 'b', index: 0, size: 10, attempt: 2 }),
+    ]);
   });
 
   it('takes back the range of a Block that was deleted', () => {
@@ -174,8 +182,8 @@ describe('reconcile', () => {
     w.blocks.set('b', block('b', 1));
     const plan = w.step(later(61));
     expect(plan.reclaimed).toEqual(['a']);
-    // b gets the expired range first (retry before fresh).
-    expect(w.status('b')).toEqual(['Ready', 0, 10, 2]);
+    // b gets the expired range first (retry before fresh); token 2 was a's next range.
+    expect(w.status('b')).toEqual(['Ready', 0, 10, 3]);
     expect(plan.requeueAfterMs).toBe(30_000 + REQUEUE_MARGIN_MS);
   });
 
@@ -194,7 +202,7 @@ describe('reconcile', () => {
     w.report('a', { done: '0-3' });
     const plan = w.step(later(71));
     expect(plan.reports).toEqual([{ block: 'a', generation: 2, outcome: 'stale' }]);
-    expect(w.status('a')).toEqual(['Ready', 0, 10, 2]);
+    expect(w.status('a')).toEqual(['Ready', 0, 10, 3]);
   });
 
   it('assigns nothing while suspended, and says so', () => {
@@ -308,8 +316,10 @@ describe('reconcile', () => {
     w.step(T0, false);
     expect(w.blocks.get('a')!.status).toBeUndefined();
     const plan = w.step();
-    expect(plan.status.nextToken).toBe(2);
+    // Two ranges were handed out, its range and its next one: no third.
+    expect(plan.status.nextToken).toBe(3);
     expect(w.status('a')).toEqual(['Ready', 0, 10, 1]);
+    expect(w.blocks.get('a')!.status!.next).toEqual({ index: 10, size: 10, token: 2, attempt: 1 });
   });
 
   it('folds the last report of a Block being deleted before its finalizer goes', () => {
@@ -326,7 +336,7 @@ describe('reconcile', () => {
       {
         type: 'Warning',
         reason: 'WorkerLost',
-        message: 'block a: its Block was deleted; offsets 7-9 go back to the pool',
+        message: 'block a: its Block was deleted; offsets 7-19 go back to the pool',
       },
     ]);
   });
@@ -362,7 +372,7 @@ describe('reconcile', () => {
       {
         type: 'Warning',
         reason: 'LeaseExpired',
-        message: 'block a: no report for 60s; offsets 3-9 go back to the pool',
+        message: 'block a: no report for 60s; offsets 3-19 go back to the pool',
       },
     ]);
   });
@@ -467,9 +477,12 @@ describe('reconcile', () => {
     w.report('a', { done: '0-3', release: true, next: true });
     const plan = w.step();
     expect(plan.status.completed).toBe('0-3');
-    // The items it did not try are fresh work again, not a used attempt: it gets them back.
-    expect(w.status('a')).toEqual(['Ready', 4, 10, 2]);
-    expect(plan.status.assignments).toEqual([expect.objectContaining({ block: 'a', attempt: 1 })]);
+    // It goes on with its next range; the items it did not try are fresh work again, not a used
+    // attempt: they are its next range now.
+    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
+    expect(plan.status.next).toEqual([
+      expect.objectContaining({ block: 'a', index: 4, size: 6, attempt: 1 }),
+    ]);
   });
 
   it('ignores a report that was in the Block before its range was handed out', () => {
@@ -642,12 +655,95 @@ describe('reconcile', () => {
   });
 });
 
+describe('reconcile: next ranges (no worker waits for a pass)', () => {
+  /** The worker finished its range and started its next one: one write says both. */
+  const switchTo = (w: World, name: string, done: string) => {
+    const s = w.blocks.get(name)!.status!;
+    w.report(name, { finished: { token: s.token!, done } }, s.next!.token);
+  };
+
+  it("hands a working Block the range it starts next, in the ledger and in the Block's status", () => {
+    const w = new World({}, 'a');
+    const plan = w.step();
+    expect(plan.status.next).toEqual([
+      expect.objectContaining({ block: 'a', index: 10, size: 10, token: 2 }),
+    ]);
+    expect(w.blocks.get('a')!.status!.next).toEqual({ index: 10, size: 10, token: 2, attempt: 1 });
+  });
+
+  it('hands out no next range once the pool holds less than one range per working Block', () => {
+    const w = new World({}, 'a', 'b');
+    const plan = w.step();
+    expect(plan.status.next).toEqual([]);
+    expect(w.blocks.get('a')!.status!.next).toBeUndefined();
+  });
+
+  it('folds a switch in one pass: the finished range completes, the next is current, a new next follows', () => {
+    const w = new World({}, 'a');
+    w.total = 40;
+    w.step();
+    switchTo(w, 'a', '0-9');
+    const plan = w.step();
+    expect(plan.status.completed).toBe('0-9');
+    expect(plan.reports).toEqual([{ block: 'a', generation: 2, outcome: 'applied' }]);
+    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
+    expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 20, token: 3 });
+    // The switch report stays in the Block: seen again, it is an ordinary partial report.
+    expect(w.step().blockStatuses.size).toBe(0);
+  });
+
+  it('ignores a report on the next range that does not end the current one', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.report('a', { done: '10-12' }, 2);
+    const plan = w.step();
+    expect(plan.reports).toEqual([{ block: 'a', generation: 2, outcome: 'stale' }]);
+    expect(plan.status.completed).toBe('');
+    expect(w.status('a')).toEqual(['Ready', 0, 10, 1]);
+  });
+
+  it("gives back a stopping Block's next range untouched, and hands it to another Block", () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.report('a', { done: '0-3', release: true });
+    w.blocks.set('b', block('b', 1));
+    const plan = w.step();
+    expect(w.status('a')[0]).toBe('Released');
+    expect(plan.status.retry).toEqual([]);
+    expect(w.status('b')).toEqual(['Ready', 4, 10, 3]);
+  });
+
+  it('hands out no next range while suspended; one already handed out stays', () => {
+    const w = new World({}, 'a');
+    w.step();
+    w.worklist = { ...w.worklist, spec: { ...w.worklist.spec, suspend: true } };
+    switchTo(w, 'a', '0-9');
+    const plan = w.step();
+    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
+    expect(plan.status.next).toEqual([]);
+  });
+
+  it('repairs a crash between the ledger write and the Block write of a switch without a new range', () => {
+    const w = new World({}, 'a');
+    w.total = 40;
+    w.step();
+    switchTo(w, 'a', '0-9');
+    w.step(T0, false);
+    const plan = w.step();
+    expect(plan.status.nextToken).toBe(4);
+    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
+    expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 20, token: 3 });
+  });
+});
+
 describe('reconcile under random worker behaviour', () => {
   const op = fc.oneof(
     fc.record({
       kind: fc.constant('work' as const),
       block: fc.constantFrom('a', 'b', 'c'),
       all: fc.boolean(),
+      // Finishing the range, starts the next one if it has one (the switch) instead of waiting.
+      pipelined: fc.boolean(),
     }),
     fc.record({ kind: fc.constant('die' as const), block: fc.constantFrom('a', 'b', 'c') }),
     fc.record({ kind: fc.constant('quit' as const), block: fc.constantFrom('a', 'b', 'c') }),
@@ -662,23 +758,31 @@ describe('reconcile under random worker behaviour', () => {
         let now = 0;
         let generation = 0;
         const live = (name: string) => [...w.blocks.keys()].find((k) => k.startsWith(name))!;
-        const honest = (name: string, all = true) => {
+        const honest = (name: string, all = true, pipelined = false) => {
           const s = w.blocks.get(name)?.status;
           // A live worker that lost its lease writes again (its late report), and so comes back.
           if (s?.phase === 'Lost') return w.report(name, { renewTime: later(now).toISOString() });
           if (s?.phase !== 'Ready') return;
           const end = Number(s.index) + (all ? Number(s.size) : 1) - 1;
-          w.report(name, { done: `${s.index}-${end}`, complete: all });
+          const done = `${s.index}-${end}`;
+          // A switch from a status the controller rewrote since is still a valid write: the
+          // worker read it; if its range moved on, the controller calls the report stale.
+          if (all && pipelined && s.next)
+            w.report(name, { finished: { token: s.token!, done } }, s.next.token);
+          else w.report(name, { done, complete: all });
         };
         const check = (plan: Plan) => {
           const completed = RangeSet.parse(plan.status.completed ?? '');
-          for (const a of plan.status.assignments ?? []) {
-            const held = RangeSet.span(a.index, a.index + a.size - 1).subtract(RangeSet.parse(a.done ?? ''));
+          const out = [...(plan.status.assignments ?? []), ...(plan.status.next ?? [])];
+          for (const a of out.map((x) => ({ done: '', ...x }))) {
+            const held = RangeSet.span(a.index, a.index + a.size - 1).subtract(RangeSet.parse(a.done));
             expect(held.intersect(completed).isEmpty).toBe(true);
           }
+          const working = new Set((plan.status.assignments ?? []).map((a) => a.block));
+          for (const n of plan.status.next ?? []) expect(working.has(n.block)).toBe(true);
         };
         for (const o of ops) {
-          if (o.kind === 'work') honest(live(o.block), o.all);
+          if (o.kind === 'work') honest(live(o.block), o.all, o.pipelined);
           if (o.kind === 'die') {
             // The pod dies; its Job replaces it with a new pod, which makes a new Block.
             const name = live(o.block);

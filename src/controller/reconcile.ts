@@ -11,6 +11,7 @@ import { POD_LABEL } from '../api/names.js';
 import {
   applyReport,
   assign,
+  assignNext,
   expireLeases,
   forgetLost,
   fromStatus,
@@ -326,7 +327,7 @@ function reclaimGone(
 ): { ledger: Ledger; names: string[]; events: WorklistEvent[] } {
   const names: string[] = [];
   const events: WorklistEvent[] = [];
-  for (const [name, a] of ledger.assignments) {
+  for (const name of ledger.assignments.keys()) {
     const why = !live.has(name)
       ? present.has(name)
         ? 'its Block was deleted'
@@ -335,11 +336,11 @@ function reclaimGone(
         ? "its worker's pod is gone"
         : undefined;
     if (!why) continue;
-    events.push(lostEvent('WorkerLost', name, why, liveItems(a)));
+    events.push(lostEvent('WorkerLost', name, why, heldBy(ledger, name)));
     ledger = reclaim(ledger, name, policy);
     names.push(name);
   }
-  const stillHeld = new Map([...ledger.assignments].map(([name, a]) => [name, liveItems(a)]));
+  const stillHeld = new Map([...ledger.assignments].map(([name]) => [name, heldBy(ledger, name)]));
   const expiry = expireLeases(ledger, policy, t);
   ledger = expiry.ledger;
   names.push(...expiry.expired);
@@ -385,7 +386,10 @@ function applyRetry(
 /**
  * Hands out ranges to every live Block that holds none, oldest Block first, within the cap and
  * the rate limits; none while suspended or once the Worklist failed (failures too scattered to
- * record, until a retry clears them).
+ * record, until a retry clears them). Then, while the pool still holds a range for every Block
+ * at work, each of them gets the range it starts next (double buffering: its worker never waits
+ * for a pass). Near the end no next range is handed out, so none sits unstarted behind a slow
+ * range while another worker idles.
  */
 function assignWaiting(
   ledger: Ledger,
@@ -397,24 +401,46 @@ function assignWaiting(
 ): { ledger: Ledger; count: number; throttled: boolean } {
   const cap = o.worklist.spec.maxBlocksInFlight ?? Number.POSITIVE_INFINITY;
   const budget = o.assignmentBudget ?? Number.POSITIVE_INFINITY;
-  const waiting = [...live.values()]
-    .filter((b) => !ledger.assignments.has(b.metadata.name!) && !o.deadWorkers.has(b.metadata.name!))
+  if (o.worklist.spec.suspend === true || failed) return { ledger, count: 0, throttled: false };
+  const eligible = [...live.values()]
+    .filter((b) => !o.deadWorkers.has(b.metadata.name!))
     .filter((b) => !isReleased(b))
     .filter((b) => !ledger.lost.has(b.metadata.name!))
     .sort(byAge);
+  const given = (b: Block) => ({ generation: b.metadata.generation ?? 0, token: o.newToken?.() });
   let count = 0;
-  for (const b of waiting) {
-    if (o.worklist.spec.suspend === true || failed || ledger.assignments.size >= cap) break;
-    const res = assign(ledger, b.metadata.name!, policy, t, {
-      generation: b.metadata.generation ?? 0,
-      token: o.newToken?.(),
-    });
+  for (const b of eligible.filter((b) => !ledger.assignments.has(b.metadata.name!))) {
+    if (ledger.assignments.size >= cap) break;
+    const res = assign(ledger, b.metadata.name!, policy, t, given(b));
     if (!res) break;
     if (count >= budget) return { ledger, count, throttled: true };
     ledger = res.ledger;
     count++;
   }
+  const working = eligible.filter(
+    (b) => ledger.assignments.has(b.metadata.name!) && !ledger.next.has(b.metadata.name!),
+  );
+  for (const b of working) {
+    if (poolSize(ledger) < ledger.assignments.size * policy.blockSize || count >= budget) break;
+    const res = assignNext(ledger, b.metadata.name!, policy, given(b));
+    if (!res) break;
+    ledger = res.ledger;
+    count++;
+  }
   return { ledger, count, throttled: false };
+}
+
+/** Items waiting to be handed out: never handed out, or back in the retry pool. */
+const poolSize = (l: Ledger) =>
+  unassigned(l).size + [...l.retry.values()].reduce((n, set) => n + set.size, 0);
+
+/** What a Block holds: its range's unreported items and its next range. */
+function heldBy(l: Ledger, block: string): RangeSet {
+  const a = l.assignments.get(block);
+  const queued = l.next.get(block);
+  return (a ? liveItems(a) : RangeSet.EMPTY).union(
+    queued ? RangeSet.span(queued.index, queued.index + queued.size - 1) : RangeSet.EMPTY,
+  );
 }
 
 /** The Event for a malformed report, told once per Block generation (expectations.ts). */
@@ -433,7 +459,17 @@ function readReport(r: BlockSpecReport): Report {
     failed: RangeSet.parse(r.failed ?? ''),
     complete: r.complete,
     release: r.release,
+    goOn: r.next,
     renewedAt: Number.isNaN(renewedAt) ? undefined : renewedAt,
+    ...(r.finished
+      ? {
+          finished: {
+            token: r.finished.token,
+            done: RangeSet.parse(r.finished.done ?? ''),
+            failed: RangeSet.parse(r.finished.failed ?? ''),
+          },
+        }
+      : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyReport,
   assign,
+  assignNext,
   emptyLedger,
   expireLeases,
   fromStatus,
@@ -23,7 +24,7 @@ const report = (
   token: number,
   done = '',
   failed = '',
-  extra: { complete?: boolean; release?: boolean } = {},
+  extra: { complete?: boolean; release?: boolean; goOn?: boolean } = {},
 ) => ({
   token,
   done: s(done),
@@ -150,6 +151,108 @@ describe('applyReport', () => {
   });
 });
 
+describe('next ranges (double buffering)', () => {
+  const withNext = (l: Ledger, block = 'w0') => assignNext(given(l, block), block, policy)!.ledger;
+  /** The switch: the report on the next range that carries the final report on the current one. */
+  const switchTo = (next: number, finished: number, done: string, failed = '') => ({
+    ...report(next),
+    generation: 2,
+    finished: { token: finished, done: s(done), failed: s(failed) },
+  });
+
+  it('gives a working Block the range after the ones out, with its own token, never started', () => {
+    const l = withNext(emptyLedger(100));
+    expect(l.next.get('w0')).toMatchObject({ index: 10, size: 10, token: 2, attempt: 1 });
+    expect(unassigned(l).toString()).toBe('20-99');
+  });
+
+  it('gives no next range to a Block without a range, nor a second one', () => {
+    expect(assignNext(emptyLedger(100), 'w0', policy)).toBeUndefined();
+    expect(assignNext(withNext(emptyLedger(100)), 'w0', policy)).toBeUndefined();
+  });
+
+  it('on the switch, completes the finished range and makes the next one current, leased from now', () => {
+    const { ledger: l, outcome } = applyReport(
+      withNext(emptyLedger(100)),
+      'w0',
+      switchTo(2, 1, '0-8', '9'),
+      policy,
+      5_000,
+    );
+    expect(outcome).toBe('applied');
+    expect(l.completed.toString()).toBe('0-8');
+    expect(l.retry.get(1)?.toString()).toBe('9');
+    expect(l.assignments.get('w0')).toMatchObject({ index: 10, token: 2, leaseExpires: 65_000 });
+    expect(l.next.has('w0')).toBe(false);
+  });
+
+  it('folds what the switch report says of the new range too', () => {
+    const r = { ...switchTo(2, 1, '0-9'), done: s('10-12') };
+    const l = applyReport(withNext(emptyLedger(100)), 'w0', r, policy, 0).ledger;
+    expect(l.completed.toString()).toBe('0-12');
+    expect(l.assignments.get('w0')!.reported.toString()).toBe('10-12');
+  });
+
+  it('ignores a report on the next range that does not end the current one', () => {
+    const l = withNext(emptyLedger(100));
+    expect(applyReport(l, 'w0', report(2, '10-12'), policy, 0)).toEqual({ ledger: l, outcome: 'stale' });
+    expect(applyReport(l, 'w0', switchTo(2, 7, '0-9'), policy, 0)).toEqual({ ledger: l, outcome: 'stale' });
+  });
+
+  it('after a complete report, makes the next range current: the worker had not seen it yet', () => {
+    const l = applyReport(
+      withNext(emptyLedger(100)),
+      'w0',
+      report(1, '0-9', '', { complete: true }),
+      policy,
+      0,
+    ).ledger;
+    expect(l.assignments.get('w0')).toMatchObject({ index: 10, token: 2 });
+    // Its switch report, written before it saw that, is then an ordinary report on the range.
+    expect(applyReport(l, 'w0', switchTo(2, 1, '0-9'), policy, 0).outcome).toBe('applied');
+  });
+
+  it('gives back a next range untouched when its worker stops, dies or loses its lease', () => {
+    const fresh = withNext(emptyLedger(100));
+    const released = applyReport(fresh, 'w0', report(1, '0-3', '', { release: true }), policy, 0).ledger;
+    expect(unassigned(released).toString()).toBe('4-99');
+    const dead = reclaim(fresh, 'w0', policy);
+    expect(dead.retry.get(1)?.toString()).toBe('0-9');
+    expect(unassigned(dead).toString()).toBe('10-99');
+    expect(expireLeases(fresh, policy, 60_000).ledger).toEqual(dead);
+  });
+
+  it('keeps the attempts a retried next range had used when it goes back', () => {
+    const dead = ['w0', 'w1'].reduce(
+      (acc, b) => reclaim(acc, b, policy),
+      given(emptyLedger(100), 'w0', 'w1'),
+    );
+    const l = withNext(dead, 'w2');
+    expect(l.assignments.get('w2')).toMatchObject({ index: 0, attempt: 2 });
+    expect(l.next.get('w2')).toMatchObject({ index: 10, attempt: 2 });
+    const back = reclaim(l, 'w2', policy);
+    expect(back.retry.get(2)?.toString()).toBe('0-9');
+    expect(back.retry.get(1)?.toString()).toBe('10-19');
+  });
+
+  it('goes on with the next range after a release that says it goes on', () => {
+    const l = applyReport(
+      withNext(emptyLedger(100)),
+      'w0',
+      report(1, '0-3', '', { release: true, goOn: true }),
+      policy,
+      0,
+    ).ledger;
+    expect(l.assignments.get('w0')).toMatchObject({ index: 10, token: 2 });
+    expect(unassigned(l).toString()).toBe('4-9,20-99');
+  });
+
+  it('survives a restart: the next ranges are in the status', () => {
+    const l = withNext(emptyLedger(100));
+    expect(fromStatus(100, JSON.parse(JSON.stringify(toStatus(l)))).next).toEqual(l.next);
+  });
+});
+
 describe('reclaim and leases', () => {
   it('returns what a dead worker had not reported, costing the attempt', () => {
     let l = applyReport(given(emptyLedger(100), 'w0'), 'w0', report(1, '0-5'), policy, 0).ledger;
@@ -176,6 +279,14 @@ describe('ledger invariants under random histories', () => {
   const offsets = fc.array(fc.nat(TOTAL - 1), { maxLength: 8 });
   const op = fc.oneof(
     fc.record({ kind: fc.constant('assign' as const), block: fc.constantFrom(...blocks) }),
+    fc.record({ kind: fc.constant('assignNext' as const), block: fc.constantFrom(...blocks) }),
+    fc.record({
+      kind: fc.constant('switch' as const),
+      block: fc.constantFrom(...blocks),
+      stale: fc.boolean(),
+      done: offsets,
+      failed: offsets,
+    }),
     fc.record({
       kind: fc.constant('report' as const),
       block: fc.constantFrom(...blocks),
@@ -197,6 +308,9 @@ describe('ledger invariants under random histories', () => {
     assignments: [...l.assignments.values()]
       .map((a) => ({ ...a, reported: a.reported.toString() }))
       .sort((x, y) => x.index - y.index),
+    next: [...l.next.values()]
+      .map((a) => ({ ...a, reported: a.reported.toString() }))
+      .sort((x, y) => x.index - y.index),
     retry: [...l.retry.entries()].map(([k, v]) => [k, v.toString()]).sort(),
   });
 
@@ -205,6 +319,7 @@ describe('ledger invariants under random histories', () => {
       l.completed,
       l.failed,
       ...[...l.assignments.values()].map(liveItems),
+      ...[...l.next.values()].map((a) => RangeSet.span(a.index, a.index + a.size - 1)),
       ...l.retry.values(),
       unassigned(l),
     ];
@@ -257,6 +372,43 @@ describe('ledger invariants under random histories', () => {
               l = res.ledger;
               break;
             }
+            case 'assignNext': {
+              const res = assignNext(l, o.block, policy);
+              if (res) {
+                expect(res.assignment.attempt).toBeLessThanOrEqual(policy.maxAttempts);
+                l = res.ledger;
+              }
+              break;
+            }
+            case 'switch': {
+              // The worker finished its range and started its next one; or (stale) a worker
+              // that lost both writes the same switch late.
+              const a = l.assignments.get(o.block);
+              const queued = l.next.get(o.block);
+              const res = applyReport(
+                l,
+                o.block,
+                {
+                  token: (queued?.token ?? 0) + (o.stale ? 1000 : 0),
+                  done: RangeSet.EMPTY,
+                  failed: RangeSet.EMPTY,
+                  finished: { token: a?.token ?? 0, done: points(o.done), failed: points(o.failed) },
+                },
+                policy,
+                now,
+              );
+              if (!queued || o.stale) expect(res.ledger).toBe(l);
+              else {
+                // The next range is the Block's range now, nothing of it reported.
+                expect(res.ledger.assignments.get(o.block)).toMatchObject({
+                  token: queued.token,
+                  index: queued.index,
+                });
+                expect(res.ledger.next.has(o.block)).toBe(false);
+              }
+              l = res.ledger;
+              break;
+            }
             case 'reclaim':
               l = reclaim(l, o.block, policy);
               break;
@@ -276,6 +428,8 @@ describe('ledger invariants under random histories', () => {
           expect(completedBefore.subtract(l.completed).isEmpty).toBe(true);
           for (const attempts of l.retry.keys()) expect(attempts).toBeLessThan(policy.maxAttempts);
           for (const a of l.assignments.values()) expect(a.attempt).toBeLessThanOrEqual(policy.maxAttempts);
+          // A next range only behind a range being worked on.
+          for (const block of l.next.keys()) expect(l.assignments.has(block)).toBe(true);
         }
       }),
       { numRuns: 300 },

@@ -6,8 +6,13 @@ import { RangeSet } from './range-set.js';
  * is its only writer and stores it in the Worklist's status under a resourceVersion precondition.
  *
  * Every offset in [0, total) is in exactly one of: completed, failed, the live part of one
- * assignment (its range minus what its worker already reported), one retry group, or unassigned
- * (everything else, never stored).
+ * assignment (its range minus what its worker already reported), one next range, one retry
+ * group, or unassigned (everything else, never stored).
+ *
+ * A Block holds at most two ranges: the one its worker works on (`assignments`) and the one it
+ * starts the moment it finishes that (`next`: double buffering, so no worker waits for a pass).
+ * A next range is never started until its worker says so in the report that ends the current
+ * one; only then is it promoted, and a new next can be handed out.
  */
 export interface Ledger {
   readonly total: number;
@@ -15,6 +20,11 @@ export interface Ledger {
   readonly failed: RangeSet;
   /** By Block name. */
   readonly assignments: ReadonlyMap<string, Assignment>;
+  /**
+   * The range each Block starts next, by Block name: only a Block with an assignment has one.
+   * Nothing of it is reported yet and it has no lease of its own (its Block's assignment's counts).
+   */
+  readonly next: ReadonlyMap<string, Assignment>;
   /** Items to hand out again, by attempts already used (≥ 1). */
   readonly retry: ReadonlyMap<number, RangeSet>;
   /** Ranges handed out so far, plus one: the token of the next one unless tokens come from elsewhere. */
@@ -66,6 +76,7 @@ export const emptyLedger = (total: number): Ledger => ({
   completed: RangeSet.EMPTY,
   failed: RangeSet.EMPTY,
   assignments: new Map(),
+  next: new Map(),
   retry: new Map(),
   nextToken: 1,
   lost: new Map(),
@@ -96,6 +107,7 @@ export function unassigned(l: Ledger): RangeSet {
     .subtract(l.completed)
     .subtract(l.failed)
     .subtract(union([...l.assignments.values()].map(liveItems)))
+    .subtract(union([...l.next.values()].map(rangeOf)))
     .subtract(union(l.retry.values()));
 }
 
@@ -117,19 +129,11 @@ function requeue(
   return { failed: l.failed, retry };
 }
 
-/**
- * Gives `block` its next range: retry-pool items first (lowest offset first), else the first
- * `blockSize` unassigned items. Undefined when the block already holds a range or nothing is left.
- */
-export function assign(
+/** The next range to hand out: retry-pool items first (lowest offset first), else the first unassigned. */
+function pickRange(
   l: Ledger,
-  block: string,
   policy: Policy,
-  now: number,
-  /** The Block's generation now, and the token to give the range (default: nextToken). */
-  given: { generation?: number; token?: number } = {},
-): { ledger: Ledger; assignment: Assignment } | undefined {
-  if (l.assignments.has(block)) return undefined;
+): { range: RangeSet; index: number; size: number; attempts: number } | undefined {
   let pick: { start: number; end: number; attempts: number } | undefined;
   for (const [attempts, set] of l.retry) {
     const first = set.ranges[0];
@@ -141,25 +145,90 @@ export function assign(
   }
   if (!pick) return undefined;
   const size = Math.min(policy.blockSize, pick.end - pick.start + 1);
-  const range = RangeSet.span(pick.start, pick.start + size - 1);
-  const retry = new Map(l.retry);
-  if (pick.attempts > 0) {
-    const rest = retry.get(pick.attempts)!.subtract(range);
-    if (rest.isEmpty) retry.delete(pick.attempts);
-    else retry.set(pick.attempts, rest);
-  }
-  const assignment: Assignment = {
-    block,
+  return {
+    range: RangeSet.span(pick.start, pick.start + size - 1),
     index: pick.start,
     size,
+    attempts: pick.attempts,
+  };
+}
+
+/** Takes a picked range out of the retry pool it came from (fresh items need nothing). */
+function withoutPicked(l: Ledger, pick: { range: RangeSet; attempts: number }): Ledger['retry'] {
+  if (pick.attempts === 0) return l.retry;
+  const retry = new Map(l.retry);
+  const rest = retry.get(pick.attempts)!.subtract(pick.range);
+  if (rest.isEmpty) retry.delete(pick.attempts);
+  else retry.set(pick.attempts, rest);
+  return retry;
+}
+
+/** What a new range is given: the Block's generation now, and its token (default: nextToken). */
+export interface Given {
+  generation?: number;
+  token?: number;
+}
+
+function newAssignment(
+  l: Ledger,
+  block: string,
+  pick: { index: number; size: number; attempts: number },
+  given: Given,
+  leaseExpires: number,
+): Assignment {
+  return {
+    block,
+    index: pick.index,
+    size: pick.size,
     token: given.token ?? l.nextToken,
     generation: given.generation ?? 0,
     attempt: pick.attempts + 1,
     reported: RangeSet.EMPTY,
-    leaseExpires: now + policy.leaseMs,
+    leaseExpires,
   };
+}
+
+/**
+ * Gives `block` a range to work on: retry-pool items first (lowest offset first), else the
+ * first `blockSize` unassigned items. Undefined when the block already holds a range or nothing is left.
+ */
+export function assign(
+  l: Ledger,
+  block: string,
+  policy: Policy,
+  now: number,
+  given: Given = {},
+): { ledger: Ledger; assignment: Assignment } | undefined {
+  if (l.assignments.has(block)) return undefined;
+  const pick = pickRange(l, policy);
+  if (!pick) return undefined;
+  const assignment = newAssignment(l, block, pick, given, now + policy.leaseMs);
   const assignments = new Map(l.assignments).set(block, assignment);
-  return { ledger: { ...l, assignments, retry, nextToken: l.nextToken + 1 }, assignment };
+  return {
+    ledger: { ...l, assignments, retry: withoutPicked(l, pick), nextToken: l.nextToken + 1 },
+    assignment,
+  };
+}
+
+/**
+ * Gives `block`, which works on a range, the range it starts next. Undefined when it holds no
+ * range, already has a next one, or nothing is left.
+ */
+export function assignNext(
+  l: Ledger,
+  block: string,
+  policy: Policy,
+  given: Given = {},
+): { ledger: Ledger; assignment: Assignment } | undefined {
+  if (!l.assignments.has(block) || l.next.has(block)) return undefined;
+  const pick = pickRange(l, policy);
+  if (!pick) return undefined;
+  const assignment = newAssignment(l, block, pick, given, 0);
+  const next = new Map(l.next).set(block, assignment);
+  return {
+    ledger: { ...l, next, retry: withoutPicked(l, pick), nextToken: l.nextToken + 1 },
+    assignment,
+  };
 }
 
 /** A worker's cumulative report on the range it holds, as written in its Block's spec.report. */
@@ -171,10 +240,24 @@ export interface Report {
   readonly failed: RangeSet;
   /** The worker is finished with the range and wants the next. */
   readonly complete?: boolean;
-  /** The worker gives back what it has not reported (it is shutting down). */
+  /** The worker gives back what it has not reported (it is shutting down, unless `goOn`). */
   readonly release?: boolean;
+  /** With release: the worker goes on and wants another range (it cut this one short). */
+  readonly goOn?: boolean;
   /** When the worker last said it is alive (epoch ms): renews the lease without new items. */
   readonly renewedAt?: number;
+  /**
+   * On a report whose token is the Block's next range: the final report on the range it
+   * finished before starting that one (the switch, in one write).
+   */
+  readonly finished?: FinishedReport;
+}
+
+/** The final report on a range a worker finished: every item of it done or failed. */
+export interface FinishedReport {
+  readonly token: number;
+  readonly done: RangeSet;
+  readonly failed: RangeSet;
 }
 
 export type ReportOutcome = 'applied' | 'stale';
@@ -182,7 +265,10 @@ export type ReportOutcome = 'applied' | 'stale';
 /**
  * Folds a report into the ledger. Idempotent: reports are cumulative, and what was already
  * reported is not counted again. A report with a token other than the block's current
- * assignment's is stale and changes nothing (the range may be someone else's by now).
+ * assignment's is stale and changes nothing (the range may be someone else's by now), unless it
+ * is the switch: the token of the Block's next range, carrying the final report on the current
+ * one. Then the current range is folded as complete, the next one becomes current, and the
+ * report is folded on it.
  */
 export function applyReport(
   l: Ledger,
@@ -191,10 +277,24 @@ export function applyReport(
   policy: Policy,
   now: number,
 ): { ledger: Ledger; outcome: ReportOutcome } {
+  const stale = { ledger: l, outcome: 'stale' as const };
+  const queued = l.next.get(block);
+  if (queued && queued.token === report.token) {
+    const { finished, ...onNext } = report;
+    if (!finished || l.assignments.get(block)?.token !== finished.token) return stale;
+    const switched = applyReport(
+      l,
+      block,
+      { ...finished, generation: report.generation, renewedAt: report.renewedAt, complete: true },
+      policy,
+      now,
+    );
+    if (switched.outcome === 'stale') return stale;
+    return applyReport(switched.ledger, block, onNext, policy, now);
+  }
   const a = l.assignments.get(block);
-  if (!a || a.token !== report.token) return { ledger: l, outcome: 'stale' };
-  if (report.generation !== undefined && report.generation <= a.generation)
-    return { ledger: l, outcome: 'stale' };
+  if (!a || a.token !== report.token) return stale;
+  if (report.generation !== undefined && report.generation <= a.generation) return stale;
   const live = liveItems(a);
   const done = report.done.intersect(live);
   const failedNow = report.failed.intersect(live).subtract(done);
@@ -214,11 +314,14 @@ export function applyReport(
   if (report.complete || report.release) {
     // Unreported items of a released range were never tried: not an attempt. Of a "complete"
     // range, they were (the worker says it is done with them): that costs the attempt.
-    next = removeAssignment(
+    const attemptsUsed = report.release && !report.complete ? a.attempt - 1 : a.attempt;
+    // A worker that goes on starts its next range; one that stops gives it back untouched.
+    next = endAssignment(
       next,
       updated,
-      report.release && !report.complete ? a.attempt - 1 : a.attempt,
+      attemptsUsed,
       policy,
+      report.complete || report.goOn ? now : undefined,
     );
   } else {
     next = { ...next, assignments: new Map(next.assignments).set(block, updated) };
@@ -239,10 +342,13 @@ export function putBack(l: Ledger, items: RangeSet): { ledger: Ledger; putBack: 
   };
 }
 
-/** The worker behind `block` is gone (pod failed or deleted): what it held goes back, costing the attempt. */
+/**
+ * The worker behind `block` is gone (pod failed or deleted, or its lease ran out): what it held
+ * goes back, costing the attempt; its next range, never started, goes back as it was.
+ */
 export function reclaim(l: Ledger, block: string, policy: Policy): Ledger {
   const a = l.assignments.get(block);
-  return a ? removeAssignment(l, a, a.attempt, policy) : l;
+  return a ? endAssignment(l, a, a.attempt, policy) : l;
 }
 
 /** Takes back every range whose lease ran out by `now`; returns the ledger and the blocks affected. */
@@ -251,10 +357,33 @@ export function expireLeases(l: Ledger, policy: Policy, now: number): { ledger: 
   return { ledger: expired.reduce((acc, b) => reclaim(acc, b, policy), l), expired };
 }
 
-function removeAssignment(l: Ledger, a: Assignment, attemptsUsed: number, policy: Policy): Ledger {
+/**
+ * Ends a Block's assignment: its unreported items go back (`attemptsUsed` counted). Its next
+ * range then becomes its assignment, leased from `promoteAt`, or, without `promoteAt`, goes back
+ * too, costing nothing (it was never started).
+ */
+function endAssignment(
+  l: Ledger,
+  a: Assignment,
+  attemptsUsed: number,
+  policy: Policy,
+  promoteAt?: number,
+): Ledger {
   const assignments = new Map(l.assignments);
   assignments.delete(a.block);
-  return { ...l, assignments, ...requeue({ ...l, assignments }, liveItems(a), attemptsUsed, policy) };
+  const queued = l.next.get(a.block);
+  const next = new Map(l.next);
+  next.delete(a.block);
+  let out: Ledger = { ...l, assignments, next };
+  out = { ...out, ...requeue(out, liveItems(a), attemptsUsed, policy) };
+  if (!queued) return out;
+  if (promoteAt !== undefined) {
+    return {
+      ...out,
+      assignments: new Map(assignments).set(a.block, { ...queued, leaseExpires: promoteAt + policy.leaseMs }),
+    };
+  }
+  return { ...out, ...requeue(out, rangeOf(queued), queued.attempt - 1, policy) };
 }
 
 /** The ledger part of a Worklist status; counters included so `kubectl get` needs no arithmetic. */
@@ -269,6 +398,7 @@ export function toStatus(
     | 'completed'
     | 'failed'
     | 'assignments'
+    | 'next'
     | 'retry'
     | 'nextToken'
     | 'lost'
@@ -291,6 +421,16 @@ export function toStatus(
         attempt: a.attempt,
         done: a.reported.toString(),
         leaseExpires: new Date(a.leaseExpires).toISOString(),
+      })),
+    next: [...l.next.values()]
+      .sort((x, y) => x.index - y.index)
+      .map((a) => ({
+        block: a.block,
+        index: a.index,
+        size: a.size,
+        token: a.token,
+        generation: a.generation,
+        attempt: a.attempt,
       })),
     retry: [...l.retry.entries()]
       .sort(([x], [y]) => x - y)
@@ -325,6 +465,21 @@ export function fromStatus(total: number, s: WorklistStatus | undefined): Ledger
           attempt: a.attempt ?? 1,
           reported: RangeSet.parse(a.done ?? ''),
           leaseExpires: a.leaseExpires ? Date.parse(a.leaseExpires) : 0,
+        },
+      ]),
+    ),
+    next: new Map(
+      (s.next ?? []).map((a) => [
+        a.block,
+        {
+          block: a.block,
+          index: a.index,
+          size: a.size,
+          token: a.token,
+          generation: a.generation ?? 0,
+          attempt: a.attempt ?? 1,
+          reported: RangeSet.EMPTY,
+          leaseExpires: 0,
         },
       ]),
     ),

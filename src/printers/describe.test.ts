@@ -37,6 +37,7 @@ const worklist: Worklist = {
         leaseExpires: at(3).toISOString(),
       },
     ],
+    next: [{ block: 'primes-workers-0-abcde', index: 1500, size: 100, token: 16, attempt: 1 }],
     retry: [{ attempts: 1, ranges: '1400-1499' }],
     conditions: [
       {

@@ -73,16 +73,25 @@ export function describeWorklist(d: DescribeInput): string {
       .join('; ') || '<none>',
   );
   const workerOf = new Map(d.blocks.map((b) => [b.metadata.name!, b.spec.worker ?? '']));
+  const nextOf = new Map((s.next ?? []).map((n) => [n.block, n]));
+  const span = (a: { index: number; size: number }) =>
+    a.size === 1 ? `${a.index}` : `${a.index}-${a.index + a.size - 1}`;
   section('Assignments', [
-    ...((s.assignments ?? []).length ? [['BLOCK', 'RANGE', 'ATTEMPT', 'REPORTED', 'LEASE', 'WORKER']] : []),
-    ...(s.assignments ?? []).map((a) => [
-      a.block,
-      a.size === 1 ? `${a.index}` : `${a.index}-${a.index + a.size - 1}`,
-      String(a.attempt ?? 1),
-      reported(a).toString() || '-',
-      a.leaseExpires ? leaseLeft(a.leaseExpires, d.now) : '-',
-      workerOf.get(a.block) || '-',
-    ]),
+    ...((s.assignments ?? []).length
+      ? [['BLOCK', 'RANGE', 'ATTEMPT', 'REPORTED', 'LEASE', 'NEXT', 'WORKER']]
+      : []),
+    ...(s.assignments ?? []).map((a) => {
+      const next = nextOf.get(a.block);
+      return [
+        a.block,
+        span(a),
+        String(a.attempt ?? 1),
+        reported(a).toString() || '-',
+        a.leaseExpires ? leaseLeft(a.leaseExpires, d.now) : '-',
+        next ? span(next) : '-',
+        workerOf.get(a.block) || '-',
+      ];
+    }),
   ]);
   section('Blocks', [
     ...(d.blocks.length ? [['NAME', 'STATUS', 'WORKER', 'MESSAGE']] : []),

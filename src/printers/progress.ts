@@ -30,13 +30,17 @@ export interface ItemStates {
 /**
  * What the worker holding an assignment reported since the ledger last folded it: its Block's
  * report, when it is on that very range (partial progress waits there until the controller
- * folds it at half the lease).
+ * folds it at half the lease, and the final report on a range waits in the report that started
+ * the next one until the controller's next pass).
  */
 export function newerReports(blocks: readonly Block[]) {
   const reportOf = new Map(blocks.map((b) => [b.metadata.name!, b.spec.report]));
   return (a: { block: string; token: number }): { done: RangeSet; failed: RangeSet } => {
-    const r = reportOf.get(a.block);
-    return r?.token === a.token
+    const report = reportOf.get(a.block);
+    // After a switch to its next range, the report on this one is the `finished` part.
+    const r =
+      report?.token === a.token ? report : report?.finished?.token === a.token ? report.finished : undefined;
+    return r
       ? { done: RangeSet.parse(r.done ?? ''), failed: RangeSet.parse(r.failed ?? '') }
       : { done: RangeSet.EMPTY, failed: RangeSet.EMPTY };
   };

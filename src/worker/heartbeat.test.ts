@@ -126,6 +126,28 @@ describe('the heartbeat of a range', () => {
     expect(hb.lost.aborted).toBe(true);
   });
 
+  it('keeps a range its Block shows as the next one: the controller has not folded the switch yet', async () => {
+    const { api, hb } = setup(LEASE_MS, 5000);
+    api.block = block({ phase: 'Ready', token: 3, next: { index: 10, size: 10, token: TOKEN } });
+    await hb.tick();
+    expect(hb.lost.aborted).toBe(false);
+    expect(hb.seen?.token).toBe(3);
+  });
+
+  it('reports a switch at once, and carries the finished range in every report on the new one', async () => {
+    const api = new FakeBlock();
+    const finished = { token: 3, done: '0-9', failed: '' };
+    const hb = new Heartbeat(api, TOKEN, { leaseMs: LEASE_MS, everyMs: 60_000, finished });
+    hb.start();
+    await hb.stop();
+    hb.done = RangeSet.span(10, 19);
+    await hb.report({ complete: true });
+    expect(api.reports.map((r) => [r.token, r.done, r.finished, r.complete])).toEqual([
+      [TOKEN, '', finished, undefined],
+      [TOKEN, '10-19', finished, true],
+    ]);
+  });
+
   it('reports progress at least every third of a short lease, even when that is under 5 s', async () => {
     const { api, hb, clock } = setup(9000, 5000);
     hb.done = RangeSet.span(0, 0);

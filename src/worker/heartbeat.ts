@@ -1,4 +1,4 @@
-import type { BlockSpecReport } from '../api/v1alpha1/index.js';
+import type { BlockSpecReport, BlockSpecReportFinished, BlockStatus } from '../api/v1alpha1/index.js';
 import { explain, isApiError } from '../kube/errors.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { BlockGone, type BlockApi } from './block-client.js';
@@ -29,6 +29,14 @@ export interface HeartbeatOptions {
   everyMs?: number;
   /** The least time between two progress reports (default PROGRESS_EVERY_MS, at most a third of the lease). */
   progressEveryMs?: number;
+  /**
+   * The final report on the range this one follows, when the worker switched straight to it
+   * (its Block's next range): carried by every report on this one, the first written at once
+   * (once the controller folded it, a copy changes nothing).
+   */
+  finished?: BlockSpecReportFinished;
+  /** The Block's status that showed this range, and when it was read (default: now). */
+  seen?: { status: BlockStatus; at: number };
   log?: (line: string) => void;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -38,9 +46,10 @@ export interface HeartbeatOptions {
  * The lease heartbeat of one range. Progress is reported when it changed and the last report is
  * PROGRESS_EVERY_MS old, and in any case every third of the lease (the controller folds it,
  * renewing the lease, by the time half the lease is gone): a write every few seconds at most,
- * never one per item. One report at a time, so an old one never lands after a newer one. Each tick also reads
- * the Block: another token, a phase other than Ready, the Block deleted or gone means the range
- * is not ours any more (`lost`).
+ * never one per item. One report at a time, so an old one never lands after a newer one. Each
+ * tick also reads the Block: the range neither its current nor its next one, a phase other than
+ * Ready, the Block deleted or gone means the range is not ours any more (`lost`). The latest
+ * status read (`seen`) tells the worker which range follows this one.
  */
 export class Heartbeat implements Progress {
   done = RangeSet.EMPTY;
@@ -57,6 +66,8 @@ export class Heartbeat implements Progress {
   private readonly confirmFor: number;
   /** When the Block last showed the range as ours. */
   private confirmedAt: number;
+  /** The Block's status when it last showed the range as ours. */
+  seen: BlockStatus | undefined;
   private reported: { done: string; failed: string; at: number };
   private inFlight: Promise<void> | undefined;
   private ticker: NodeJS.Timeout | undefined;
@@ -72,12 +83,16 @@ export class Heartbeat implements Progress {
     this.renewEveryMs = o.leaseMs / 3;
     this.progressEveryMs = Math.min(o.progressEveryMs ?? PROGRESS_EVERY_MS, this.renewEveryMs);
     this.confirmFor = Math.min(o.leaseMs / 4, CONFIRM_MAX_MS);
-    this.confirmedAt = this.now();
-    this.reported = { done: '', failed: '', at: this.now() };
+    this.confirmedAt = o.seen?.at ?? this.now();
+    this.seen = o.seen?.status;
+    // A switch is reported at once: the controller hands out the range after the next one
+    // when it has folded it. A range of its own waits for its first progress report.
+    this.reported = { done: '', failed: '', at: o.finished ? -Infinity : this.now() };
   }
 
-  /** Ticks every `everyMs` until stop(). */
+  /** Ticks every `everyMs` until stop(); a switch's report goes out at once. */
   start(): void {
+    if (this.o.finished) void this.tick();
     this.ticker ??= setInterval(() => void this.tick(), this.o.everyMs ?? REPORT_EVERY_MS);
   }
 
@@ -98,8 +113,14 @@ export class Heartbeat implements Progress {
         ? { message: this.lastFailure.slice(0, MAX_MESSAGE_CHARS) }
         : {}),
       renewTime: new Date(this.now()).toISOString(),
+      ...(this.o.finished ? { finished: this.o.finished } : {}),
       ...extra,
     });
+  }
+
+  /** Reads the Block now, after stop(): whether the range is still ours, and what follows it. Never rejects. */
+  look(): Promise<void> {
+    return this.read().catch((err: unknown) => this.log(`could not read the Block: ${explain(err).message}`));
   }
 
   /** One beat; while one is in flight, that one (never two at a time). Never rejects. */
@@ -133,18 +154,25 @@ export class Heartbeat implements Progress {
         this.log(`progress report failed: ${explain(err).message}`);
       }
     }
+    await this.read();
+  }
+
+  private async read(): Promise<void> {
     const asked = this.now();
     const b = await this.api.get().catch((err: unknown) => {
       if (err instanceof BlockGone) return undefined;
       throw err;
     });
-    if (!b || b.metadata.deletionTimestamp || b.status?.token !== this.token || b.status.phase !== 'Ready') {
-      return this.notOurs();
-    }
+    if (!b || b.metadata.deletionTimestamp || !holds(b.status, this.token)) return this.notOurs();
     this.confirmedAt = asked;
+    this.seen = b.status;
   }
 
   private notOurs(): void {
     this.lostController.abort();
   }
 }
+
+/** The Block's status gives the range of this token to its worker: its current range or its next one. */
+export const holds = (s: BlockStatus | undefined, token: number): boolean =>
+  s?.phase === 'Ready' && (s.token === token || s.next?.token === token);

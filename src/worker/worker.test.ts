@@ -150,7 +150,10 @@ describe('the claim loop', () => {
 
   it('runs each new range, and counts what failed', async () => {
     const api = new FakeBlockApi();
-    api.script = { 1: ready(7, 0, 2), 2: ready(9, 2, 2), 3: drained };
+    api.status = ready(7, 0, 2);
+    api.onReport = (r) => {
+      if (r.complete) api.status = r.token === 7 ? ready(9, 2, 2) : drained;
+    };
     const { w, started } = worker(api, {
       execute: async (_item, offset) => (started.push(offset), offset !== 3),
     });
@@ -160,6 +163,35 @@ describe('the claim loop', () => {
       { token: 7, done: '0-1', failed: '', complete: true },
       { token: 9, done: '2', failed: '3', complete: true },
     ]);
+  });
+
+  it("starts its Block's next range the moment it finishes one, its first report carrying the finished one's", async () => {
+    const api = new FakeBlockApi();
+    api.status = { ...ready(7, 0, 2), next: { index: 2, size: 2, token: 9 } };
+    api.onReport = (r) => {
+      // The controller folds the switch: 9 is the Block's range, nothing comes after it.
+      if (r.token === 9 && !r.complete) api.status = ready(9, 2, 2);
+      if (r.token === 9 && r.complete) api.status = drained;
+    };
+    const { w, started } = worker(api);
+    expect(await w.run(never)).toEqual({ completed: 4, failed: 0, finished: true });
+    expect(started).toEqual([0, 1, 2, 3]);
+    const finished = { token: 7, done: '0-1', failed: '' };
+    expect(api.reports.map(said)).toEqual([
+      { token: 9, done: '', failed: '', finished },
+      { token: 9, done: '2-3', failed: '', finished, complete: true },
+    ]);
+  });
+
+  it('runs a range once, though the status still shows the range it switched from', async () => {
+    const api = new FakeBlockApi();
+    // A controller that has not folded the switch yet: the status stays as it was.
+    api.status = { ...ready(7, 0, 2), next: { index: 2, size: 2, token: 9 } };
+    api.script = { 8: drained };
+    const { w, started } = worker(api);
+    await w.run(never);
+    expect(started).toEqual([0, 1, 2, 3]);
+    expect(api.reports.map(said).at(-1)).toMatchObject({ token: 9, complete: true, finished: { token: 7 } });
   });
 
   it('gives the items to the command as the Worklist source has them', async () => {

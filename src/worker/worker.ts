@@ -1,11 +1,12 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Worklist } from '../api/v1alpha1/index.js';
+import type { BlockStatus, Worklist } from '../api/v1alpha1/index.js';
 import { effectiveSpec } from '../api/defaults.js';
 import { itemAt } from '../api/source.js';
 import { MAX_REPORT_RANGES } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { BlockClient, BlockGone, type BlockApi, type BlockClientOptions } from './block-client.js';
-import { executorFor, type Assignment, type Executor } from './executors.js';
+import { claim, StartedTokens, type Claim, type Finished } from './claims.js';
+import { executorFor, type Executor } from './executors.js';
 import { Heartbeat } from './heartbeat.js';
 import { pollDelay } from './poll.js';
 import { POLL_MAX_MS } from './timing.js';
@@ -77,42 +78,48 @@ export class Worker {
     });
     await this.api.create(worklist, signal);
     this.log(`block ${this.api.name} working on worklist ${this.o.worklist}`);
-    let lastToken: number | undefined;
+    const started = new StartedTokens();
+    // The range this worker last finished, complete: its Block's next range may follow it at once.
+    let finished: Finished | undefined;
+    // The Block's status as a range's last read left it: what to start next, without reading again.
+    let seen: Seen | undefined;
     let ackedLoss: number | undefined;
     let idlePolls = 0;
     const totals = { completed: 0, failed: 0, finished: false };
     try {
       while (!signal.aborted) {
-        const block = await this.api.get();
-        if (block.metadata.deletionTimestamp) throw await this.api.goneReason();
-        const status = block.status;
-        if (status?.phase === 'Drained') {
+        if (!seen) {
+          const at = Date.now();
+          const block = await this.api.get();
+          if (block.metadata.deletionTimestamp) throw await this.api.goneReason();
+          seen = { status: block.status ?? {}, at };
+        }
+        const { status } = seen;
+        if (status.phase === 'Drained') {
           this.log(`worklist ${this.o.worklist} is finished`);
           totals.finished = true;
           break;
         }
-        if (status?.phase === 'Lost' && status.observedGeneration !== ackedLoss) {
+        if (status.phase === 'Lost' && status.observedGeneration !== ackedLoss) {
           // Our lease ran out (we were slow, or the controller was away): say we are alive, which
           // is what brings a Lost Block back. The old token makes it a report on nothing.
           ackedLoss = status.observedGeneration;
           this.log('this Block was marked Lost (its lease ran out): reporting back for new work');
           await this.api.writeReport({ token: status.token ?? 0, renewTime: new Date().toISOString() });
         }
-        if (status?.phase !== 'Ready' || status.token === lastToken) {
+        const next = claim(status, started, finished);
+        if (!next) {
+          seen = undefined;
           await sleep(pollDelay(idlePolls++, this.o.pollMs ?? POLL_MAX_MS));
           continue;
         }
         idlePolls = 0;
-        lastToken = status.token!;
-        const range = {
-          index: Number(status.index),
-          size: Number(status.size),
-          token: lastToken,
-          attempt: status.attempt ?? 1,
-        };
-        const result = await this.processRange(worklist, executor, range, signal);
-        totals.completed += result.done.size;
-        totals.failed += result.failed.size;
+        started.add(next.range.token);
+        const end = await this.processRange(worklist, executor, next, seen, signal);
+        totals.completed += end.done.size;
+        totals.failed += end.failed.size;
+        finished = end.finished;
+        seen = end.seen;
       }
     } catch (err) {
       if (err instanceof BlockGone) throw await this.api.goneReason();
@@ -123,23 +130,30 @@ export class Worker {
     return totals;
   }
 
-  /** Runs one range under its heartbeat, then writes the final report: complete, or a release. */
+  /**
+   * Runs one range under its heartbeat, then ends it: straight into the Block's next range when
+   * the latest read shows one behind this range (its reports carry this one's final report), else
+   * with a final report (complete, or a release).
+   */
   private async processRange(
     worklist: Worklist,
     executor: Executor,
-    range: Assignment,
+    { range, finished }: Claim,
+    seen: Seen,
     signal: AbortSignal,
-  ): Promise<{ done: RangeSet; failed: RangeSet }> {
+  ): Promise<RangeEnd> {
     const whole = RangeSet.span(range.index, range.index + range.size - 1);
     const heartbeat = new Heartbeat(this.api, range.token, {
       leaseMs: effectiveSpec(worklist.spec).leaseSeconds * 1000,
       everyMs: this.o.reportEveryMs,
+      finished,
+      seen,
       log: this.log,
     });
     if (signal.aborted) {
       // Stopped between the poll and now: give the range back untouched.
       await heartbeat.report({ release: true });
-      return heartbeat;
+      return { done: heartbeat.done, failed: heartbeat.failed };
     }
     heartbeat.start();
     let cutShort: boolean;
@@ -149,13 +163,31 @@ export class Worker {
       await heartbeat.stop();
     }
     const { done, failed } = heartbeat;
+    const complete = whole.subtract(done).subtract(failed).isEmpty;
+    if (complete && !heartbeat.lost.aborted && !signal.aborted) {
+      if (!followed(heartbeat.seen, range.token)) await heartbeat.look();
+      if (followed(heartbeat.seen, range.token) && !heartbeat.lost.aborted) {
+        const report = { token: range.token, done: done.toString(), failed: failed.toString() };
+        return {
+          done,
+          failed,
+          finished: { token: range.token, report },
+          seen: { status: heartbeat.seen!, at: Date.now() },
+        };
+      }
+    }
     if (heartbeat.lost.aborted) {
       this.log(
         `the range ${whole.toString()} is not this Block's any more (its lease ran out, or the Block was deleted): abandoning it`,
       );
-    } else if (whole.subtract(done).subtract(failed).isEmpty) {
+      return { done, failed };
+    }
+    if (complete) {
       await heartbeat.report({ complete: true });
-    } else if (cutShort && !signal.aborted) {
+      const report = { token: range.token, done: done.toString(), failed: failed.toString() };
+      return { done, failed, finished: { token: range.token, report } };
+    }
+    if (cutShort && !signal.aborted) {
       this.log(
         `the report on ${whole.toString()} would outgrow ${MAX_REPORT_RANGES} ranges (scattered failures): giving back the rest`,
       );
@@ -168,3 +200,23 @@ export class Worker {
     return { done, failed };
   }
 }
+
+/** A Block's status, and when it was read. */
+interface Seen {
+  status: BlockStatus;
+  at: number;
+}
+
+/** How a range ended: what it did, and what follows. */
+interface RangeEnd {
+  done: RangeSet;
+  failed: RangeSet;
+  /** Set when every item of it was reported: the Block's next range may follow it. */
+  finished?: Finished;
+  /** The Block's status its last read showed, when the worker goes on without reading again. */
+  seen?: Seen;
+}
+
+/** The status shows this range as the Block's current one, and a next range behind it. */
+const followed = (s: BlockStatus | undefined, token: number) =>
+  s?.phase === 'Ready' && s.token === token && s.next !== undefined;

@@ -71,6 +71,15 @@ export interface WorklistStatusAssignment {
   leaseExpires?: string;
 }
 
+export interface WorklistStatusNext {
+  block: string;
+  index: number;
+  size: number;
+  token: number;
+  generation?: number;
+  attempt?: number;
+}
+
 export interface WorklistStatusRetry {
   ranges: string;
   attempts: number;
@@ -114,6 +123,8 @@ export interface WorklistStatus {
   failed?: string;
   /** The ranges assigned now, one per Block. */
   assignments?: WorklistStatusAssignment[];
+  /** The range each working Block starts the moment it finishes its assigned one (at most one per Block, none started yet): its worker never waits for a pass. */
+  next?: WorklistStatusNext[];
   /** Items to hand out again, grouped by how many attempts they have used. */
   retry?: WorklistStatusRetry[];
   /** Ranges handed out so far, plus one. (Fencing tokens are drawn at random.) */
@@ -125,6 +136,13 @@ export interface WorklistStatus {
   startTime?: string;
   completionTime?: string;
   conditions?: WorklistStatusCondition[];
+}
+
+/** With the token of status.next: the final report on the range the worker finished before it started that one (the switch to the next range, in one write). */
+export interface BlockSpecReportFinished {
+  token: number;
+  done?: string;
+  failed?: string;
 }
 
 /** The worker's latest report on its current range. The controller folds it into the Worklist; it is ignored unless token equals status.token. */
@@ -145,6 +163,8 @@ export interface BlockSpecReport {
   next?: boolean;
   /** When the worker last reported or renewed its lease. */
   renewTime?: string;
+  /** With the token of status.next: the final report on the range the worker finished before it started that one (the switch to the next range, in one write). */
+  finished?: BlockSpecReportFinished;
 }
 
 /** Written by the worker. */
@@ -155,6 +175,14 @@ export interface BlockSpec {
   worker?: string;
   /** The worker's latest report on its current range. The controller folds it into the Worklist; it is ignored unless token equals status.token. */
   report?: BlockSpecReport;
+}
+
+/** The range the worker starts the moment it finishes this one, without waiting; it says so by reporting with this token, its final report on the current range in spec.report.finished. */
+export interface BlockStatusNext {
+  index: number;
+  size: number;
+  token: number;
+  attempt?: number;
 }
 
 /** Written by the controller. */
@@ -171,6 +199,8 @@ export interface BlockStatus {
   token?: number;
   /** Which attempt at these items this is (1 for the first). */
   attempt?: number;
+  /** The range the worker starts the moment it finishes this one, without waiting; it says so by reporting with this token, its final report on the current range in spec.report.finished. */
+  next?: BlockStatusNext;
   /** How many times the worker behind this Block restarted. */
   restarts?: number;
   /** Ranges this Block has completed. */
