@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Block } from '../src/api/v1alpha1/index.js';
-import { ClaimClock, percentile } from './claim-clock.js';
+import { ClaimClock, IdleClock, percentile } from './claim-clock.js';
 
 const block = (status?: Block['status'], report?: Block['spec']['report']): Block => ({
   apiVersion: 'teamtask.dev/v1alpha1',
@@ -45,6 +45,47 @@ describe('ClaimClock', () => {
     c.observe('MODIFIED', block({ phase: 'Pending' }), 30);
     c.observe('MODIFIED', block({ phase: 'Ready', token: 7 }), 50);
     expect(c.samples).toEqual([50]);
+  });
+});
+
+describe('ClaimClock with next ranges', () => {
+  const ready = (token: number, next?: number): Block['status'] => ({
+    phase: 'Ready',
+    token,
+    ...(next ? { next: { index: 0, size: 1, token: next } } : {}),
+  });
+
+  it('times a switch from the report that starts the next range to the status with a new next', () => {
+    const c = new ClaimClock();
+    c.observe('ADDED', block(), 0);
+    c.observe('MODIFIED', block(ready(1, 2)), 10);
+    c.observe('MODIFIED', block(ready(1, 2), { token: 2, finished: { token: 1 } }), 500);
+    c.observe('MODIFIED', block(ready(2, 3), { token: 2, finished: { token: 1 } }), 530);
+    expect(c.samples).toEqual([10, 30]);
+    expect([...c.tokens]).toEqual([1, 2, 3]);
+  });
+
+  it('counts every range handed out once, though a status shows it as next and then as current', () => {
+    const c = new ClaimClock();
+    c.observe('MODIFIED', block(ready(1, 2)), 0);
+    c.observe('MODIFIED', block(ready(2)), 10);
+    c.observe('MODIFIED', block(ready(2)), 20);
+    expect(c.tokens.size).toBe(2);
+  });
+});
+
+describe('IdleClock', () => {
+  it('times the gap between the last item of a range and the first of the next, not between items of one range', async () => {
+    const idle = new IdleClock(10);
+    let t = 0;
+    const run = idle.wrap(
+      async () => ((t += 5), true),
+      () => t,
+    );
+    for (const offset of [0, 1, 2]) await run('x', offset);
+    t += 40;
+    for (const offset of [10, 11]) await run('x', offset);
+    expect(idle.samples).toEqual([40]);
   });
 });
 

@@ -1,15 +1,19 @@
 import type { Block } from '../src/api/v1alpha1/index.js';
 
 /**
- * Claim latency as a watcher of Blocks sees it: from the moment a Block asks for a range (it
- * was created, or its worker reported its range complete) to the moment its status holds a new
- * one. Both ends are watch events received by the same process, so their lag cancels out.
+ * Claim latency as a watcher of Blocks sees it: from the moment a Block asks for a range (it was
+ * created, its worker reported its range complete, or its worker switched to its next range) to
+ * the moment its status holds a range it did not have (as its range or its next one). Both ends
+ * are watch events received by the same process, so their lag cancels out. With next ranges, a
+ * claim is off the worker's path: what it waits is `IdleClock`'s to say.
  */
 export class ClaimClock {
-  /** Milliseconds from asking to getting, one per range handed out. */
+  /** Milliseconds from asking to getting, one per ask answered. */
   readonly samples: number[] = [];
+  /** Every range token a Block's status showed, each once: the ranges handed out. */
+  readonly tokens = new Set<number>();
   private readonly asking = new Map<string, number>();
-  private readonly token = new Map<string, number>();
+  private readonly held = new Map<string, { current?: number; next?: number }>();
 
   observe(type: 'ADDED' | 'MODIFIED' | 'DELETED', block: Block, nowMs: number): void {
     const name = block.metadata.name!;
@@ -17,21 +21,58 @@ export class ClaimClock {
     if (type === 'DELETED' || status?.phase === 'Drained' || status?.phase === 'Lost') {
       // Nothing more to hand out (or not to this worker): not a claim that waited.
       this.asking.delete(name);
-      if (type === 'DELETED') this.token.delete(name);
+      if (type === 'DELETED') this.held.delete(name);
       return;
     }
-    if (status?.phase === 'Ready' && status.token !== undefined && status.token !== this.token.get(name)) {
-      this.token.set(name, status.token);
-      const since = this.asking.get(name);
-      if (since !== undefined) this.samples.push(nowMs - since);
-      this.asking.delete(name);
-      return;
+    const had = this.held.get(name) ?? {};
+    if (status?.phase === 'Ready' && status.token !== undefined) {
+      const now = [status.token, status.next?.token].filter((t): t is number => t !== undefined);
+      const fresh = now.filter((t) => !this.tokens.has(t));
+      this.held.set(name, { current: status.token, next: status.next?.token });
+      if (fresh.length) {
+        fresh.forEach((t) => this.tokens.add(t));
+        const since = this.asking.get(name);
+        if (since !== undefined) this.samples.push(nowMs - since);
+        this.asking.delete(name);
+        return;
+      }
     }
     if (this.asking.has(name)) return;
     const report = block.spec.report;
-    const current = this.token.get(name);
-    const asks = current === undefined || (report?.token === current && report.complete === true);
+    const asks =
+      had.current === undefined ||
+      (report?.token === had.current && report.complete === true) ||
+      (report?.token !== undefined && report.token === had.next && report.finished?.token === had.current);
     if (asks) this.asking.set(name, nowMs);
+  }
+}
+
+/**
+ * Worker idle time: per worker, from the end of a range's last item to the start of the next
+ * range's first item, as the worker's own item function sees it (one item at a time). Ranges are
+ * told apart by their aligned offsets (offset ÷ block size), as fresh ranges are.
+ */
+export class IdleClock {
+  readonly samples: number[] = [];
+  private last: { range: number; end: number } | undefined;
+
+  constructor(private readonly blockSize: number) {}
+
+  /** Wraps an item function: the same function, timed. */
+  wrap<T extends unknown[]>(
+    fn: (item: string, offset: number, ...rest: T) => Promise<boolean>,
+    now: () => number = () => performance.now(),
+  ) {
+    return async (item: string, offset: number, ...rest: T): Promise<boolean> => {
+      const range = Math.floor(offset / this.blockSize);
+      const start = now();
+      if (this.last && this.last.range !== range) this.samples.push(start - this.last.end);
+      try {
+        return await fn(item, offset, ...rest);
+      } finally {
+        this.last = { range, end: now() };
+      }
+    };
   }
 }
 

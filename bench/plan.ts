@@ -18,6 +18,8 @@ export interface BenchPlan {
   /** At most this many items in the one-process-per-item runs (Teamtask command, xargs). */
   commandItems: number;
   reclaimSamples: number;
+  /** Half-second tasks through --per-block and xargs (bench/tasks.ts): worker counts, tasks per worker. */
+  tasks?: { workers: number[]; perWorker: number };
   scale?: { items: number; blockSize: number; workers: number };
 }
 
@@ -31,6 +33,7 @@ export const FULL_PLAN: BenchPlan = {
   maxPodsPerBlock: 200,
   commandItems: 5000,
   reclaimSamples: 3,
+  tasks: { workers: [8, 32], perWorker: 40 },
   scale: { items: 10_000_000, blockSize: 1000, workers: 100 },
 };
 
@@ -45,6 +48,7 @@ export const SMOKE_PLAN: BenchPlan = {
   maxPodsPerBlock: 4,
   commandItems: 60,
   reclaimSamples: 1,
+  tasks: { workers: [2], perWorker: 3 },
   scale: { items: 20_000, blockSize: 1000, workers: 4 },
 };
 

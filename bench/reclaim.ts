@@ -40,13 +40,17 @@ export async function measureReclaim(ctx: BenchContext, name: string): Promise<n
   let unhang!: () => void;
   const hung = new Promise<void>((r) => (unhang = r));
   const victim = new InProcessWorker(ctx.namespace, name, pod, () => hung.then(() => false), { pod });
-  const held = await eventually('the hung worker to hold a range', async () =>
-    (await readWorklist(ctx.namespace, name)).status?.assignments?.find((a) => a.block === pod),
-  );
+  const status = await eventually('the hung worker to hold a range', async () => {
+    const s = (await readWorklist(ctx.namespace, name)).status;
+    return s?.assignments?.some((a) => a.block === pod) ? s : undefined;
+  });
+  const held = status.assignments!.find((a) => a.block === pod)!;
+  // Alone at first, it also holds the range it would start next: that waits for the reclaim too.
+  const heldItems = held.size + (status.next?.find((a) => a.block === pod)?.size ?? 0);
   const bornAt = Date.now();
   const successor = new InProcessWorker(ctx.namespace, name, `${name}-successor`, async () => true);
   await eventually('the other worker to finish the other ranges', async () =>
-    (await readWorklist(ctx.namespace, name)).status?.completedItems === 20 ? true : undefined,
+    (await readWorklist(ctx.namespace, name)).status?.completedItems === 30 - heldItems ? true : undefined,
   );
   // Past the grace, so what is timed is the controller's reaction, not the grace.
   await sleep(Math.max(0, bornAt + MISSING_POD_GRACE_MS + 500 - Date.now()));

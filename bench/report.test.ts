@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IndexedJobRun } from './indexed-job.js';
 import { chartsOf, ratios, renderMarkdown, targets, type BenchResults } from './report.js';
 import type { QueueRun } from './redis-queue.js';
+import { taskRatios } from './tasks.js';
 import type { CommandRun, TeamtaskRun } from './teamtask.js';
 
 const writes = { writes: 0, conflicts: 0, throttled: 0, byKind: {} };
@@ -17,10 +18,13 @@ const teamtask = (fn: TeamtaskRun['fn'], workers: number, over: Partial<Teamtask
   api: { ...writes, writes: 400 },
   writesPerBlock: 2,
   claims: 200,
+  ranges: 200,
   assignments: 200,
   conflictsPerClaim: 0,
   claimP50Ms: 20,
   claimP99Ms: 100,
+  idleP50Ms: 2,
+  idleP99Ms: 12,
   maxLiveBlocks: workers,
   maxWorklistBytes: 4096,
   controllerCpuSeconds: 2,
@@ -84,6 +88,17 @@ const results = (over: Partial<BenchResults> = {}): BenchResults => ({
   ],
   queues: [queue('zero', 1, 100_000), queue('1ms', 1, 25_000)],
   reclaimSeconds: [0.5, 0.7],
+  tasks: [
+    {
+      system: 'teamtask-per-block',
+      workers: 8,
+      tasks: 320,
+      taskSeconds: 0.5,
+      seconds: 21,
+      tasksPerSecond: 15.24,
+    },
+    { system: 'xargs', workers: 8, tasks: 320, taskSeconds: 0.5, seconds: 20.3, tasksPerSecond: 15.76 },
+  ],
   scale: teamtask('zero', 100, {
     items: 10_000_000,
     blocks: 10_000,
@@ -94,6 +109,10 @@ const results = (over: Partial<BenchResults> = {}): BenchResults => ({
 });
 
 describe('benchmark report', () => {
+  it('divides the half-second tasks/s of --per-block by those of xargs, per worker count', () => {
+    expect(taskRatios(results().tasks!)).toEqual([{ workers: 8, ratio: 0.97 }]);
+  });
+
   it('divides Teamtask’s items/s by another system’s, for each worker count both ran', () => {
     expect(ratios(results(), 'zero', 'teamtask', 'pod-per-block')).toEqual([
       { workers: 1, ratio: 40 },
@@ -134,11 +153,18 @@ describe('benchmark report', () => {
   });
 
   it('says "not measured" for what a run did not measure', () => {
-    const r = results({ jobs: [], commands: [], queues: undefined, reclaimSeconds: [], scale: undefined });
+    const r = results({
+      jobs: [],
+      commands: [],
+      queues: undefined,
+      tasks: undefined,
+      reclaimSeconds: [],
+      scale: undefined,
+    });
     const unmeasured = targets(r)
       .filter((t) => t.met === undefined)
       .map((t) => t.target);
-    expect(unmeasured).toHaveLength(5);
+    expect(unmeasured).toHaveLength(6);
     expect(renderMarkdown(r, [])).toContain('| not measured |');
   });
 

@@ -2,6 +2,7 @@ import type { LineChart } from './charts.js';
 import type { IndexedJobRun } from './indexed-job.js';
 import type { ItemFunction } from './item-functions.js';
 import type { QueueRun } from './redis-queue.js';
+import { taskRatios, type TaskRun } from './tasks.js';
 import type { CommandRun, TeamtaskRun } from './teamtask.js';
 
 /** Everything one `npm run bench` measured: what the JSON file holds. */
@@ -18,6 +19,8 @@ export interface BenchResults {
   /** The Redis work queue runs (absent in results from before it was measured). */
   queues?: QueueRun[];
   reclaimSeconds: number[];
+  /** Half-second tasks through --per-block and xargs (absent in results from before). */
+  tasks?: TaskRun[];
   scale?: TeamtaskRun;
   /** etcd's database size at the end, as kube-apiserver reports it. */
   etcdBytes?: number;
@@ -72,12 +75,19 @@ export function targets(r: BenchResults): Target[] {
   const perItem = ratios(r, '1ms', 'teamtask-command', 'xargs');
   const perBlock = ratios(r, '1ms', 'teamtask-per-block', 'xargs');
   const queue = ratios(r, '1ms', 'teamtask', 'redis-queue');
+  const halfSecond = taskRatios(r.tasks ?? []);
   const writes = [...zero, ...(r.scale ? [r.scale] : [])];
   const overBlocks = max(all.map((t) => t.maxLiveBlocks - t.workers));
   const p99 = max(
     all.flatMap((t) => (t.claimP99Ms === undefined || Number.isNaN(t.claimP99Ms) ? [] : [t.claimP99Ms])),
   );
   const cpu = max(writes.map((t) => t.controllerCpuPer1000Items));
+  const most = max(r.teamtask.map((t) => t.workers));
+  const idle = max(
+    r.teamtask
+      .filter((t) => t.workers === most)
+      .flatMap((t) => (t.idleP99Ms === undefined || Number.isNaN(t.idleP99Ms) ? [] : [t.idleP99Ms])),
+  );
   const list = (xs: Array<{ workers: number; ratio: number }>) =>
     xs.map((x) => `${x.workers}w ${x.ratio}×`).join(', ');
   const row = (target: string, measured: string, met: boolean | undefined, anchor: string): Target => ({
@@ -124,6 +134,12 @@ export function targets(r: BenchResults): Target[] {
       'claim-latency',
     ),
     row(
+      `worker idle between ranges p99 ≤ 20 ms at ${most ?? 64} workers`,
+      `${fmt(idle, 1)} ms (worst run)`,
+      idle === undefined ? undefined : idle <= 20,
+      'idle-time',
+    ),
+    row(
       'reclaim ≤ 3 s after the pod is gone',
       r.reclaimSeconds.map((s) => `${s} s`).join(', ') || 'n/a',
       r.reclaimSeconds.length ? r.reclaimSeconds.every((s) => s <= 3) : undefined,
@@ -137,6 +153,12 @@ export function targets(r: BenchResults): Target[] {
       'against-xargs',
     ),
     ratioRow('… and with --jobs W, where node starts each process', perItem, 0.9, 'against-xargs'),
+    ratioRow(
+      '--per-block, blocks of 0.5 s: ≥ 0.95× xargs -P with the same tasks',
+      halfSecond,
+      0.95,
+      'half-second-tasks',
+    ),
     ratioRow(
       "≥ 1× the Redis work queue's items/s, 1 ms items in blocks, same workers",
       queue,
@@ -253,6 +275,7 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
         '409s/claim',
         '429s',
         'claim p50 / p99 ms',
+        'idle p50 / p99 ms',
         'max live Blocks',
         'max Worklist KB',
         'controller CPU-s / 1000 blocks',
@@ -268,6 +291,7 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
         pct(t.conflictsPerClaim),
         fmt(t.api.throttled),
         `${fmt(t.claimP50Ms, 1)} / ${fmt(t.claimP99Ms, 1)}`,
+        `${fmt(t.idleP50Ms, 1)} / ${fmt(t.idleP99Ms, 1)}`,
         String(t.maxLiveBlocks),
         fmt(t.maxWorklistBytes / 1024, 1),
         fmt(t.controllerCpuPer1000Blocks, 2),
@@ -303,6 +327,20 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
         fmt(q.seconds, 1),
         fmt(q.commandsPerBlock, 2),
         q.notOnce.length ? '**no**' : 'yes',
+      ]),
+    ),
+    '',
+    '## Half-second tasks',
+    '',
+    table(
+      ['system', 'workers', 'tasks', 'seconds', 'tasks/s', 'ideal s'],
+      (r.tasks ?? []).map((t) => [
+        t.system,
+        String(t.workers),
+        fmt(t.tasks),
+        fmt(t.seconds, 1),
+        fmt(t.tasksPerSecond, 1),
+        fmt((t.tasks * t.taskSeconds) / t.workers, 1),
       ]),
     ),
     '',

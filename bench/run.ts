@@ -10,6 +10,7 @@ import { runIndexedJob } from './indexed-job.js';
 import { itemFunction } from './item-functions.js';
 import { commandItemsFor, itemsFor, podPerBlockItemsFor, type BenchPlan } from './plan.js';
 import { measureReclaim } from './reclaim.js';
+import { runTasksPerBlock, runTasksXargs } from './tasks.js';
 import { RedisServer, runRedisQueue } from './redis-queue.js';
 import { chartsOf, renderMarkdown, type BenchResults } from './report.js';
 import { runTeamtask, runTeamtaskCommand, runTeamtaskPerBlock, runXargs } from './teamtask.js';
@@ -46,6 +47,7 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
     commands: [],
     queues: [],
     reclaimSeconds: [],
+    tasks: [],
     complete: false,
   };
   // Saved after every scenario: a run cut short keeps what it measured (`complete: false`).
@@ -93,6 +95,13 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
         results.commands.push(await runXargs({ fn, workers, items: commandItems }));
         save();
       }
+    }
+    for (const workers of plan.tasks?.workers ?? []) {
+      const tasks = workers * plan.tasks!.perWorker;
+      say(`half-second tasks: ${tasks} tasks, ${workers} workers, --per-block and xargs`);
+      results.tasks!.push(await runTasksPerBlock(ctx, { name: `tasks-${workers}`, workers, tasks }));
+      results.tasks!.push(await runTasksXargs({ workers, tasks }));
+      save();
     }
     for (let i = 0; i < plan.reclaimSamples; i++) {
       say(`reclaim ${i + 1}/${plan.reclaimSamples}`);

@@ -9,7 +9,7 @@ import { Background, controllerMetrics } from '../test/support/processes.js';
 import { readWorklist } from '../test/support/read.js';
 import { InProcessWorker, RunCounts } from '../test/support/workers.js';
 import { teamtaskWrites, type WriteCounts } from './apiserver-metrics.js';
-import { ClaimClock, percentile } from './claim-clock.js';
+import { ClaimClock, IdleClock, percentile } from './claim-clock.js';
 import {
   apiSnapshot,
   deleteWorklist,
@@ -33,12 +33,18 @@ export interface TeamtaskRun {
   itemsPerSecond: number;
   api: WriteCounts;
   writesPerBlock: number;
+  /** Asks for a range answered (a Block made, a range reported complete, a switch to the next range). */
   claims: number;
-  /** Ranges the controller handed out meanwhile (its own counter): what `claims` should equal. */
+  /** Ranges the Blocks' statuses showed, current or next, each once. */
+  ranges: number;
+  /** Ranges the controller handed out meanwhile (its own counter): what `ranges` should equal. */
   assignments?: number;
   conflictsPerClaim: number;
   claimP50Ms?: number;
   claimP99Ms?: number;
+  /** A worker's time between the end of one range and the start of the next (IdleClock). */
+  idleP50Ms?: number;
+  idleP99Ms?: number;
   maxLiveBlocks: number;
   maxWorklistBytes: number;
   controllerCpuSeconds: number;
@@ -76,6 +82,7 @@ export async function runTeamtask(
   );
   if (created.status !== 0) throw new Error(`creating Worklist ${o.name}: ${created.stderr}`);
   const counts = new RunCounts(o.items);
+  const idle = Array.from({ length: o.workers }, () => new IdleClock(blockSize));
   const execute = async (_item: string, offset: number) => {
     const ms = o.fn.costMs(offset);
     if (ms > 0) await sleep(ms);
@@ -101,7 +108,7 @@ export async function runTeamtask(
   const started = performance.now();
   const pool = Array.from(
     { length: o.workers },
-    (_, i) => new InProcessWorker(ctx.namespace, o.name, `${o.name}-w${i}`, execute),
+    (_, i) => new InProcessWorker(ctx.namespace, o.name, `${o.name}-w${i}`, idle[i]!.wrap(execute)),
   );
   await Promise.all(pool.map((w) => w.finished));
   const seconds = (performance.now() - started) / 1000;
@@ -114,6 +121,7 @@ export async function runTeamtask(
   const blocks = Math.ceil(o.items / blockSize);
   const cpu = after.cpuSeconds - before.usage.cpuSeconds;
   const claims = clock.samples.length;
+  const idleSamples = idle.flatMap((c) => c.samples);
   return {
     system: 'teamtask',
     fn: o.fn.name,
@@ -126,10 +134,13 @@ export async function runTeamtask(
     api,
     writesPerBlock: round(api.writes / blocks, 2),
     claims,
+    ranges: clock.tokens.size,
     assignments: assignments === undefined ? undefined : assignments - (before.assignments ?? 0),
     conflictsPerClaim: claims ? round(api.conflicts / claims, 4) : 0,
     claimP50Ms: round(percentile(clock.samples, 50) ?? NaN, 1),
     claimP99Ms: round(percentile(clock.samples, 99) ?? NaN, 1),
+    idleP50Ms: round(percentile(idleSamples, 50) ?? NaN, 1),
+    idleP99Ms: round(percentile(idleSamples, 99) ?? NaN, 1),
     maxLiveBlocks: Math.max(0, ...timeline.map((s) => s.liveBlocks)),
     maxWorklistBytes: Math.max(0, ...timeline.map((s) => s.worklistBytes)),
     controllerCpuSeconds: round(cpu, 2),

@@ -11,6 +11,7 @@ import { CONTROLLER_NAME, REPORTING_COMPONENT } from '../api/names.js';
 import { explain, isApiError } from '../kube/errors.js';
 import { TeamtaskClient } from '../kube/teamtask-client.js';
 import { inBatches } from './batches.js';
+import { statusPatch } from './block-status.js';
 import type { WriteExpectations } from './expectations.js';
 import type { Metrics } from './metrics.js';
 import type { WorklistEvent } from './reconcile.js';
@@ -77,7 +78,9 @@ export class Applier {
       const block = byName.get(name)!;
       if (this.expectations.alreadyWritten(block, status)) return;
       this.assertMayWrite();
-      const written = await ignoreNotFound(this.client.blocks(namespace).mergeStatus(name, { status }));
+      const written = await ignoreNotFound(
+        this.client.blocks(namespace).mergeStatus(name, { status: statusPatch(status) }),
+      );
       if (written) this.expectations.wroteBlockStatus(block, status);
       this.metrics.inc('blockWrites');
     });

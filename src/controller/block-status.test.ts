@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BLOCK_FINALIZER, type Block } from '../api/v1alpha1/index.js';
-import { orphanPlan } from './block-status.js';
+import { orphanPlan, statusPatch } from './block-status.js';
 
 const block = (name: string, deleting = false): Block => ({
   apiVersion: 'teamtask.dev/v1alpha1',
@@ -27,5 +27,16 @@ describe('orphanPlan (the Blocks of a Worklist that is not there)', () => {
       message:
         'Worklist gone does not exist in namespace ns: check spec.worklist (kubectl get worklists -n ns)',
     });
+  });
+});
+
+describe('statusPatch', () => {
+  it('replaces the whole status: what the new one lacks is removed, not kept from the last range', () => {
+    const patch = statusPatch({ phase: 'Ready', index: 3, size: 3, token: 9, restarts: 0 });
+    expect(patch).toMatchObject({ phase: 'Ready', index: 3, token: 9, next: null, message: null });
+    // Applied as a JSON merge patch to a status that had a next range and a message:
+    const before = { phase: 'Pending', message: 'waiting', next: { index: 3, size: 3, token: 9 } };
+    const after = Object.fromEntries(Object.entries({ ...before, ...patch }).filter(([, v]) => v !== null));
+    expect(after).toEqual({ phase: 'Ready', index: 3, size: 3, token: 9, restarts: 0 });
   });
 });

@@ -101,6 +101,27 @@ export function blockStatus(
 
 export const sameBlockStatus = (a: BlockStatus | undefined, b: BlockStatus): boolean => sameJson(a ?? {}, b);
 
+/** Every field of a Block's status (the compiler checks the list against the CRD's type). */
+const NO_STATUS: Record<keyof BlockStatus, null> = {
+  phase: null,
+  ready: null,
+  index: null,
+  size: null,
+  token: null,
+  attempt: null,
+  next: null,
+  restarts: null,
+  blocksCompleted: null,
+  message: null,
+  observedGeneration: null,
+};
+
+/**
+ * A Block status as a merge patch that replaces the whole status: a field the new one lacks is
+ * removed (a merge patch would keep the previous range's `next`, or a Pending Block's message).
+ */
+export const statusPatch = (s: BlockStatus): Record<string, unknown> => ({ ...NO_STATUS, ...s });
+
 /**
  * The plan for the Blocks of a Worklist that is not there (deleted, or never made): the garbage
  * collector deletes its Blocks, which wait on our finalizer (nothing is left to fold their

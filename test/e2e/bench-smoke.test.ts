@@ -166,13 +166,19 @@ describe('npm run bench, the smoke version', () => {
     }
   });
 
-  it('times one claim per range handed out, as the controller and the ledger count them', () => {
+  it('sees every range handed out, as the controller and the ledger count them, and times the asks for them', () => {
     for (const [name, t] of teamtaskRuns()) {
       // status.nextToken: ranges handed out so far, plus one.
       const handedOut = ledger(name)!.nextToken! - 1;
-      expect(t.claims, name).toBe(handedOut);
+      expect(t.ranges, name).toBe(handedOut);
       expect(t.assignments, name).toBe(handedOut);
-      expect(t.claims, name).toBeGreaterThanOrEqual(t.blocks);
+      expect(t.ranges, name).toBeGreaterThanOrEqual(t.blocks);
+      // An ask is answered with one range or two (a new Block gets its range and its next one:
+      // with few blocks, the first Block may get them all).
+      expect(t.claims, name).toBeLessThanOrEqual(t.ranges);
+      expect(t.claims, name).toBeGreaterThanOrEqual(1);
+      // A worker that ran more than one range was idle between them: timed.
+      if (t.blocks > t.workers) expect(t.idleP99Ms, name).toBeGreaterThanOrEqual(0);
     }
   });
 
@@ -227,6 +233,18 @@ describe('npm run bench, the smoke version', () => {
         expect(blocksOf(name).size, name).toBe(blocks);
       }
     });
+  });
+
+  it('runs the same half-second tasks through --per-block workers and xargs -P, never faster than the tasks allow', () => {
+    expect(r.tasks!.map((t) => `${t.system}/${t.workers}/${t.tasks}`)).toEqual([
+      'teamtask-per-block/2/6',
+      'xargs/2/6',
+    ]);
+    for (const t of r.tasks!) {
+      // W at a time, half a second each: no run can beat that (the Worklist run checked that
+      // every task completed).
+      expect(t.seconds, t.system).toBeGreaterThanOrEqual((t.tasks * t.taskSeconds) / t.workers);
+    }
   });
 
   it('runs the same items in the same blocks through a Redis work queue, every item once', () => {

@@ -142,30 +142,35 @@ describe('the controller', () => {
   });
 
   it('continues after a restart where the ledger says, then finishes the Worklist', async () => {
-    // Before the restart: a completed its first range and holds a second; b's range went back
-    // to the pool with b.
+    // Before the restart: a completed its first range and works on its next one; b's range went
+    // back to the pool with b, and from there to a as its next range. (b comes after a has its
+    // two ranges, so which pass hands out what is fixed.)
     const ns = await setUp(
       worklistYaml('restart', { source: range(1, 45), blockSize: 10 }),
       blockYaml('a', 'restart'),
-      blockYaml('b', 'restart'),
     );
     const a0 = (await readyBlock(ns, 'a')).status!;
+    expect(a0).toMatchObject({ index: 0, next: { index: 10 } });
+    expect(kubectlStdin(blockYaml('b', 'restart'), 'apply', '-n', ns).stderr).toBe('');
     const b0 = (await readyBlock(ns, 'b')).status!;
-    const first = await completeRange(ns, 'a');
+    expect(b0).toMatchObject({ index: 20 });
+    expect(b0.next).toBeUndefined(); // 30-44 left: less than a range per working Block
+    expect(await completeRange(ns, 'a')).toBe('0-9');
     const a1 = (await readyBlock(ns, 'a', a0.token)).status!;
-    expect(a1.index).toBe(20);
+    expect(a1.index).toBe(10);
     await deleteBlock(ns, 'b');
-    const b0Range = `${b0.index}-${Number(b0.index) + 9}`;
-    expect((await leftLedger(ns, 'restart', 'b')).status!.retry).toEqual([{ attempts: 1, ranges: b0Range }]);
+    const left = (await leftLedger(ns, 'restart', 'b')).status!;
+    expect(left.retry).toEqual([]);
+    expect(left.next).toEqual([expect.objectContaining({ block: 'a', index: 20, size: 10, attempt: 2 })]);
 
     await stopController();
     controller = startController();
-    // The range handed out before the restart is still a's: its report, with that token, is
-    // folded, and a gets the retry items first.
-    await patchBlock(ns, 'a', { spec: { report: { token: a1.token, done: '20-29', complete: true } } });
+    // The ranges handed out before the restart are still a's: its report, with that token, is
+    // folded, and a goes on with its next range, b's.
+    await patchBlock(ns, 'a', { spec: { report: { token: a1.token, done: '10-19', complete: true } } });
     const a2 = (await readyBlock(ns, 'a', a1.token)).status!;
-    expect((await readWorklist(ns, 'restart')).status).toMatchObject({ completed: `${first},20-29` });
-    expect(a2).toMatchObject({ index: b0.index, size: 10, attempt: 2 });
+    expect((await readWorklist(ns, 'restart')).status).toMatchObject({ completed: '0-19' });
+    expect(a2).toMatchObject({ index: 20, size: 10, attempt: 2 });
 
     // One worker finishes everything, range by range.
     const seen: number[] = [];

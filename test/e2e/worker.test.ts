@@ -187,7 +187,7 @@ describe('kubectl teamtask work', () => {
     expect(w.stdout.split('\n').filter(Boolean).sort()).toEqual(['p\tone', 'p\ttwo', 'q\tone', 'q\ttwo']);
   });
 
-  it('killed with SIGKILL mid-block, loses no item: another worker finishes, and later workers run nothing again', async () => {
+  it('killed with SIGKILL mid-block with a next range assigned, loses no item and repeats nothing of the next range: another worker finishes, later workers run nothing again', async () => {
     create('crash', { source: range(1, 40), blockSize: 10, leaseSeconds: 5 });
     const out = join(dir, 'crash');
     const victim = worker('crash', out, ['--block', 'crash-victim'], 0.5);
@@ -201,6 +201,9 @@ describe('kubectl teamtask work', () => {
         ? b.status
         : undefined;
     });
+    // Alone on 40 items, it also holds the range it would start next (never started).
+    expect(held.next).toBeDefined();
+    const nextRange = RangeSet.span(held.next!.index, held.next!.index + held.next!.size - 1);
     victim.child.kill('SIGKILL');
     await victim.exited;
     // What it reported last on that range (a dead worker writes nothing more).
@@ -228,6 +231,7 @@ describe('kubectl teamtask work', () => {
     expect(where((o) => runs[o] === 0)).toEqual([]);
     expect(where((o) => !victimRange.has(o) && runs[o] !== 1)).toEqual([]);
     expect(where((o) => reported.has(o) && runs[o] !== 1)).toEqual([]);
+    expect(where((o) => nextRange.has(o) && runs[o] !== 1)).toEqual([]);
     expect(where((o) => runs[o]! > 2)).toEqual([]);
     expect((await getWorklist('crash')).status).toMatchObject({ completed: '0-39', completedItems: 40 });
     expect((await readBlock(ns.name, 'crash-victim')).status?.phase).toMatch(/^(Lost|Drained)$/);
