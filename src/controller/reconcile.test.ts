@@ -144,11 +144,7 @@ describe('reconcile', () => {
     const plan = w.step();
     expect(plan.reclaimed).toEqual(['a']);
     expect(plan.status.retry).toEqual([]);
-    // Token 2 was a's next range (10-19): never started, it went back as fresh work.
-    expect(w.status('b')).toEqual(['Ready', 4, 6, 3]);
-    expect(plan.events[0]!.message).toBe(
-      "block a: its worker's pod is gone; offsets 4-19 go back to the pool",
-    );
+    expect(w.status('b')).toEqual(['Ready', 4, 6, 2]);
     expect(plan.status.assignments).toEqual([expect.objectContaining({ block: 'b', attempt: 2 })]);
   });
 
@@ -159,11 +155,7 @@ describe('reconcile', () => {
     const plan = w.step();
     expect(plan.deleteBlocks).toEqual(['a']);
     expect(plan.blockStatuses.has('a')).toBe(false);
-    // Its items are b's next range, at their second attempt (b's pod is not dead).
-    expect(plan.status.retry).toEqual([]);
-    expect(plan.status.next).toEqual([
-      expect.objectContaining({ block: 'b', index: 0, size: 10, attempt: 2 }),
-    ]);
+    expect(plan.status.retry).toEqual([{ attempts: 1, ranges: '0-9' }]);
   });
 
   it('takes back the range of a Block that was deleted', () => {
@@ -182,8 +174,8 @@ describe('reconcile', () => {
     w.blocks.set('b', block('b', 1));
     const plan = w.step(later(61));
     expect(plan.reclaimed).toEqual(['a']);
-    // b gets the expired range first (retry before fresh); token 2 was a's next range.
-    expect(w.status('b')).toEqual(['Ready', 0, 10, 3]);
+    // b gets the expired range first (retry before fresh).
+    expect(w.status('b')).toEqual(['Ready', 0, 10, 2]);
     expect(plan.requeueAfterMs).toBe(30_000 + REQUEUE_MARGIN_MS);
   });
 
@@ -202,7 +194,7 @@ describe('reconcile', () => {
     w.report('a', { done: '0-3' });
     const plan = w.step(later(71));
     expect(plan.reports).toEqual([{ block: 'a', generation: 2, outcome: 'stale' }]);
-    expect(w.status('a')).toEqual(['Ready', 0, 10, 3]);
+    expect(w.status('a')).toEqual(['Ready', 0, 10, 2]);
   });
 
   it('assigns nothing while suspended, and says so', () => {
@@ -316,10 +308,8 @@ describe('reconcile', () => {
     w.step(T0, false);
     expect(w.blocks.get('a')!.status).toBeUndefined();
     const plan = w.step();
-    // Two ranges were handed out, its range and its next one: no third.
-    expect(plan.status.nextToken).toBe(3);
+    expect(plan.status.nextToken).toBe(2);
     expect(w.status('a')).toEqual(['Ready', 0, 10, 1]);
-    expect(w.blocks.get('a')!.status!.next).toEqual({ index: 10, size: 10, token: 2, attempt: 1 });
   });
 
   it('folds the last report of a Block being deleted before its finalizer goes', () => {
@@ -336,7 +326,7 @@ describe('reconcile', () => {
       {
         type: 'Warning',
         reason: 'WorkerLost',
-        message: 'block a: its Block was deleted; offsets 7-19 go back to the pool',
+        message: 'block a: its Block was deleted; offsets 7-9 go back to the pool',
       },
     ]);
   });
@@ -372,7 +362,7 @@ describe('reconcile', () => {
       {
         type: 'Warning',
         reason: 'LeaseExpired',
-        message: 'block a: no report for 60s; offsets 3-19 go back to the pool',
+        message: 'block a: no report for 60s; offsets 3-9 go back to the pool',
       },
     ]);
   });
@@ -477,12 +467,9 @@ describe('reconcile', () => {
     w.report('a', { done: '0-3', release: true, next: true });
     const plan = w.step();
     expect(plan.status.completed).toBe('0-3');
-    // It goes on with its next range; the items it did not try are fresh work again, not a used
-    // attempt: they are its next range now.
-    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
-    expect(plan.status.next).toEqual([
-      expect.objectContaining({ block: 'a', index: 4, size: 6, attempt: 1 }),
-    ]);
+    // The items it did not try are fresh work again, not a used attempt: it gets them back.
+    expect(w.status('a')).toEqual(['Ready', 4, 10, 2]);
+    expect(plan.status.assignments).toEqual([expect.objectContaining({ block: 'a', attempt: 1 })]);
   });
 
   it('ignores a report that was in the Block before its range was handed out', () => {
@@ -657,82 +644,107 @@ describe('reconcile', () => {
 
 describe('reconcile: next ranges (no worker waits for a pass)', () => {
   /** The worker finished its range and started its next one: one write says both. */
-  const switchTo = (w: World, name: string, done: string) => {
+  const switchTo = (w: World, name: string) => {
     const s = w.blocks.get(name)!.status!;
+    const done = `${s.index}-${Number(s.index) + Number(s.size) - 1}`;
     w.report(name, { finished: { token: s.token!, done } }, s.next!.token);
   };
+  /** A World of 60 items in which Block a finished its first range: it works on 10-19, 20-29 next. */
+  const working = (spec: Partial<Worklist['spec']> = {}) => {
+    const w = new World(spec, 'a');
+    w.total = 60;
+    w.step();
+    w.report('a', { done: '0-9', complete: true });
+    w.step();
+    return w;
+  };
 
-  it("hands a working Block the range it starts next, in the ledger and in the Block's status", () => {
+  it('hands a Block no next range before it has finished one: its range may be long, and others may come', () => {
     const w = new World({}, 'a');
-    const plan = w.step();
-    expect(plan.status.next).toEqual([
-      expect.objectContaining({ block: 'a', index: 10, size: 10, token: 2 }),
-    ]);
-    expect(w.blocks.get('a')!.status!.next).toEqual({ index: 10, size: 10, token: 2, attempt: 1 });
-  });
-
-  it('hands out no next range once the pool holds less than one range per working Block', () => {
-    const w = new World({}, 'a', 'b');
+    w.total = 60;
     const plan = w.step();
     expect(plan.status.next).toEqual([]);
     expect(w.blocks.get('a')!.status!.next).toBeUndefined();
   });
 
-  it('folds a switch in one pass: the finished range completes, the next is current, a new next follows', () => {
-    const w = new World({}, 'a');
+  it("hands a Block that finished a range the one it starts next, in the ledger and in the Block's status", () => {
+    const w = working();
+    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
+    expect(w.worklist.status!.next).toEqual([
+      expect.objectContaining({ block: 'a', index: 20, size: 10, token: 3 }),
+    ]);
+    expect(w.blocks.get('a')!.status!.next).toEqual({ index: 20, size: 10, token: 3, attempt: 1 });
+  });
+
+  it('hands out no next range once the pool holds less than one range per working Block', () => {
+    const w = new World({}, 'a', 'b');
     w.total = 40;
     w.step();
-    switchTo(w, 'a', '0-9');
+    w.report('a', { done: '0-9', complete: true });
     const plan = w.step();
-    expect(plan.status.completed).toBe('0-9');
-    expect(plan.reports).toEqual([{ block: 'a', generation: 2, outcome: 'applied' }]);
-    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
-    expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 20, token: 3 });
+    // a works on 20-29, b on 10-19: 30-39 left, less than a range for each.
+    expect(w.status('a')).toEqual(['Ready', 20, 10, 3]);
+    expect(plan.status.next).toEqual([]);
+  });
+
+  it('folds a switch in one pass: the finished range completes, the next is current, a new next follows', () => {
+    const w = working();
+    switchTo(w, 'a');
+    const plan = w.step();
+    expect(plan.status.completed).toBe('0-19');
+    expect(plan.reports).toEqual([{ block: 'a', generation: 3, outcome: 'applied' }]);
+    expect(w.status('a')).toEqual(['Ready', 20, 10, 3]);
+    expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 30, token: 4 });
     // The switch report stays in the Block: seen again, it is an ordinary partial report.
     expect(w.step().blockStatuses.size).toBe(0);
   });
 
   it('ignores a report on the next range that does not end the current one', () => {
-    const w = new World({}, 'a');
-    w.step();
-    w.report('a', { done: '10-12' }, 2);
+    const w = working();
+    w.report('a', { done: '20-22' }, 3);
     const plan = w.step();
-    expect(plan.reports).toEqual([{ block: 'a', generation: 2, outcome: 'stale' }]);
-    expect(plan.status.completed).toBe('');
-    expect(w.status('a')).toEqual(['Ready', 0, 10, 1]);
+    expect(plan.reports).toEqual([{ block: 'a', generation: 3, outcome: 'stale' }]);
+    expect(plan.status.completed).toBe('0-9');
+    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
   });
 
   it("gives back a stopping Block's next range untouched, and hands it to another Block", () => {
-    const w = new World({}, 'a');
-    w.step();
-    w.report('a', { done: '0-3', release: true });
+    const w = working();
+    w.report('a', { done: '10-13', release: true });
     w.blocks.set('b', block('b', 1));
     const plan = w.step();
     expect(w.status('a')[0]).toBe('Released');
     expect(plan.status.retry).toEqual([]);
-    expect(w.status('b')).toEqual(['Ready', 4, 10, 3]);
+    expect(w.status('b')).toEqual(['Ready', 14, 10, 4]);
   });
 
   it('hands out no next range while suspended; one already handed out stays', () => {
-    const w = new World({}, 'a');
-    w.step();
+    const w = working();
     w.worklist = { ...w.worklist, spec: { ...w.worklist.spec, suspend: true } };
-    switchTo(w, 'a', '0-9');
+    switchTo(w, 'a');
     const plan = w.step();
-    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
+    expect(w.status('a')).toEqual(['Ready', 20, 10, 3]);
     expect(plan.status.next).toEqual([]);
   });
 
   it('repairs a crash between the ledger write and the Block write of a switch without a new range', () => {
-    const w = new World({}, 'a');
-    w.total = 40;
-    w.step();
-    switchTo(w, 'a', '0-9');
+    const w = working();
+    switchTo(w, 'a');
     w.step(T0, false);
     const plan = w.step();
-    expect(plan.status.nextToken).toBe(4);
-    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
-    expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 20, token: 3 });
+    expect(plan.status.nextToken).toBe(5);
+    expect(w.status('a')).toEqual(['Ready', 20, 10, 3]);
+    expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 30, token: 4 });
+  });
+
+  it("takes a dead worker's next range back whole, costing nothing", () => {
+    const w = working();
+    w.dead.add('a');
+    const plan = w.step();
+    expect(plan.status.retry).toEqual([{ attempts: 1, ranges: '10-19' }]);
+    expect(plan.events[0]!.message).toBe(
+      "block a: its worker's pod is gone; offsets 10-29 go back to the pool",
+    );
   });
 });
 

@@ -155,7 +155,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   const retried = applyRetry(ledger, o.worklist);
   ledger = retried.ledger;
   const stop = failure(o.worklist, ledger, o.source?.maxBlocks);
-  const assigned = assignWaiting(ledger, o, blocks, policy, t, stop !== undefined);
+  const assigned = assignWaiting(ledger, o, blocks, policy, t, stop !== undefined, folded.ended);
   ledger = assigned.ledger;
 
   // Drained (the worker may exit) only once every item is completed or failed: a range out now
@@ -274,8 +274,9 @@ function foldReports(
   { present, deleting }: Blocks,
   policy: Policy,
   t: number,
-): { ledger: Ledger; reports: ReportSeen[]; failureReason?: string } {
+): { ledger: Ledger; reports: ReportSeen[]; failureReason?: string; ended: Set<string> } {
   const reports: ReportSeen[] = [];
+  const ended = new Set<string>();
   let failureReason: string | undefined;
   for (const [name, b] of present) {
     const r = b.spec.report;
@@ -296,12 +297,14 @@ function foldReports(
       continue;
     }
     const res = applyReport(ledger, name, { ...report, generation }, policy, t);
+    const switched = report.finished !== undefined && held?.token === report.finished.token;
+    if (res.outcome === 'applied' && (report.complete || report.goOn || switched)) ended.add(name);
     ledger = res.ledger;
     // The worker's word on why its items failed goes into the ItemsFailed Event.
     if (r.message && !report.failed.isEmpty) failureReason = `${name}: ${r.message}`;
     reports.push({ block: name, generation, outcome: res.outcome });
   }
-  return { ledger, reports, failureReason };
+  return { ledger, reports, failureReason, ended };
 }
 
 /** A Lost Block whose worker wrote again (a newer generation), or that is gone, is lost no more. */
@@ -386,10 +389,11 @@ function applyRetry(
 /**
  * Hands out ranges to every live Block that holds none, oldest Block first, within the cap and
  * the rate limits; none while suspended or once the Worklist failed (failures too scattered to
- * record, until a retry clears them). Then, while the pool still holds a range for every Block
- * at work, each of them gets the range it starts next (double buffering: its worker never waits
- * for a pass). Near the end no next range is handed out, so none sits unstarted behind a slow
- * range while another worker idles.
+ * record, until a retry clears them). Then each Block whose worker just ended a range gets the
+ * range it starts after its current one (double buffering: its worker never waits for a pass
+ * again), while the pool still holds a range for every Block at work. A next range never goes
+ * to a Block that has not finished a range yet, nor near the end: it would sit unstarted behind
+ * a range of unknown length while another worker (one that starts later, say) idles.
  */
 function assignWaiting(
   ledger: Ledger,
@@ -398,6 +402,8 @@ function assignWaiting(
   policy: Policy,
   t: number,
   failed: boolean,
+  /** Blocks whose worker ended a range in this pass (its report folded). */
+  ended: ReadonlySet<string>,
 ): { ledger: Ledger; count: number; throttled: boolean } {
   const cap = o.worklist.spec.maxBlocksInFlight ?? Number.POSITIVE_INFINITY;
   const budget = o.assignmentBudget ?? Number.POSITIVE_INFINITY;
@@ -418,7 +424,10 @@ function assignWaiting(
     count++;
   }
   const working = eligible.filter(
-    (b) => ledger.assignments.has(b.metadata.name!) && !ledger.next.has(b.metadata.name!),
+    (b) =>
+      ended.has(b.metadata.name!) &&
+      ledger.assignments.has(b.metadata.name!) &&
+      !ledger.next.has(b.metadata.name!),
   );
   for (const b of working) {
     if (poolSize(ledger) < ledger.assignments.size * policy.blockSize || count >= budget) break;

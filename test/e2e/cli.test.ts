@@ -146,8 +146,10 @@ describe('kubectl teamtask describe', () => {
     expect(res.stderr).toBe('');
     expect(res.stdout).toMatch(/^Name:\s+shown$/m);
     expect(res.stdout).toMatch(/^Source:\s+range 1-40$/m);
-    expect(res.stdout).toMatch(/^Assignments:\n\s+BLOCK\s+RANGE\s+ATTEMPT\s+REPORTED\s+LEASE\s+WORKER$/m);
-    expect(res.stdout).toMatch(/^\s+b2\s+\d+-\d+\s+1\s+-\s+\S+ left\s+pod-0$/m);
+    expect(res.stdout).toMatch(
+      /^Assignments:\n\s+BLOCK\s+RANGE\s+ATTEMPT\s+REPORTED\s+LEASE\s+NEXT\s+WORKER$/m,
+    );
+    expect(res.stdout).toMatch(/^\s+b2\s+\d+-\d+\s+1\s+-\s+\S+ left\s+(-|\d+-\d+)\s+pod-0$/m);
     expect(res.stdout).toMatch(/^\s+Complete\s+False\s+InProgress\s+/m);
     expect(res.stdout).toMatch(/^Job:\s+<none> \(workers run elsewhere\)$/m);
   });

@@ -142,35 +142,34 @@ describe('the controller', () => {
   });
 
   it('continues after a restart where the ledger says, then finishes the Worklist', async () => {
-    // Before the restart: a completed its first range and works on its next one; b's range went
-    // back to the pool with b, and from there to a as its next range. (b comes after a has its
-    // two ranges, so which pass hands out what is fixed.)
+    // Before the restart: a completed its first range and holds a second; b's range went back
+    // to the pool with b. (b comes once a holds its range, so which pass hands out what is fixed.)
     const ns = await setUp(
       worklistYaml('restart', { source: range(1, 45), blockSize: 10 }),
       blockYaml('a', 'restart'),
     );
     const a0 = (await readyBlock(ns, 'a')).status!;
-    expect(a0).toMatchObject({ index: 0, next: { index: 10 } });
+    expect(a0).toMatchObject({ index: 0 });
+    expect(a0.next).toBeUndefined(); // no next range before a Block has finished one
     expect(kubectlStdin(blockYaml('b', 'restart'), 'apply', '-n', ns).stderr).toBe('');
     const b0 = (await readyBlock(ns, 'b')).status!;
-    expect(b0).toMatchObject({ index: 20 });
-    expect(b0.next).toBeUndefined(); // 30-44 left: less than a range per working Block
+    expect(b0).toMatchObject({ index: 10 });
     expect(await completeRange(ns, 'a')).toBe('0-9');
     const a1 = (await readyBlock(ns, 'a', a0.token)).status!;
-    expect(a1.index).toBe(10);
+    // 30-44 left: less than a range for each working Block, so no next range.
+    expect(a1).toMatchObject({ index: 20 });
+    expect(a1.next).toBeUndefined();
     await deleteBlock(ns, 'b');
-    const left = (await leftLedger(ns, 'restart', 'b')).status!;
-    expect(left.retry).toEqual([]);
-    expect(left.next).toEqual([expect.objectContaining({ block: 'a', index: 20, size: 10, attempt: 2 })]);
+    expect((await leftLedger(ns, 'restart', 'b')).status!.retry).toEqual([{ attempts: 1, ranges: '10-19' }]);
 
     await stopController();
     controller = startController();
-    // The ranges handed out before the restart are still a's: its report, with that token, is
-    // folded, and a goes on with its next range, b's.
-    await patchBlock(ns, 'a', { spec: { report: { token: a1.token, done: '10-19', complete: true } } });
+    // The range handed out before the restart is still a's: its report, with that token, is
+    // folded, and a gets the retry items first (and, having finished a range, its next one).
+    await patchBlock(ns, 'a', { spec: { report: { token: a1.token, done: '20-29', complete: true } } });
     const a2 = (await readyBlock(ns, 'a', a1.token)).status!;
-    expect((await readWorklist(ns, 'restart')).status).toMatchObject({ completed: '0-19' });
-    expect(a2).toMatchObject({ index: 20, size: 10, attempt: 2 });
+    expect((await readWorklist(ns, 'restart')).status).toMatchObject({ completed: '0-9,20-29' });
+    expect(a2).toMatchObject({ index: 10, size: 10, attempt: 2, next: { index: 30 } });
 
     // One worker finishes everything, range by range.
     const seen: number[] = [];
