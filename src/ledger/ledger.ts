@@ -1,4 +1,4 @@
-import type { WorklistStatus } from '../api/v1alpha1/index.js';
+import type { WorklistStatus, WorklistStatusNext } from '../api/v1alpha1/index.js';
 import { RangeSet } from './range-set.js';
 
 /**
@@ -410,28 +410,12 @@ export function toStatus(
     failedItems: l.failed.size,
     completed: l.completed.toString(),
     failed: l.failed.toString(),
-    assignments: [...l.assignments.values()]
-      .sort((x, y) => x.index - y.index)
-      .map((a) => ({
-        block: a.block,
-        index: a.index,
-        size: a.size,
-        token: a.token,
-        generation: a.generation,
-        attempt: a.attempt,
-        done: a.reported.toString(),
-        leaseExpires: new Date(a.leaseExpires).toISOString(),
-      })),
-    next: [...l.next.values()]
-      .sort((x, y) => x.index - y.index)
-      .map((a) => ({
-        block: a.block,
-        index: a.index,
-        size: a.size,
-        token: a.token,
-        generation: a.generation,
-        attempt: a.attempt,
-      })),
+    assignments: byIndex(l.assignments).map((a) => ({
+      ...rangeStatus(a),
+      done: a.reported.toString(),
+      leaseExpires: new Date(a.leaseExpires).toISOString(),
+    })),
+    next: byIndex(l.next).map(rangeStatus),
     retry: [...l.retry.entries()]
       .sort(([x], [y]) => x - y)
       .map(([attempts, set]) => ({ attempts, ranges: set.toString() })),
@@ -457,32 +441,13 @@ export function fromStatus(total: number, s: WorklistStatus | undefined): Ledger
       (s.assignments ?? []).map((a) => [
         a.block,
         {
-          block: a.block,
-          index: a.index,
-          size: a.size,
-          token: a.token,
-          generation: a.generation ?? 0,
-          attempt: a.attempt ?? 1,
+          ...rangeFrom(a),
           reported: RangeSet.parse(a.done ?? ''),
           leaseExpires: a.leaseExpires ? Date.parse(a.leaseExpires) : 0,
         },
       ]),
     ),
-    next: new Map(
-      (s.next ?? []).map((a) => [
-        a.block,
-        {
-          block: a.block,
-          index: a.index,
-          size: a.size,
-          token: a.token,
-          generation: a.generation ?? 0,
-          attempt: a.attempt ?? 1,
-          reported: RangeSet.EMPTY,
-          leaseExpires: 0,
-        },
-      ]),
-    ),
+    next: new Map((s.next ?? []).map((a) => [a.block, rangeFrom(a)])),
     retry: new Map((s.retry ?? []).map((r) => [r.attempts, RangeSet.parse(r.ranges)])),
     nextToken: s.nextToken ?? 1,
     lost: new Map(
@@ -493,3 +458,27 @@ export function fromStatus(total: number, s: WorklistStatus | undefined): Ledger
     ),
   };
 }
+
+const byIndex = (m: ReadonlyMap<string, Assignment>) => [...m.values()].sort((x, y) => x.index - y.index);
+
+/** What the status says of any range out, current or next. */
+const rangeStatus = (a: Assignment): WorklistStatusNext => ({
+  block: a.block,
+  index: a.index,
+  size: a.size,
+  token: a.token,
+  generation: a.generation,
+  attempt: a.attempt,
+});
+
+/** A range out as the status gives it: nothing of it reported, no lease (a next range's). */
+const rangeFrom = (a: WorklistStatusNext): Assignment => ({
+  block: a.block,
+  index: a.index,
+  size: a.size,
+  token: a.token,
+  generation: a.generation ?? 0,
+  attempt: a.attempt ?? 1,
+  reported: RangeSet.EMPTY,
+  leaseExpires: 0,
+});
