@@ -30,9 +30,15 @@ export function orphanBlockStatus(b: Block): BlockStatus | undefined {
   return b.metadata.deletionTimestamp || sameBlockStatus(b.status, next) ? undefined : next;
 }
 
-/** Its worker gave its range back and wants no other (it is stopping). */
-export const isReleased = (b: Block) =>
-  b.spec.report?.release === true && !b.spec.report.next && b.spec.report.token === b.status?.token;
+/**
+ * Its worker gave its range back and wants no other (it is stopping): a release of the Block's
+ * range, or of its next range (a worker stopped right after it switched, the switch not folded
+ * yet). A release of an older range is no word on this one.
+ */
+export function isReleased(b: Block): boolean {
+  const r = b.spec.report;
+  return r?.release === true && !r.next && (r.token === b.status?.token || r.token === b.status?.next?.token);
+}
 
 export interface Situation {
   readonly drained: boolean;
@@ -70,7 +76,8 @@ export function blockStatus(
   }
   const pending = { ...base, ready: '0/1', index: 'Pending', size: 'Pending' } as const;
   if (isReleased(b)) {
-    return { ...pending, phase: 'Released', token: b.status?.token, message: 'released by its worker' };
+    // The token released: the next pass still reads the Block as released.
+    return { ...pending, phase: 'Released', token: b.spec.report!.token, message: 'released by its worker' };
   }
   if (drained)
     return { ...pending, phase: 'Drained', message: 'nothing left to assign: the worker may exit' };

@@ -718,6 +718,17 @@ describe('reconcile: next ranges (no worker waits for a pass)', () => {
     expect(w.status('b')).toEqual(['Ready', 14, 10, 4]);
   });
 
+  it('gives a worker that stopped right after a switch nothing more, though its status still shows the range it switched from', () => {
+    const w = working();
+    w.report('a', { done: '20-21', release: true, finished: { token: 2, done: '10-19' } }, 3);
+    const plan = w.step();
+    expect(plan.status).toMatchObject({ completed: '0-21', assignments: [], next: [] });
+    expect(w.blocks.get('a')!.status).toMatchObject({ phase: 'Released', token: 3 });
+    // Nothing charged: what it had not started is fresh work again.
+    expect(plan.status.retry).toEqual([]);
+    expect(w.step().blockStatuses.size).toBe(0);
+  });
+
   it('hands out no next range while suspended; one already handed out stays', () => {
     const w = working();
     w.worklist = { ...w.worklist, spec: { ...w.worklist.spec, suspend: true } };

@@ -148,6 +148,24 @@ describe('the heartbeat of a range', () => {
     ]);
   });
 
+  it('dates its word on the range from the read that showed it: an old read is checked before an item starts', async () => {
+    const api = new FakeBlock();
+    const now = 1_000_000;
+    const hb = new Heartbeat(api, TOKEN, {
+      leaseMs: LEASE_MS,
+      seen: {
+        status: { phase: 'Ready', token: 3, next: { index: 0, size: 1, token: TOKEN } },
+        at: now - 10_000,
+      },
+      now: () => now,
+    });
+    expect(hb.seenAt).toBe(now - 10_000);
+    // The Block no longer gives it the range (a worker that hung past its lease, say).
+    api.block = block({ phase: 'Lost', token: 3 });
+    expect(await hb.stillOurs(never)).toBe(false);
+    expect(api.reads).toBe(1);
+  });
+
   it('reports progress at least every third of a short lease, even when that is under 5 s', async () => {
     const { api, hb, clock } = setup(9000, 5000);
     hb.done = RangeSet.span(0, 0);

@@ -66,7 +66,7 @@ export class Heartbeat implements Progress {
   private readonly confirmFor: number;
   /** When the Block last showed the range as ours. */
   private confirmedAt: number;
-  /** The Block's status when it last showed the range as ours. */
+  /** The Block's status when it last showed the range as ours (read at `seenAt`). */
   seen: BlockStatus | undefined;
   private reported: { done: string; failed: string; at: number };
   private inFlight: Promise<void> | undefined;
@@ -88,6 +88,11 @@ export class Heartbeat implements Progress {
     // A switch is reported at once: the controller hands out the range after the next one
     // when it has folded it. A range of its own waits for its first progress report.
     this.reported = { done: '', failed: '', at: o.finished ? -Infinity : this.now() };
+  }
+
+  /** When the Block last showed the range as ours: how old `seen` is. */
+  get seenAt(): number {
+    return this.confirmedAt;
   }
 
   /** Ticks every `everyMs` until stop(); a switch's report goes out at once. */

@@ -172,7 +172,7 @@ export class Worker {
           done,
           failed,
           finished: { token: range.token, report },
-          seen: { status: heartbeat.seen!, at: Date.now() },
+          seen: { status: heartbeat.seen!, at: heartbeat.seenAt },
         };
       }
     }
