@@ -10,7 +10,7 @@ const ready = (token: number, next?: number): BlockStatus => ({
   ...(next ? { next: { index: 10, size: 10, token: next } } : {}),
 });
 const started = (...tokens: number[]) => new Set(tokens);
-const finished = (token: number) => ({ token, report: { token, done: '0-9' } });
+const finished = (token: number) => ({ token, done: '0-9' });
 
 describe('claim', () => {
   it.each([

@@ -1,12 +1,6 @@
 import type { BlockSpecReportFinished, BlockStatus } from '../api/v1alpha1/index.js';
 import type { Assignment } from './executors.js';
 
-/** The range a worker just finished, and its final report (every item of it done or failed). */
-export interface Finished {
-  readonly token: number;
-  readonly report: BlockSpecReportFinished;
-}
-
 /** What to start next, from what the Block's status says and what this worker ran. */
 export interface Claim {
   readonly range: Assignment;
@@ -24,7 +18,8 @@ export interface Claim {
 export function claim(
   status: BlockStatus | undefined,
   started: { has(token: number): boolean },
-  finished: Finished | undefined,
+  /** The final report on the range this worker finished last (every item of it done or failed). */
+  finished: BlockSpecReportFinished | undefined,
 ): Claim | undefined {
   if (status?.phase !== 'Ready' || status.token === undefined) return undefined;
   if (!started.has(status.token)) {
@@ -38,12 +33,16 @@ export function claim(
     };
   }
   const next = status.next;
-  if (!next || started.has(next.token) || finished?.token !== status.token) return undefined;
+  if (!next || !finished || !followed(status, finished.token) || started.has(next.token)) return undefined;
   return {
     range: { index: next.index, size: next.size, token: next.token, attempt: next.attempt ?? 1 },
-    finished: finished.report,
+    finished,
   };
 }
+
+/** The status shows this range as the Block's current one, and a next range behind it. */
+export const followed = (s: BlockStatus | undefined, token: number): boolean =>
+  s?.phase === 'Ready' && s.token === token && s.next !== undefined;
 
 /** The tokens a worker remembers having started: a status lags a pass or two behind at most. */
 export class StartedTokens {

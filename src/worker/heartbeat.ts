@@ -22,6 +22,12 @@ export interface Progress {
   stillOurs(signal: AbortSignal): Promise<boolean>;
 }
 
+/** A Block's status, and when it was read. */
+export interface Seen {
+  status: BlockStatus;
+  at: number;
+}
+
 export interface HeartbeatOptions {
   /** The Worklist's lease: reports renew it, and it bounds how old news may be. */
   leaseMs: number;
@@ -36,7 +42,7 @@ export interface HeartbeatOptions {
    */
   finished?: BlockSpecReportFinished;
   /** The Block's status that showed this range, and when it was read (default: now). */
-  seen?: { status: BlockStatus; at: number };
+  seen?: Seen;
   log?: (line: string) => void;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;

@@ -1,13 +1,13 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { BlockStatus, Worklist } from '../api/v1alpha1/index.js';
+import type { BlockSpecReportFinished, Worklist } from '../api/v1alpha1/index.js';
 import { effectiveSpec } from '../api/defaults.js';
 import { itemAt } from '../api/source.js';
 import { MAX_REPORT_RANGES } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { BlockClient, BlockGone, type BlockApi, type BlockClientOptions } from './block-client.js';
-import { claim, StartedTokens, type Claim, type Finished } from './claims.js';
+import { claim, followed, StartedTokens, type Claim } from './claims.js';
 import { executorFor, type Executor } from './executors.js';
-import { Heartbeat } from './heartbeat.js';
+import { Heartbeat, type Seen } from './heartbeat.js';
 import { pollDelay } from './poll.js';
 import { POLL_MAX_MS } from './timing.js';
 
@@ -80,7 +80,7 @@ export class Worker {
     this.log(`block ${this.api.name} working on worklist ${this.o.worklist}`);
     const started = new StartedTokens();
     // The range this worker last finished, complete: its Block's next range may follow it at once.
-    let finished: Finished | undefined;
+    let finished: BlockSpecReportFinished | undefined;
     // The Block's status as a range's last read left it: what to start next, without reading again.
     let seen: Seen | undefined;
     let ackedLoss: number | undefined;
@@ -164,16 +164,11 @@ export class Worker {
     }
     const { done, failed } = heartbeat;
     const complete = whole.subtract(done).subtract(failed).isEmpty;
+    const final = { token: range.token, done: done.toString(), failed: failed.toString() };
     if (complete && !heartbeat.lost.aborted && !signal.aborted) {
       if (!followed(heartbeat.seen, range.token)) await heartbeat.look();
       if (followed(heartbeat.seen, range.token) && !heartbeat.lost.aborted) {
-        const report = { token: range.token, done: done.toString(), failed: failed.toString() };
-        return {
-          done,
-          failed,
-          finished: { token: range.token, report },
-          seen: { status: heartbeat.seen!, at: heartbeat.seenAt },
-        };
+        return { done, failed, finished: final, seen: { status: heartbeat.seen!, at: heartbeat.seenAt } };
       }
     }
     if (heartbeat.lost.aborted) {
@@ -184,8 +179,7 @@ export class Worker {
     }
     if (complete) {
       await heartbeat.report({ complete: true });
-      const report = { token: range.token, done: done.toString(), failed: failed.toString() };
-      return { done, failed, finished: { token: range.token, report } };
+      return { done, failed, finished: final };
     }
     if (cutShort && !signal.aborted) {
       this.log(
@@ -201,22 +195,12 @@ export class Worker {
   }
 }
 
-/** A Block's status, and when it was read. */
-interface Seen {
-  status: BlockStatus;
-  at: number;
-}
-
 /** How a range ended: what it did, and what follows. */
 interface RangeEnd {
   done: RangeSet;
   failed: RangeSet;
   /** Set when every item of it was reported: the Block's next range may follow it. */
-  finished?: Finished;
+  finished?: BlockSpecReportFinished;
   /** The Block's status its last read showed, when the worker goes on without reading again. */
   seen?: Seen;
 }
-
-/** The status shows this range as the Block's current one, and a next range behind it. */
-const followed = (s: BlockStatus | undefined, token: number) =>
-  s?.phase === 'Ready' && s.token === token && s.next !== undefined;
