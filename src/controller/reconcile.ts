@@ -15,9 +15,10 @@ import {
   expireLeases,
   forgetLost,
   fromStatus,
+  heldBy,
   isFinished,
-  liveItems,
   markLost,
+  poolSize,
   putBack,
   reclaim,
   unassigned,
@@ -429,27 +430,16 @@ function assignWaiting(
       ledger.assignments.has(b.metadata.name!) &&
       !ledger.next.has(b.metadata.name!),
   );
+  let pool = poolSize(ledger);
   for (const b of working) {
-    if (poolSize(ledger) < ledger.assignments.size * policy.blockSize || count >= budget) break;
+    if (pool < ledger.assignments.size * policy.blockSize || count >= budget) break;
     const res = assignNext(ledger, b.metadata.name!, policy, given(b));
     if (!res) break;
     ledger = res.ledger;
+    pool -= res.assignment.size;
     count++;
   }
   return { ledger, count, throttled: false };
-}
-
-/** Items waiting to be handed out: never handed out, or back in the retry pool. */
-const poolSize = (l: Ledger) =>
-  unassigned(l).size + [...l.retry.values()].reduce((n, set) => n + set.size, 0);
-
-/** What a Block holds: its range's unreported items and its next range. */
-function heldBy(l: Ledger, block: string): RangeSet {
-  const a = l.assignments.get(block);
-  const queued = l.next.get(block);
-  return (a ? liveItems(a) : RangeSet.EMPTY).union(
-    queued ? RangeSet.span(queued.index, queued.index + queued.size - 1) : RangeSet.EMPTY,
-  );
 }
 
 /** The Event for a malformed report, told once per Block generation (expectations.ts). */

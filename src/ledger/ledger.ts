@@ -99,6 +99,13 @@ const rangeOf = (a: Assignment) => RangeSet.span(a.index, a.index + a.size - 1);
 /** What an assignment still holds: its range minus what was reported. */
 export const liveItems = (a: Assignment) => rangeOf(a).subtract(a.reported);
 
+/** What a Block holds: its range's unreported items and its next range. */
+export function heldBy(l: Ledger, block: string): RangeSet {
+  const a = l.assignments.get(block);
+  const queued = l.next.get(block);
+  return (a ? liveItems(a) : RangeSet.EMPTY).union(queued ? rangeOf(queued) : RangeSet.EMPTY);
+}
+
 const union = (sets: Iterable<RangeSet>) => [...sets].reduce((acc, s) => acc.union(s), RangeSet.EMPTY);
 
 /** Offsets nobody holds and nobody needs to retry: fresh work. */
@@ -110,6 +117,10 @@ export function unassigned(l: Ledger): RangeSet {
     .subtract(union([...l.next.values()].map(rangeOf)))
     .subtract(union(l.retry.values()));
 }
+
+/** Items waiting to be handed out: never handed out, or back in the retry pool. */
+export const poolSize = (l: Ledger): number =>
+  unassigned(l).size + [...l.retry.values()].reduce((n, set) => n + set.size, 0);
 
 /** True when every item is completed or failed. */
 export const isFinished = (l: Ledger) => l.completed.size + l.failed.size === l.total;
