@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IndexedJobRun } from './indexed-job.js';
-import { chartsOf, ratios, renderMarkdown, targets, type BenchResults } from './report.js';
+import { chartsOf, ratios, renderMarkdown, targets, taskRatios, type BenchResults } from './report.js';
 import type { QueueRun } from './redis-queue.js';
-import { taskRatios } from './tasks.js';
 import type { CommandRun, TeamtaskRun } from './teamtask.js';
 
 const writes = { writes: 0, conflicts: 0, throttled: 0, byKind: {} };

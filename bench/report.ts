@@ -2,7 +2,7 @@ import type { LineChart } from './charts.js';
 import type { IndexedJobRun } from './indexed-job.js';
 import type { ItemFunction } from './item-functions.js';
 import type { QueueRun } from './redis-queue.js';
-import { taskRatios, type TaskRun } from './tasks.js';
+import type { TaskRun } from './tasks.js';
 import type { CommandRun, TeamtaskRun } from './teamtask.js';
 
 /** Everything one `npm run bench` measured: what the JSON file holds. */
@@ -47,11 +47,35 @@ export function ratios(
   ];
   const find = (system: string, workers: number) =>
     pool.find((x) => x.system === system && x.fn === fn && x.workers === workers)?.itemsPerSecond;
-  return [...new Set(pool.map((x) => x.workers))]
+  return perWorkers(
+    pool.map((x) => x.workers),
+    (w) => find(ours, w),
+    (w) => find(theirs, w),
+  );
+}
+
+/** The half-second tasks/s of --per-block over those of xargs, per worker count. */
+export function taskRatios(runs: readonly TaskRun[]): Array<{ workers: number; ratio: number }> {
+  const rate = (system: TaskRun['system'], workers: number) =>
+    runs.find((t) => t.system === system && t.workers === workers)?.tasksPerSecond;
+  return perWorkers(
+    runs.map((t) => t.workers),
+    (w) => rate('teamtask-per-block', w),
+    (w) => rate('xargs', w),
+  );
+}
+
+/** Ours over theirs (to two decimals) for each worker count both measured, fewest workers first. */
+function perWorkers(
+  counts: number[],
+  ours: (workers: number) => number | undefined,
+  theirs: (workers: number) => number | undefined,
+): Array<{ workers: number; ratio: number }> {
+  return [...new Set(counts)]
     .sort((a, b) => a - b)
     .flatMap((workers) => {
-      const a = find(ours, workers);
-      const b = find(theirs, workers);
+      const a = ours(workers);
+      const b = theirs(workers);
       return a && b ? [{ workers, ratio: Math.round((a / b) * 100) / 100 }] : [];
     });
 }

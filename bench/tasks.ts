@@ -4,6 +4,7 @@ import { range, worklistYaml } from '../test/support/objects.js';
 import { readWorklist } from '../test/support/read.js';
 import { InProcessWorker } from '../test/support/workers.js';
 import { deleteWorklist, round, type BenchContext } from './context.js';
+import { exitCode } from './teamtask.js';
 
 /**
  * Half-second tasks, the comparison that opened issue 15: `--per-block` workers whose command
@@ -64,24 +65,8 @@ export async function runTasksXargs(o: { workers: number; tasks: number }): Prom
   });
   const started = performance.now();
   child.stdin.end(Array.from({ length: o.tasks }, (_, i) => `${i + 1}\n`).join(''));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', resolve);
-  });
+  const code = await exitCode(child);
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`xargs exited ${code}`);
   return taskRun('xargs', o.workers, o.tasks, seconds);
-}
-
-/** Teamtask's tasks/s over xargs', per worker count. */
-export function taskRatios(runs: readonly TaskRun[]): Array<{ workers: number; ratio: number }> {
-  const rate = (system: TaskRun['system'], workers: number) =>
-    runs.find((t) => t.system === system && t.workers === workers)?.tasksPerSecond;
-  return [...new Set(runs.map((t) => t.workers))]
-    .sort((a, b) => a - b)
-    .flatMap((workers) => {
-      const a = rate('teamtask-per-block', workers);
-      const b = rate('xargs', workers);
-      return a && b ? [{ workers, ratio: Math.round((a / b) * 100) / 100 }] : [];
-    });
 }

@@ -268,7 +268,8 @@ export async function runXargs(o: { fn: ItemFunction; workers: number; items: nu
   return commandRun('xargs', o, seconds);
 }
 
-const exitCode = (child: ReturnType<typeof spawn>) =>
+/** A child process's exit code, once it exits (rejects when it cannot start). */
+export const exitCode = (child: ReturnType<typeof spawn>) =>
   new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', resolve);
