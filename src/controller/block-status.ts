@@ -1,5 +1,5 @@
 import type { Block, BlockStatus, Worklist } from '../api/v1alpha1/index.js';
-import type { Ledger } from '../ledger/ledger.js';
+import { asked, type Ledger } from '../ledger/ledger.js';
 import { sameJson } from './same-json.js';
 
 /** What each Block's status says: its range, or why it has none (pure). */
@@ -72,6 +72,8 @@ export function blockStatus(
       ...(queued
         ? { next: { index: queued.index, size: queued.size, token: queued.token, attempt: queued.attempt } }
         : {}),
+      // Until its worker answers: once it has, the range simply ends where it yielded.
+      ...(asked(l, a) ? { yieldFrom: a.yieldFrom } : {}),
     };
   }
   const pending = { ...base, ready: '0/1', index: 'Pending', size: 'Pending' } as const;
@@ -117,6 +119,7 @@ const NO_STATUS: Record<keyof BlockStatus, null> = {
   token: null,
   attempt: null,
   next: null,
+  yieldFrom: null,
   restarts: null,
   blocksCompleted: null,
   message: null,

@@ -210,6 +210,7 @@ export class Controller {
   private count(worklist: Worklist, plan: Plan, judged: Judged): void {
     const before = worklist.status ?? {};
     this.metrics.inc('assignments', plan.assigned);
+    this.metrics.inc('stealAsks', plan.stealAsks);
     this.metrics.inc('reclaims', plan.reclaimed.length);
     this.metrics.inc('completedItems', (plan.status.completedItems ?? 0) - (before.completedItems ?? 0));
     this.metrics.inc('failedItems', (plan.status.failedItems ?? 0) - (before.failedItems ?? 0));

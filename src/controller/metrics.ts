@@ -14,6 +14,7 @@ const COUNTERS = {
   malformedReports: 'worker reports ignored because a range string in them does not parse',
   events: 'Events recorded on Worklists',
   throttled: 'reconciles in which the assignment rate limits held back a range',
+  stealAsks: 'asks to a worker to yield the unstarted tail of its range to an idle one (tail stealing)',
 } as const;
 
 export type CounterName = keyof typeof COUNTERS;

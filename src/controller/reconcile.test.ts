@@ -4,6 +4,7 @@ import { RangeSet } from '../ledger/range-set.js';
 import { BLOCK_FINALIZER, type Block, type BlockSpecReport, type Worklist } from '../api/v1alpha1/index.js';
 import { orphanBlockStatus, ownBlocks } from './block-status.js';
 import { nextRateSamples } from './worklist-status.js';
+import { STEAL_AFTER_MS } from '../ledger/steal.js';
 import { reconcile, REQUEUE_MARGIN_MS, type Observed, type Plan, type QuotaUse } from './reconcile.js';
 
 const T0 = new Date('2026-11-24T12:00:00Z');
@@ -759,6 +760,102 @@ describe('reconcile: next ranges (no worker waits for a pass)', () => {
   });
 });
 
+describe('reconcile: tail stealing (an idle worker takes the unstarted tail of a slow range)', () => {
+  /** 20 items, every one handed out: a works on 0-9, and b, done with 10-19, waits. */
+  const tail = () => {
+    const w = new World({}, 'a', 'b');
+    w.total = 20;
+    w.step();
+    w.report('b', { done: '10-19', complete: true });
+    w.step();
+    return w;
+  };
+  const slow = later(STEAL_AFTER_MS / 1000);
+
+  it("asks a slow range's worker to yield the second half of what it has not reported", () => {
+    const w = tail();
+    expect(w.status('b')[0]).toBe('Pending');
+    const plan = w.step(slow);
+    expect(plan.stealAsks).toBe(1);
+    expect(plan.status.assignments).toEqual([
+      expect.objectContaining({ block: 'a', size: 10, yieldFrom: 5 }),
+    ]);
+    expect(w.blocks.get('a')!.status).toMatchObject({ phase: 'Ready', index: 0, size: 10, yieldFrom: 5 });
+    // Nothing changes hands before the worker answers: only it knows what it started.
+    expect(w.status('b')[0]).toBe('Pending');
+    expect(w.step(slow).blockStatuses.size).toBe(0);
+  });
+
+  it('asks nothing of a range younger than STEAL_AFTER_MS: it likely ends before its tail could move', () => {
+    const plan = tail().step(later(STEAL_AFTER_MS / 1000 - 0.001));
+    expect(plan.stealAsks).toBe(0);
+  });
+
+  it('hands what the worker yields to the idle Block in the pass that folds its answer, costing no attempt', () => {
+    const w = tail();
+    w.step(slow);
+    // It had started 0-6 when it read the ask: it yields from 7, the first item it had not started.
+    w.report('a', { done: '0-2', yieldFrom: 7 });
+    const plan = w.step(slow);
+    expect(w.blocks.get('a')!.status).toMatchObject({ phase: 'Ready', index: 0, size: 7, token: 1 });
+    expect(w.blocks.get('a')!.status!.yieldFrom).toBeUndefined();
+    expect(w.status('b')).toEqual(['Ready', 7, 3, 3]);
+    expect(plan.status).toMatchObject({ completed: '0-2,10-19', retry: [] });
+    expect(plan.status.assignments).toContainEqual(expect.objectContaining({ block: 'b', attempt: 1 }));
+    // Then each finishes its part: every item once.
+    w.report('a', { done: '0-6', yieldFrom: 7, complete: true });
+    w.report('b', { done: '7-9', complete: true });
+    expect(w.step(slow).status).toMatchObject({ completed: '0-19', assignments: [] });
+  });
+
+  it('takes a whole next range from a Block whose current range runs long', () => {
+    const w = new World({}, 'a');
+    w.total = 30;
+    w.step();
+    w.report('a', { done: '0-9', complete: true });
+    w.step();
+    w.blocks.set('b', block('b', 1));
+    expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 20, size: 10 });
+    w.step(slow);
+    expect(w.blocks.get('a')!.status).toMatchObject({ index: 10, size: 10, yieldFrom: 20 });
+    w.report('a', { yieldFrom: 20 });
+    w.step(slow);
+    expect(w.blocks.get('a')!.status!.next).toBeUndefined();
+    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
+    expect(w.status('b')).toEqual(['Ready', 20, 10, 4]);
+  });
+
+  it('forgets the ask when the worker switched before it read it: the range it asked about is done', () => {
+    const w = new World({}, 'a');
+    w.total = 30;
+    w.step();
+    w.report('a', { done: '0-9', complete: true });
+    w.step();
+    w.blocks.set('b', block('b', 1));
+    w.step(slow);
+    w.report('a', { finished: { token: 2, done: '10-19' } }, 3);
+    const plan = w.step(slow);
+    expect(w.status('a')).toEqual(['Ready', 20, 10, 3]);
+    expect(w.blocks.get('a')!.status!.yieldFrom).toBeUndefined();
+    expect(plan.status.assignments).toEqual([expect.objectContaining({ block: 'a', index: 20 })]);
+    expect(plan.status.assignments![0]!.yieldFrom).toBeUndefined();
+  });
+
+  it('repairs a crash between the ask in the ledger and the Block write, asking nothing new', () => {
+    const w = tail();
+    w.step(slow, false);
+    const plan = w.step(slow);
+    expect(plan.stealAsks).toBe(0);
+    expect(w.blocks.get('a')!.status).toMatchObject({ yieldFrom: 5 });
+  });
+
+  it('asks no one while suspended', () => {
+    const w = tail();
+    w.worklist = { ...w.worklist, spec: { ...w.worklist.spec, suspend: true } };
+    expect(w.step(slow).stealAsks).toBe(0);
+  });
+});
+
 describe('reconcile under random worker behaviour', () => {
   const op = fc.oneof(
     fc.record({
@@ -768,6 +865,8 @@ describe('reconcile under random worker behaviour', () => {
       // Finishing the range, starts the next one if it has one (the switch) instead of waiting.
       pipelined: fc.boolean(),
     }),
+    // Answers an ask to yield: it started nothing past what it reported.
+    fc.record({ kind: fc.constant('yield' as const), block: fc.constantFrom('a', 'b', 'c') }),
     fc.record({ kind: fc.constant('die' as const), block: fc.constantFrom('a', 'b', 'c') }),
     fc.record({ kind: fc.constant('quit' as const), block: fc.constantFrom('a', 'b', 'c') }),
     fc.record({ kind: fc.constant('crash' as const) }),
@@ -776,7 +875,7 @@ describe('reconcile under random worker behaviour', () => {
 
   it('never hands out completed items, and honest workers then finish the Worklist', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+      fc.property(fc.array(op, { minLength: 10, maxLength: 40 }), (ops) => {
         const w = new World({ maxAttempts: 100 }, 'a', 'b', 'c');
         let now = 0;
         let generation = 0;
@@ -804,8 +903,18 @@ describe('reconcile under random worker behaviour', () => {
           const working = new Set((plan.status.assignments ?? []).map((a) => a.block));
           for (const n of plan.status.next ?? []) expect(working.has(n.block)).toBe(true);
         };
+        const answer = (name: string) => {
+          const b = w.blocks.get(name)!;
+          const s = b.status;
+          if (s?.phase !== 'Ready' || s.yieldFrom === undefined) return;
+          const prev = b.spec.report?.token === s.token ? b.spec.report : undefined;
+          const done = RangeSet.parse(prev?.done ?? '');
+          const started = done.isEmpty ? Number(s.index) : done.ranges.at(-1)!.end + 1;
+          w.report(name, { done: done.toString(), yieldFrom: Math.max(s.yieldFrom, started) });
+        };
         for (const o of ops) {
           if (o.kind === 'work') honest(live(o.block), o.all, o.pipelined);
+          if (o.kind === 'yield') answer(live(o.block));
           if (o.kind === 'die') {
             // The pod dies; its Job replaces it with a new pod, which makes a new Block.
             const name = live(o.block);

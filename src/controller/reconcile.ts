@@ -10,6 +10,8 @@ import { effectiveSpec } from '../api/defaults.js';
 import { POD_LABEL } from '../api/names.js';
 import {
   applyReport,
+  askToYield,
+  asked,
   assign,
   assignNext,
   expireLeases,
@@ -29,6 +31,7 @@ import {
 } from '../ledger/ledger.js';
 import { ABANDONED_BLOCK_MS } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
+import { stealAsks } from '../ledger/steal.js';
 import { blockStatus, isReleased, sameBlockStatus } from './block-status.js';
 import { CONFIGMAP_TTL_MS, type SourceState } from './source.js';
 import { failure, transitionEvents, unreadableSourceStatus, worklistStatus } from './worklist-status.js';
@@ -102,6 +105,8 @@ export interface Plan {
   readonly finalize: readonly string[];
   /** New ranges handed out by this plan (what the rate limits count). */
   readonly assigned: number;
+  /** Workers this plan asks to yield the unstarted tail of their range to an idle one. */
+  readonly stealAsks: number;
   /** True when a Block waits only because the rate limits allow no more assignments now. */
   readonly throttled: boolean;
   readonly reports: readonly ReportSeen[];
@@ -158,6 +163,8 @@ export function reconcile(o: Observed, now: Date): Plan {
   const stop = failure(o.worklist, ledger, o.source?.maxBlocks);
   const assigned = assignWaiting(ledger, o, blocks, policy, t, stop !== undefined, folded.ended);
   ledger = assigned.ledger;
+  const asks = stealAsks(ledger, assigned.idle, policy.leaseMs, t);
+  for (const ask of asks) ledger = askToYield(ledger, ask.block, ask.from) ?? ledger;
 
   // Drained (the worker may exit) only once every item is completed or failed: a range out now
   // may still come back (its worker dies, its lease runs out) and need an idle worker.
@@ -218,6 +225,7 @@ export function reconcile(o: Observed, now: Date): Plan {
       .filter((b) => deleting.has(b.metadata.name!) && b.metadata.finalizers?.includes(BLOCK_FINALIZER))
       .map((b) => b.metadata.name!),
     assigned: assigned.count,
+    stealAsks: asks.length,
     throttled: assigned.throttled,
     reports: folded.reports,
     events,
@@ -251,6 +259,7 @@ function unreadableSourcePlan(o: Observed, now: Date): Plan {
     deleteBlocks: [],
     finalize: [],
     assigned: 0,
+    stealAsks: 0,
     throttled: false,
     reports: [],
     events,
@@ -284,8 +293,12 @@ function foldReports(
     if (!r) continue;
     const held = ledger.assignments.get(name);
     const partial = !r.complete && !r.release && held?.token === r.token;
+    // A worker's answer to an ask to yield is folded at once: an idle worker waits for it.
     const due =
-      deleting.has(name) || o.deadWorkers.has(name) || (held && t >= held.leaseExpires - policy.leaseMs / 2);
+      deleting.has(name) ||
+      o.deadWorkers.has(name) ||
+      (held && t >= held.leaseExpires - policy.leaseMs / 2) ||
+      (held && r.yieldFrom !== undefined && asked(ledger, held));
     if (partial && !due) continue;
     const generation = b.metadata.generation ?? 0;
     let report: Report;
@@ -395,6 +408,7 @@ function applyRetry(
  * again), while the pool still holds a range for every Block at work. A next range never goes
  * to a Block that has not finished a range yet, nor near the end: it would sit unstarted behind
  * a range of unknown length while another worker (one that starts later, say) idles.
+ * `idle` counts the Blocks still waiting for a range that could have one (tail stealing's cue).
  */
 function assignWaiting(
   ledger: Ledger,
@@ -405,10 +419,10 @@ function assignWaiting(
   failed: boolean,
   /** Blocks whose worker ended a range in this pass (its report folded). */
   ended: ReadonlySet<string>,
-): { ledger: Ledger; count: number; throttled: boolean } {
+): { ledger: Ledger; count: number; throttled: boolean; idle: number } {
   const cap = o.worklist.spec.maxBlocksInFlight ?? Number.POSITIVE_INFINITY;
   const budget = o.assignmentBudget ?? Number.POSITIVE_INFINITY;
-  if (o.worklist.spec.suspend === true || failed) return { ledger, count: 0, throttled: false };
+  if (o.worklist.spec.suspend === true || failed) return { ledger, count: 0, throttled: false, idle: 0 };
   const eligible = [...live.values()]
     .filter((b) => !o.deadWorkers.has(b.metadata.name!))
     .filter((b) => !isReleased(b))
@@ -420,7 +434,7 @@ function assignWaiting(
     if (ledger.assignments.size >= cap) break;
     const res = assign(ledger, b.metadata.name!, policy, t, given(b));
     if (!res) break;
-    if (count >= budget) return { ledger, count, throttled: true };
+    if (count >= budget) return { ledger, count, throttled: true, idle: 0 };
     ledger = res.ledger;
     count++;
   }
@@ -439,7 +453,11 @@ function assignWaiting(
     pool -= res.assignment.size;
     count++;
   }
-  return { ledger, count, throttled: false };
+  const idle =
+    ledger.assignments.size >= cap
+      ? 0
+      : eligible.filter((b) => !ledger.assignments.has(b.metadata.name!)).length;
+  return { ledger, count, throttled: false, idle };
 }
 
 /** The Event for a malformed report, told once per Block generation (expectations.ts). */
@@ -460,6 +478,7 @@ function readReport(r: BlockSpecReport): Report {
     release: r.release,
     goOn: r.next,
     renewedAt: Number.isNaN(renewedAt) ? undefined : renewedAt,
+    ...(r.yieldFrom !== undefined ? { yieldFrom: r.yieldFrom } : {}),
     ...(r.finished
       ? {
           finished: {

@@ -330,7 +330,7 @@ describe('ledger invariants under random histories', () => {
 
   it('keeps every item in exactly one place, never loses or repeats completed work, bounds attempts', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      fc.property(fc.array(op, { minLength: 20, maxLength: 60 }), (ops) => {
         let l = emptyLedger(TOTAL);
         let now = 0;
         for (const o of ops) {

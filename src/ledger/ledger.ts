@@ -63,6 +63,12 @@ export interface Assignment {
   readonly reported: RangeSet;
   /** Epoch milliseconds after which the range is taken back. */
   readonly leaseExpires: number;
+  /**
+   * Tail stealing: the controller asked the worker to start no item from this offset on, nor its
+   * next range. Once the worker answered (its report's yieldFrom), the range ends here and the
+   * rest went back to the pool; a range is asked once.
+   */
+  readonly yieldFrom?: number;
 }
 
 export interface Policy {
@@ -231,7 +237,9 @@ export function assignNext(
   policy: Policy,
   given: Given = {},
 ): { ledger: Ledger; assignment: Assignment } | undefined {
-  if (!l.assignments.has(block) || l.next.has(block)) return undefined;
+  const current = l.assignments.get(block);
+  // A Block asked to yield starts no next range: it would only give it back.
+  if (!current || current.yieldFrom !== undefined || l.next.has(block)) return undefined;
   const pick = pickRange(l, policy);
   if (!pick) return undefined;
   const assignment = newAssignment(l, block, pick, given, 0);
@@ -262,6 +270,11 @@ export interface Report {
    * finished before starting that one (the switch, in one write).
    */
   readonly finished?: FinishedReport;
+  /**
+   * The worker starts no item of the range from this offset on, nor its next range (its answer
+   * to the controller's yieldFrom): what it gave up goes back to the pool, costing nothing.
+   */
+  readonly yieldFrom?: number;
 }
 
 /** The final report on a range a worker finished: every item of it done or failed. */
@@ -303,9 +316,15 @@ export function applyReport(
     if (switched.outcome === 'stale') return stale;
     return applyReport(switched.ledger, block, onNext, policy, now);
   }
-  const a = l.assignments.get(block);
-  if (!a || a.token !== report.token) return stale;
-  if (report.generation !== undefined && report.generation <= a.generation) return stale;
+  const current = l.assignments.get(block);
+  if (!current || current.token !== report.token) return stale;
+  if (report.generation !== undefined && report.generation <= current.generation) return stale;
+  if (report.yieldFrom !== undefined) {
+    l = yieldTail(l, current, report.yieldFrom, policy);
+    // Nothing of the range is left (it yielded even what it was asked to keep): nothing to fold.
+    if (!l.assignments.has(block)) return { ledger: l, outcome: 'applied' };
+  }
+  const a = l.assignments.get(block)!;
   const live = liveItems(a);
   const done = report.done.intersect(live);
   const failedNow = report.failed.intersect(live).subtract(done);
@@ -338,6 +357,51 @@ export function applyReport(
     next = { ...next, assignments: new Map(next.assignments).set(block, updated) };
   }
   return { ledger: next, outcome: 'applied' };
+}
+
+/**
+ * Asks `block`'s worker to start no item from `from` on, nor its next range, so that they can go
+ * to an idle worker (tail stealing). Nothing changes hands yet: only the worker knows which items
+ * it started, so they go back when it answers (its report's yieldFrom, folded by applyReport).
+ * Undefined when the Block holds no range, or was asked already.
+ */
+export function askToYield(l: Ledger, block: string, from: number): Ledger | undefined {
+  const a = l.assignments.get(block);
+  if (!a || a.yieldFrom !== undefined) return undefined;
+  const at = Math.min(Math.max(from, a.index), a.index + a.size);
+  return { ...l, assignments: new Map(l.assignments).set(block, { ...a, yieldFrom: at }) };
+}
+
+/** True while the Block's worker has not answered its ask to yield. */
+export const asked = (l: Ledger, a: Assignment): boolean =>
+  a.yieldFrom !== undefined && (a.yieldFrom < a.index + a.size || l.next.has(a.block));
+
+/**
+ * The worker's answer to an ask to yield: it starts nothing from `from` on (clamped to its
+ * range), nor its next range. Both go back to the pool costing no attempt (never started); the
+ * range now ends at `from`, and the answer is kept as its yieldFrom (a range is asked once).
+ */
+function yieldTail(l: Ledger, a: Assignment, from: number, policy: Policy): Ledger {
+  const end = a.index + a.size;
+  const at = Math.min(Math.max(from, a.index), end);
+  const tail = at < end ? RangeSet.span(at, end - 1).subtract(a.reported) : RangeSet.EMPTY;
+  const kept = at > a.index ? RangeSet.span(a.index, at - 1) : RangeSet.EMPTY;
+  const queued = l.next.get(a.block);
+  const next = new Map(l.next);
+  next.delete(a.block);
+  let out: Ledger = { ...l, next };
+  out = { ...out, ...requeue(out, tail, a.attempt - 1, policy) };
+  if (queued) out = { ...out, ...requeue(out, rangeOf(queued), queued.attempt - 1, policy) };
+  const assignments = new Map(out.assignments);
+  if (kept.isEmpty) assignments.delete(a.block);
+  else
+    assignments.set(a.block, {
+      ...a,
+      size: at - a.index,
+      reported: a.reported.intersect(kept),
+      yieldFrom: at,
+    });
+  return { ...out, assignments };
 }
 
 /**
@@ -423,6 +487,7 @@ export function toStatus(
     failed: l.failed.toString(),
     assignments: byIndex(l.assignments).map((a) => ({
       ...rangeStatus(a),
+      ...(a.yieldFrom !== undefined ? { yieldFrom: a.yieldFrom } : {}),
       done: a.reported.toString(),
       leaseExpires: new Date(a.leaseExpires).toISOString(),
     })),
@@ -453,6 +518,7 @@ export function fromStatus(total: number, s: WorklistStatus | undefined): Ledger
         a.block,
         {
           ...rangeFrom(a),
+          ...(a.yieldFrom !== undefined ? { yieldFrom: a.yieldFrom } : {}),
           reported: RangeSet.parse(a.done ?? ''),
           leaseExpires: a.leaseExpires ? Date.parse(a.leaseExpires) : 0,
         },

@@ -40,6 +40,13 @@ describe('claim', () => {
       undefined,
     ],
     ['the current range after the controller caught up', ready(9, 11), started(7, 9), finished(9), 11],
+    [
+      'no next range while the controller asks the range it finished to yield (the next goes to another)',
+      { ...ready(7, 9), yieldFrom: 10 },
+      started(7),
+      finished(7),
+      undefined,
+    ],
   ])('gives %s', (_name, status, tokens, done, token) => {
     expect(claim(status, tokens, done)?.range.token).toBe(token);
   });

@@ -40,9 +40,12 @@ export function claim(
   };
 }
 
-/** The status shows this range as the Block's current one, and a next range behind it. */
+/**
+ * The status shows this range as the Block's current one, and a next range behind it that its
+ * worker may start: not while the controller asks it to yield (the next range goes to another).
+ */
 export const followed = (s: BlockStatus | undefined, token: number): boolean =>
-  s?.phase === 'Ready' && s.token === token && s.next !== undefined;
+  s?.phase === 'Ready' && s.token === token && s.next !== undefined && s.yieldFrom === undefined;
 
 /** The tokens a worker remembers having started: a status lags a pass or two behind at most. */
 export class StartedTokens {

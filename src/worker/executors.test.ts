@@ -15,6 +15,8 @@ class FakeProgress implements Progress {
   done = RangeSet.EMPTY;
   failed = RangeSet.EMPTY;
   lastFailure?: string;
+  end = Infinity;
+  cursor = 0;
   asked = 0;
   private readonly lostController = new AbortController();
   readonly lost = this.lostController.signal;
@@ -75,6 +77,19 @@ describe('the per-item executor', () => {
     expect(r.items).toEqual(['i10', 'i11', 'i12', 'i13', 'i14']);
     expect([p.done.toString(), p.failed.toString()]).toEqual(['10-11,13-14', '12']);
     expect(result.cutShort).toBe(false);
+  });
+
+  it('starts nothing from where its worker yielded the rest, and says how far it got', async () => {
+    const r = recorder(() => false, 1);
+    const p = new FakeProgress();
+    p.onAsk = () => {
+      // The worker yields while item 12 is about to start: from the first one not started.
+      if (r.started.length === 2) p.end = p.cursor + 1;
+    };
+    await perItem({ execute: r.execute }).execute(range(10, 5), p, new AbortController().signal);
+    expect(r.started).toEqual([10, 11, 12]);
+    expect(p.cursor).toBe(13);
+    expect(p.done.toString()).toBe('10-12');
   });
 
   it.each([
@@ -303,6 +318,17 @@ describe('the per-block executor', () => {
     const result = await perBlock(script).execute(range(10, 4), p, new AbortController().signal);
     expect([p.done.toString(), p.failed.toString()]).toEqual([done, failed]);
     expect(result.cutShort).toBe(false);
+  });
+
+  it('runs only the part of the range its worker kept, all of it started at once', async () => {
+    const p = new FakeProgress();
+    p.end = 12;
+    await perBlock('read a; read b; test -z "$(cat)" -a "$TEAMTASK_BLOCK_SIZE" = 2').execute(
+      range(10, 4),
+      p,
+      new AbortController().signal,
+    );
+    expect([p.done.toString(), p.failed.toString(), p.cursor]).toEqual(['10-11', '', 12]);
   });
 
   it('tells why the command failed', async () => {

@@ -55,14 +55,15 @@ export class PerItemExecutor implements Executor {
   constructor(private readonly o: PerItemOptions) {}
 
   async execute(range: Assignment, p: Progress, signal: AbortSignal): Promise<ExecuteResult> {
-    const end = range.index + range.size;
+    // Where to stop, read before each item: the worker may yield the rest to an idle one.
+    const end = () => Math.min(range.index + range.size, p.end);
     let next = range.index;
     let running = 0;
     let cutShort = false;
     const stop = stopSwitch(signal, p, this.o.gracePeriodMs);
     const run = runOptions(signal, p, stop.kill, this.o.log);
     const runOne = async (): Promise<void> => {
-      while (next < end && !signal.aborted && !p.lost.aborted && !cutShort) {
+      while (next < end() && !signal.aborted && !p.lost.aborted && !cutShort) {
         // Every outcome may add a range to the report: stop short of what a report may hold
         // (scattered failures), give back the rest and take another range. The slot is
         // taken before waiting, so runners waiting together cannot overshoot.
@@ -71,11 +72,12 @@ export class PerItemExecutor implements Executor {
           break;
         }
         running++;
-        if (!(await p.stillOurs(signal)) || signal.aborted || cutShort || next >= end) {
+        if (!(await p.stillOurs(signal)) || signal.aborted || cutShort || next >= end()) {
           running--;
           break;
         }
         const offset = next++;
+        p.cursor = next;
         const value = this.o.item(offset);
         const outcome: Outcome = this.o.execute
           ? (await this.o.execute(value, offset))
@@ -108,7 +110,11 @@ export class PerBlockExecutor implements Executor {
   constructor(private readonly o: PerBlockOptions) {}
 
   async execute(range: Assignment, p: Progress, signal: AbortSignal): Promise<ExecuteResult> {
-    const { index, size } = range;
+    const { index } = range;
+    // All of it starts at once: what the worker may still yield is only what it has not begun.
+    const size = Math.min(range.size, p.end - index);
+    if (size <= 0) return { cutShort: false };
+    p.cursor = index + size;
     const whole = RangeSet.span(index, index + size - 1);
     const items = Array.from({ length: size }, (_, i) => this.o.item(index + i));
     const env = {

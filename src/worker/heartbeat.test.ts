@@ -1,11 +1,13 @@
 import { ApiException } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Block, BlockSpecReport } from '../api/v1alpha1/index.js';
+import type { Block, BlockSpecReport, BlockStatus } from '../api/v1alpha1/index.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { BlockGone } from './block-client.js';
 import { Heartbeat } from './heartbeat.js';
 
 const TOKEN = 7;
+/** The range the heartbeat is about: offsets 100-109. */
+const RANGE = { index: 100, size: 10, token: TOKEN };
 const LEASE_MS = 60_000;
 
 const apiError = (code: number) => new ApiException(code, 'x', '{}', {});
@@ -66,7 +68,7 @@ function setup(leaseMs = LEASE_MS, progressEveryMs = 0) {
   const clock = { t: 1_000_000 };
   const sleeps: number[] = [];
   const log: string[] = [];
-  const hb = new Heartbeat(api, TOKEN, {
+  const hb = new Heartbeat(api, RANGE, {
     leaseMs,
     progressEveryMs,
     now: () => clock.t,
@@ -126,6 +128,67 @@ describe('the heartbeat of a range', () => {
     expect(hb.lost.aborted).toBe(true);
   });
 
+  describe('an ask to yield (tail stealing)', () => {
+    const asking = (yieldFrom: number, token = TOKEN): BlockStatus => ({ phase: 'Ready', token, yieldFrom });
+
+    it('promises to start nothing from the asked offset on, and says so at once', async () => {
+      const { api, hb } = setup(LEASE_MS, 5000);
+      hb.cursor = 103;
+      api.block = block(asking(105));
+      await hb.tick();
+      expect(hb.end).toBe(105);
+      expect(api.reports).toEqual([expect.objectContaining({ token: TOKEN, yieldFrom: 105 })]);
+    });
+
+    it('keeps what it already started: it yields from the first item it has not begun', async () => {
+      const { api, hb } = setup(LEASE_MS, 5000);
+      hb.cursor = 108;
+      api.block = block(asking(105));
+      await hb.tick();
+      expect(hb.end).toBe(108);
+      expect(api.reports[0]!.yieldFrom).toBe(108);
+    });
+
+    it('carries its answer in every later report, the final one included, and answers once', async () => {
+      const { api, hb, clock } = setup(LEASE_MS, 0);
+      api.block = block(asking(105));
+      await hb.tick();
+      api.block = block(asking(102));
+      hb.done = RangeSet.span(100, 101);
+      clock.t += 1000;
+      await hb.tick();
+      await hb.report({ complete: true });
+      expect(api.reports.map((r) => r.yieldFrom)).toEqual([105, 105, 105]);
+      expect(hb.end).toBe(105);
+    });
+
+    it('writes its answer again on the next tick when the write failed', async () => {
+      const { api, hb } = setup(LEASE_MS, 5000);
+      api.block = block(asking(105));
+      api.reportError = apiError(500);
+      await hb.tick();
+      expect(api.reports).toEqual([]);
+      api.reportError = undefined;
+      await hb.tick();
+      expect(api.reports).toEqual([expect.objectContaining({ yieldFrom: 105 })]);
+    });
+
+    it('ignores an ask about another range (the one it switched from)', async () => {
+      const { api, hb } = setup(LEASE_MS, 5000);
+      api.block = block({ ...asking(15, 3), next: { index: 100, size: 10, token: TOKEN } });
+      await hb.tick();
+      expect(hb.end).toBe(110);
+      expect(api.reports).toEqual([]);
+    });
+
+    it('answers an ask in the status that showed it the range before any item started', () => {
+      const api = new FakeBlock();
+      const hb = new Heartbeat(api, RANGE, { leaseMs: LEASE_MS, seen: { status: asking(104), at: 0 } });
+      expect(hb.end).toBe(104);
+      expect(hb.yieldFrom).toBe(104);
+    });
+  });
+
   it('keeps a range its Block shows as the next one: the controller has not folded the switch yet', async () => {
     const { api, hb } = setup(LEASE_MS, 5000);
     api.block = block({ phase: 'Ready', token: 3, next: { index: 10, size: 10, token: TOKEN } });
@@ -137,7 +200,7 @@ describe('the heartbeat of a range', () => {
   it('reports a switch at once, and carries the finished range in every report on the new one', async () => {
     const api = new FakeBlock();
     const finished = { token: 3, done: '0-9', failed: '' };
-    const hb = new Heartbeat(api, TOKEN, { leaseMs: LEASE_MS, everyMs: 60_000, finished });
+    const hb = new Heartbeat(api, RANGE, { leaseMs: LEASE_MS, everyMs: 60_000, finished });
     hb.start();
     await hb.stop();
     hb.done = RangeSet.span(10, 19);
@@ -151,7 +214,7 @@ describe('the heartbeat of a range', () => {
   it('dates its word on the range from the read that showed it: an old read is checked before an item starts', async () => {
     const api = new FakeBlock();
     const now = 1_000_000;
-    const hb = new Heartbeat(api, TOKEN, {
+    const hb = new Heartbeat(api, RANGE, {
       leaseMs: LEASE_MS,
       seen: {
         status: { phase: 'Ready', token: 3, next: { index: 0, size: 1, token: TOKEN } },
@@ -204,7 +267,7 @@ describe('the heartbeat of a range', () => {
   it('reports from its interval once started, and stop() waits for the report in flight', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
     const api = new FakeBlock();
-    const hb = new Heartbeat(api, TOKEN, { leaseMs: LEASE_MS, everyMs: 1000, progressEveryMs: 0 });
+    const hb = new Heartbeat(api, RANGE, { leaseMs: LEASE_MS, everyMs: 1000, progressEveryMs: 0 });
     hb.start();
     hb.done = RangeSet.span(0, 4);
     api.hold = true;

@@ -2,6 +2,7 @@ import type { BlockSpecReport, BlockSpecReportFinished, BlockStatus } from '../a
 import { explain, isApiError } from '../kube/errors.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { BlockGone, type BlockApi } from './block-client.js';
+import type { Assignment } from './executors.js';
 import { CONFIRM_MAX_MS, PROGRESS_EVERY_MS, RECONFIRM_WAIT_MS, REPORT_EVERY_MS } from './timing.js';
 
 /** The longest failure reason a report carries: the CRD's maxLength for spec.report.message. */
@@ -15,6 +16,13 @@ export interface Progress {
   lastFailure?: string;
   /** Aborted once the range is not this Block's any more. */
   readonly lost: AbortSignal;
+  /**
+   * Where the executors stop starting items (exclusive): past the range's end, or where this
+   * worker yielded the rest of it to an idle worker. Read before each item starts.
+   */
+  readonly end: number;
+  /** The first offset no executor has started: executors move it as they start items. */
+  cursor: number;
   /**
    * Resolves true when the Block recently enough showed the range as ours to start an item,
    * false once it is lost; it asks the Block first when its word is old (or `signal` aborts).
@@ -61,6 +69,15 @@ export class Heartbeat implements Progress {
   done = RangeSet.EMPTY;
   failed = RangeSet.EMPTY;
   lastFailure?: string;
+  end: number;
+  cursor: number;
+  /**
+   * Its answer to the controller's ask to yield: it starts nothing from here on, nor the range
+   * after this one. Carried by every report on the range once given.
+   */
+  yieldFrom?: number;
+  /** An answer not written yet: it is written at once, an idle worker waits for it. */
+  private answerDue = false;
   private readonly lostController = new AbortController();
   readonly lost = this.lostController.signal;
   private readonly log: (line: string) => void;
@@ -78,11 +95,16 @@ export class Heartbeat implements Progress {
   private inFlight: Promise<void> | undefined;
   private ticker: NodeJS.Timeout | undefined;
 
+  private readonly token: number;
+
   constructor(
     private readonly api: Pick<BlockApi, 'get' | 'writeReport'>,
-    private readonly token: number,
+    private readonly range: Pick<Assignment, 'index' | 'size' | 'token'>,
     private readonly o: HeartbeatOptions,
   ) {
+    this.token = range.token;
+    this.cursor = range.index;
+    this.end = range.index + range.size;
     this.log = o.log ?? (() => {});
     this.now = o.now ?? Date.now;
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -91,6 +113,7 @@ export class Heartbeat implements Progress {
     this.confirmFor = Math.min(o.leaseMs / 4, CONFIRM_MAX_MS);
     this.confirmedAt = o.seen?.at ?? this.now();
     this.seen = o.seen?.status;
+    this.answer(this.seen);
     // A switch is reported at once: the controller hands out the range after the next one
     // when it has folded it. A range of its own waits for its first progress report.
     this.reported = { done: '', failed: '', at: o.finished ? -Infinity : this.now() };
@@ -101,9 +124,9 @@ export class Heartbeat implements Progress {
     return this.confirmedAt;
   }
 
-  /** Ticks every `everyMs` until stop(); a switch's report goes out at once. */
+  /** Ticks every `everyMs` until stop(); a switch's report, or an answer, goes out at once. */
   start(): void {
-    if (this.o.finished) void this.tick();
+    if (this.o.finished || this.answerDue) void this.tick();
     this.ticker ??= setInterval(() => void this.tick(), this.o.everyMs ?? REPORT_EVERY_MS);
   }
 
@@ -125,6 +148,7 @@ export class Heartbeat implements Progress {
         : {}),
       renewTime: new Date(this.now()).toISOString(),
       ...(this.o.finished ? { finished: this.o.finished } : {}),
+      ...(this.yieldFrom !== undefined ? { yieldFrom: this.yieldFrom } : {}),
       ...extra,
     });
   }
@@ -154,18 +178,46 @@ export class Heartbeat implements Progress {
     const now = { done: this.done.toString(), failed: this.failed.toString(), at: this.now() };
     const changed = now.done !== this.reported.done || now.failed !== this.reported.failed;
     const age = now.at - this.reported.at;
-    if ((changed && age >= this.progressEveryMs) || age >= this.renewEveryMs) {
-      try {
-        await this.report();
-        this.reported = now;
-      } catch (err) {
-        if (isApiError(err, 404)) return this.notOurs();
-        // Still read the Block: a range taken back must stop this worker even while its
-        // reports fail (its lease then runs out, and the Block shows it).
-        this.log(`progress report failed: ${explain(err).message}`);
-      }
+    if ((changed && age >= this.progressEveryMs) || age >= this.renewEveryMs || this.answerDue) {
+      if (!(await this.write(now))) return;
     }
     await this.read();
+    if (this.answerDue && !this.lost.aborted) await this.write({ ...now, at: this.now() });
+  }
+
+  /** Writes the report; false when the Block is gone. */
+  private async write(now: { done: string; failed: string; at: number }): Promise<boolean> {
+    const answering = this.answerDue;
+    try {
+      await this.report();
+      this.reported = now;
+      if (answering) this.answerDue = false;
+    } catch (err) {
+      if (isApiError(err, 404)) {
+        this.notOurs();
+        return false;
+      }
+      // Still read the Block: a range taken back must stop this worker even while its
+      // reports fail (its lease then runs out, and the Block shows it).
+      this.log(`progress report failed: ${explain(err).message}`);
+    }
+    return true;
+  }
+
+  /**
+   * The controller asks this range to yield (an idle worker waits and nothing else is left): the
+   * worker promises to start nothing from the asked offset on, or from the first item it has not
+   * started if that is later, nor the range after this one. Only then does the controller hand
+   * those items out, so none runs twice.
+   */
+  private answer(s: BlockStatus | undefined): void {
+    if (s?.token !== this.token || s.yieldFrom === undefined || this.yieldFrom !== undefined) return;
+    this.yieldFrom = Math.min(Math.max(s.yieldFrom, this.cursor), this.range.index + this.range.size);
+    this.end = Math.min(this.end, this.yieldFrom);
+    this.answerDue = true;
+    this.log(
+      `yielding offsets ${this.yieldFrom}-${this.range.index + this.range.size - 1} of this range (and the range after it) to an idle worker`,
+    );
   }
 
   private async read(): Promise<void> {
@@ -177,6 +229,7 @@ export class Heartbeat implements Progress {
     if (!b || b.metadata.deletionTimestamp || !holds(b.status, this.token)) return this.notOurs();
     this.confirmedAt = asked;
     this.seen = b.status;
+    this.answer(b.status);
   }
 
   private notOurs(): void {

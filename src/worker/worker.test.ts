@@ -194,6 +194,70 @@ describe('the claim loop', () => {
     expect(api.reports.map(said).at(-1)).toMatchObject({ token: 9, complete: true, finished: { token: 7 } });
   });
 
+  it('yields the unstarted tail of its range when asked, runs only what it kept, and starts no next range', async () => {
+    const api = new FakeBlockApi();
+    api.status = { ...ready(7, 0, 6), next: { index: 6, size: 6, token: 9 } };
+    // The heartbeat's first read (the second read of all) shows the ask.
+    api.script = { 2: { ...ready(7, 0, 6), next: { index: 6, size: 6, token: 9 }, yieldFrom: 3 } };
+    api.onReport = (r) => {
+      // The controller folds the answer (the range now ends at 3, no next), then the complete report.
+      if (r.yieldFrom !== undefined && !r.complete) api.status = ready(7, 0, 3);
+      if (r.complete) api.status = drained;
+    };
+    const gate = { open: () => {} };
+    const opened = new Promise<void>((resolve) => (gate.open = resolve));
+    const { w, started } = worker(api, {
+      reportEveryMs: 5,
+      execute: async (_item, offset) => {
+        started.push(offset);
+        // The first item runs until the worker has answered.
+        if (offset === 0) await opened;
+        return true;
+      },
+    });
+    api.onReport = ((prev) => (r: BlockSpecReport) => {
+      prev?.(r);
+      if (r.yieldFrom !== undefined) gate.open();
+    })(api.onReport);
+    expect(await w.run(never)).toEqual({ completed: 3, failed: 0, finished: true });
+    expect(started).toEqual([0, 1, 2]);
+    expect(api.reports.map(said)).toEqual([
+      { token: 7, done: '', failed: '', yieldFrom: 3 },
+      { token: 7, done: '0-2', failed: '', yieldFrom: 3, complete: true },
+    ]);
+  });
+
+  it('keeps the items it started when asked to yield from an earlier offset', async () => {
+    const api = new FakeBlockApi();
+    api.status = ready(7, 0, 6);
+    let asked = false;
+    const { w, started } = worker(api, {
+      reportEveryMs: 5,
+      execute: async (_item, offset) => {
+        started.push(offset);
+        // While item 3 runs, the controller asks for everything from 1 on.
+        if (offset === 3 && !asked) {
+          asked = true;
+          api.status = { ...ready(7, 0, 6), yieldFrom: 1 };
+          await new Promise((r) => setTimeout(r, 30));
+        }
+        return true;
+      },
+    });
+    api.onReport = (r) => {
+      if (r.complete) api.status = drained;
+    };
+    await w.run(never);
+    expect(started).toEqual([0, 1, 2, 3]);
+    expect(api.reports.map(said).at(-1)).toEqual({
+      token: 7,
+      done: '0-3',
+      failed: '',
+      yieldFrom: 4,
+      complete: true,
+    });
+  });
+
   it('gives the items to the command as the Worklist source has them', async () => {
     const api = new FakeBlockApi();
     api.script = { 1: ready(7, 5, 2), 2: drained };

@@ -142,8 +142,7 @@ export class Worker {
     seen: Seen,
     signal: AbortSignal,
   ): Promise<RangeEnd> {
-    const whole = RangeSet.span(range.index, range.index + range.size - 1);
-    const heartbeat = new Heartbeat(this.api, range.token, {
+    const heartbeat = new Heartbeat(this.api, range, {
       leaseMs: effectiveSpec(worklist.spec).leaseSeconds * 1000,
       everyMs: this.o.reportEveryMs,
       finished,
@@ -163,11 +162,18 @@ export class Worker {
       await heartbeat.stop();
     }
     const { done, failed } = heartbeat;
+    // Its range ends where it yielded the rest to an idle worker, if it did.
+    const whole =
+      heartbeat.end > range.index ? RangeSet.span(range.index, heartbeat.end - 1) : RangeSet.EMPTY;
     const complete = whole.subtract(done).subtract(failed).isEmpty;
     const final = { token: range.token, done: done.toString(), failed: failed.toString() };
-    if (complete && !heartbeat.lost.aborted && !signal.aborted) {
+    if (complete && !heartbeat.lost.aborted && !signal.aborted && heartbeat.yieldFrom === undefined) {
       if (!followed(heartbeat.seen, range.token)) await heartbeat.look();
-      if (followed(heartbeat.seen, range.token) && !heartbeat.lost.aborted) {
+      if (
+        followed(heartbeat.seen, range.token) &&
+        !heartbeat.lost.aborted &&
+        heartbeat.yieldFrom === undefined
+      ) {
         return { done, failed, finished: final, seen: { status: heartbeat.seen!, at: heartbeat.seenAt } };
       }
     }

@@ -66,6 +66,8 @@ export interface WorklistStatusAssignment {
   /** The Block's generation when the range was handed out; only a report written after it (a later generation) counts. */
   generation?: number;
   attempt?: number;
+  /** The controller asked the Block's worker to start no item from this offset on, nor its next range (tail stealing); once the worker answered, the range ends here. */
+  yieldFrom?: number;
   /** Offsets within the range its worker already reported, done or failed, as ranges. */
   done?: string;
   leaseExpires?: string;
@@ -163,6 +165,8 @@ export interface BlockSpecReport {
   next?: boolean;
   /** When the worker last reported or renewed its lease. */
   renewTime?: string;
+  /** The worker's answer to status.yieldFrom: it starts no item of this range from this offset on (the first it had not started, if later than asked), nor the next range. */
+  yieldFrom?: number;
   /** With the token of status.next: the final report on the range the worker finished before it started that one (the switch to the next range, in one write). */
   finished?: BlockSpecReportFinished;
 }
@@ -201,6 +205,8 @@ export interface BlockStatus {
   attempt?: number;
   /** The range the worker starts the moment it finishes this one, without waiting; it says so by reporting with this token, its final report on the current range in spec.report.finished. */
   next?: BlockStatusNext;
+  /** The controller asks the worker to start no item from this offset on, nor the next range, so that they go to an idle worker (tail stealing); the worker answers in spec.report.yieldFrom, and only then are they handed out. */
+  yieldFrom?: number;
   /** How many times the worker behind this Block restarted. */
   restarts?: number;
   /** Ranges this Block has completed. */
