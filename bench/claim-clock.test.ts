@@ -76,15 +76,18 @@ describe('ClaimClock with next ranges', () => {
 
 describe('IdleClock', () => {
   it('times the gap between the last item of a range and the first of the next, not between items of one range', async () => {
-    const idle = new IdleClock(10);
+    const idle = new IdleClock();
     let t = 0;
     const run = idle.wrap(
       async () => ((t += 5), true),
       () => t,
     );
+    idle.rangeStarted({ token: 7 });
     for (const offset of [0, 1, 2]) await run('x', offset);
     t += 40;
-    for (const offset of [10, 11]) await run('x', offset);
+    // The next range follows on from the last one: only the worker knows where one ends.
+    idle.rangeStarted({ token: 9 });
+    for (const offset of [3, 4]) await run('x', offset);
     expect(idle.samples).toEqual([40]);
   });
 });

@@ -49,14 +49,19 @@ export class ClaimClock {
 
 /**
  * Worker idle time: per worker, from the end of a range's last item to the start of the next
- * range's first item, as the worker's own item function sees it (one item at a time). Ranges are
- * told apart by their aligned offsets (offset ÷ block size), as fresh ranges are.
+ * range's first item, as the worker's own item function sees it (one item at a time). The worker
+ * says when a range starts (its onRange hook): ranges of several blocks, and a next range right
+ * after the current one, are not told apart by their offsets.
  */
 export class IdleClock {
   readonly samples: number[] = [];
   private last: { range: number; end: number } | undefined;
+  private current = 0;
 
-  constructor(private readonly blockSize: number) {}
+  /** The worker starts a range (WorkerOptions.onRange). */
+  readonly rangeStarted = (range: { token: number }): void => {
+    this.current = range.token;
+  };
 
   /** Wraps an item function: the same function, timed. */
   wrap<T extends unknown[]>(
@@ -64,7 +69,7 @@ export class IdleClock {
     now: () => number = () => performance.now(),
   ) {
     return async (item: string, offset: number, ...rest: T): Promise<boolean> => {
-      const range = Math.floor(offset / this.blockSize);
+      const range = this.current;
       const start = now();
       if (this.last && this.last.range !== range) this.samples.push(start - this.last.end);
       try {

@@ -19,6 +19,7 @@ const teamtask = (fn: TeamtaskRun['fn'], workers: number, over: Partial<Teamtask
   claims: 200,
   ranges: 200,
   assignments: 200,
+  stealAsks: 3,
   conflictsPerClaim: 0,
   claimP50Ms: 20,
   claimP99Ms: 100,

@@ -39,6 +39,8 @@ export interface TeamtaskRun {
   ranges: number;
   /** Ranges the controller handed out meanwhile (its own counter): what `ranges` should equal. */
   assignments?: number;
+  /** Asks to yield a slow range's unstarted tail to an idle worker (tail stealing). */
+  stealAsks?: number;
   conflictsPerClaim: number;
   claimP50Ms?: number;
   claimP99Ms?: number;
@@ -82,7 +84,7 @@ export async function runTeamtask(
   );
   if (created.status !== 0) throw new Error(`creating Worklist ${o.name}: ${created.stderr}`);
   const counts = new RunCounts(o.items);
-  const idle = Array.from({ length: o.workers }, () => new IdleClock(blockSize));
+  const idle = Array.from({ length: o.workers }, () => new IdleClock());
   const execute = async (_item: string, offset: number) => {
     const ms = o.fn.costMs(offset);
     if (ms > 0) await sleep(ms);
@@ -94,6 +96,7 @@ export async function runTeamtask(
     api: await apiSnapshot(ctx.kc),
     usage: processUsage(pid),
     assignments: await controllerAssignments(ctx),
+    stealAsks: await controllerCounter(ctx, 'steal_asks'),
   };
   const clock = new ClaimClock();
   const watch = await new Watch(ctx.kc).watch(
@@ -108,7 +111,10 @@ export async function runTeamtask(
   const started = performance.now();
   const pool = Array.from(
     { length: o.workers },
-    (_, i) => new InProcessWorker(ctx.namespace, o.name, `${o.name}-w${i}`, idle[i]!.wrap(execute)),
+    (_, i) =>
+      new InProcessWorker(ctx.namespace, o.name, `${o.name}-w${i}`, idle[i]!.wrap(execute), {
+        onRange: idle[i]!.rangeStarted,
+      }),
   );
   await Promise.all(pool.map((w) => w.finished));
   const seconds = (performance.now() - started) / 1000;
@@ -117,6 +123,7 @@ export async function runTeamtask(
   const api = teamtaskWrites(before.api, await apiSnapshot(ctx.kc));
   const after = processUsage(pid);
   const assignments = await controllerAssignments(ctx);
+  const stealAsks = await controllerCounter(ctx, 'steal_asks');
   await deleteWorklist(ctx, o.name);
   const blocks = Math.ceil(o.items / blockSize);
   const cpu = after.cpuSeconds - before.usage.cpuSeconds;
@@ -136,6 +143,7 @@ export async function runTeamtask(
     claims,
     ranges: clock.tokens.size,
     assignments: assignments === undefined ? undefined : assignments - (before.assignments ?? 0),
+    stealAsks: stealAsks === undefined ? undefined : stealAsks - (before.stealAsks ?? 0),
     conflictsPerClaim: claims ? round(api.conflicts / claims, 4) : 0,
     claimP50Ms: round(percentile(clock.samples, 50) ?? NaN, 1),
     claimP99Ms: round(percentile(clock.samples, 99) ?? NaN, 1),
@@ -289,6 +297,9 @@ const commandRun = (
 });
 
 /** The controller's count of ranges handed out, for cross-checking the claim count. */
-export async function controllerAssignments(ctx: BenchContext): Promise<number | undefined> {
-  return sample(await controllerMetrics(ctx.controller), 'teamtask_controller_assignments_total');
+export const controllerAssignments = (ctx: BenchContext) => controllerCounter(ctx, 'assignments');
+
+/** One of the controller's counters (`teamtask_controller_NAME_total`). */
+async function controllerCounter(ctx: BenchContext, name: string): Promise<number | undefined> {
+  return sample(await controllerMetrics(ctx.controller), `teamtask_controller_${name}_total`);
 }

@@ -760,6 +760,33 @@ describe('reconcile: next ranges (no worker waits for a pass)', () => {
   });
 });
 
+describe('reconcile: ranges sized by their workers', () => {
+  it('hands a Block the items its worker asks for (rangeSize), in whole blocks, within a share of the pool', () => {
+    const w = new World({}, 'a', 'b');
+    w.total = 1000;
+    w.step();
+    // a ran its 10 items fast: it asks for 95 (its pace over 5 s).
+    w.report('a', { done: '0-9', complete: true, rangeSize: 95 });
+    w.step();
+    expect(w.status('a')).toEqual(['Ready', 20, 90, 3]);
+    // Its next range too; b, which asks for nothing, keeps getting one block.
+    expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 110, size: 90 });
+    w.report('b', { done: '10-19', complete: true });
+    w.step();
+    expect(w.status('b')).toEqual(['Ready', 200, 10, 5]);
+  });
+
+  it('hands out smaller ranges as the pool empties, down to one block', () => {
+    const w = new World({}, 'a', 'b');
+    w.total = 60;
+    w.step();
+    w.report('a', { done: '0-9', complete: true, rangeSize: 1000 });
+    w.step();
+    // 40 items left for 2 working Blocks: half an even share is 10.
+    expect(w.status('a')).toEqual(['Ready', 20, 10, 3]);
+  });
+});
+
 describe('reconcile: tail stealing (an idle worker takes the unstarted tail of a slow range)', () => {
   /** 20 items, every one handed out: a works on 0-9, and b, done with 10-19, waits. */
   const tail = () => {

@@ -31,6 +31,7 @@ import {
 } from '../ledger/ledger.js';
 import { ABANDONED_BLOCK_MS } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
+import { rangeSize } from '../ledger/range-size.js';
 import { stealAsks } from '../ledger/steal.js';
 import { blockStatus, isReleased, sameBlockStatus } from './block-status.js';
 import { CONFIGMAP_TTL_MS, type SourceState } from './source.js';
@@ -428,7 +429,13 @@ function assignWaiting(
     .filter((b) => !isReleased(b))
     .filter((b) => !ledger.lost.has(b.metadata.name!))
     .sort(byAge);
-  const given = (b: Block) => ({ generation: b.metadata.generation ?? 0, token: o.newToken?.() });
+  let pool = poolSize(ledger);
+  // Its worker says how many items it runs in about five seconds (rangeSize), within limits.
+  const given = (b: Block) => ({
+    generation: b.metadata.generation ?? 0,
+    token: o.newToken?.(),
+    size: rangeSize(policy, b.spec.report?.rangeSize, pool, eligible.length),
+  });
   let count = 0;
   for (const b of eligible.filter((b) => !ledger.assignments.has(b.metadata.name!))) {
     if (ledger.assignments.size >= cap) break;
@@ -436,6 +443,7 @@ function assignWaiting(
     if (!res) break;
     if (count >= budget) return { ledger, count, throttled: true, idle: 0 };
     ledger = res.ledger;
+    pool -= res.assignment.size;
     count++;
   }
   const working = eligible.filter(
@@ -444,7 +452,6 @@ function assignWaiting(
       ledger.assignments.has(b.metadata.name!) &&
       !ledger.next.has(b.metadata.name!),
   );
-  let pool = poolSize(ledger);
   for (const b of working) {
     if (pool < ledger.assignments.size * policy.blockSize || count >= budget) break;
     const res = assignNext(ledger, b.metadata.name!, policy, given(b));

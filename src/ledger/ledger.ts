@@ -146,10 +146,13 @@ function requeue(
   return { failed: l.failed, retry };
 }
 
-/** The next range to hand out: retry-pool items first (lowest offset first), else the first unassigned. */
+/**
+ * The next range to hand out, at most `most` items (default blockSize): retry-pool items first
+ * (lowest offset first), else the first unassigned.
+ */
 function pickRange(
   l: Ledger,
-  policy: Policy,
+  most: number,
 ): { range: RangeSet; index: number; size: number; attempts: number } | undefined {
   let pick: { start: number; end: number; attempts: number } | undefined;
   for (const [attempts, set] of l.retry) {
@@ -161,7 +164,7 @@ function pickRange(
     if (first) pick = { ...first, attempts: 0 };
   }
   if (!pick) return undefined;
-  const size = Math.min(policy.blockSize, pick.end - pick.start + 1);
+  const size = Math.min(most, pick.end - pick.start + 1);
   return {
     range: RangeSet.span(pick.start, pick.start + size - 1),
     index: pick.start,
@@ -184,6 +187,8 @@ function withoutPicked(l: Ledger, pick: { range: RangeSet; attempts: number }): 
 export interface Given {
   generation?: number;
   token?: number;
+  /** Its most items (default: the block size). */
+  size?: number;
 }
 
 function newAssignment(
@@ -207,7 +212,7 @@ function newAssignment(
 
 /**
  * Gives `block` a range to work on: retry-pool items first (lowest offset first), else the
- * first `blockSize` unassigned items. Undefined when the block already holds a range or nothing is left.
+ * first `blockSize` (or `given.size`) unassigned items. Undefined when the block already holds a range or nothing is left.
  */
 export function assign(
   l: Ledger,
@@ -217,7 +222,7 @@ export function assign(
   given: Given = {},
 ): { ledger: Ledger; assignment: Assignment } | undefined {
   if (l.assignments.has(block)) return undefined;
-  const pick = pickRange(l, policy);
+  const pick = pickRange(l, given.size ?? policy.blockSize);
   if (!pick) return undefined;
   const assignment = newAssignment(l, block, pick, given, now + policy.leaseMs);
   const assignments = new Map(l.assignments).set(block, assignment);
@@ -240,7 +245,7 @@ export function assignNext(
   const current = l.assignments.get(block);
   // A Block asked to yield starts no next range: it would only give it back.
   if (!current || current.yieldFrom !== undefined || l.next.has(block)) return undefined;
-  const pick = pickRange(l, policy);
+  const pick = pickRange(l, given.size ?? policy.blockSize);
   if (!pick) return undefined;
   const assignment = newAssignment(l, block, pick, given, 0);
   const next = new Map(l.next).set(block, assignment);

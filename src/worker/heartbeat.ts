@@ -51,6 +51,8 @@ export interface HeartbeatOptions {
   finished?: BlockSpecReportFinished;
   /** The Block's status that showed this range, and when it was read (default: now). */
   seen?: Seen;
+  /** How many items the worker asks for in its next range: carried by every report. */
+  rangeSize?: number;
   log?: (line: string) => void;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -148,6 +150,7 @@ export class Heartbeat implements Progress {
         : {}),
       renewTime: new Date(this.now()).toISOString(),
       ...(this.o.finished ? { finished: this.o.finished } : {}),
+      ...(this.o.rangeSize ? { rangeSize: this.o.rangeSize } : {}),
       ...(this.yieldFrom !== undefined ? { yieldFrom: this.yieldFrom } : {}),
       ...extra,
     });

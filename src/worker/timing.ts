@@ -17,6 +17,15 @@ export const REPORT_EVERY_MS = 1000;
  */
 export const PROGRESS_EVERY_MS = 5000;
 
+/**
+ * The work a worker asks for in one range: its next range holds what its last one's pace runs in
+ * this time (src/worker/worker.ts). Long enough that a range outlasts the claim of the range
+ * after it (seconds, at p99, on a loaded control plane) and that a range costs few writes; short
+ * enough that progress reports (PROGRESS_EVERY_MS) still come within a range, and that the last
+ * ranges end together (what is left is stolen from a slow one after 2 s: src/ledger/steal.ts).
+ */
+export const RANGE_TARGET_MS = 5000;
+
 /** The longest a Block's word that the range is ours is trusted before an item starts (and a quarter of the lease). */
 export const CONFIRM_MAX_MS = 5000;
 

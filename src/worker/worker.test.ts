@@ -101,10 +101,11 @@ function worker(api: FakeBlockApi, o: Partial<WorkerOptions> = {}) {
   return { w, log, started };
 }
 
-/** What a report says, without its time. */
+/** What a report says, without its time and the range size it asks for (both from the clock). */
 const said = (r: BlockSpecReport) => {
-  const { renewTime, ...rest } = r;
+  const { renewTime, rangeSize, ...rest } = r;
   expect(renewTime).toMatch(/^\d{4}-/);
+  if (rangeSize !== undefined) expect(rangeSize).toBeGreaterThanOrEqual(1);
   return rest;
 };
 
@@ -256,6 +257,35 @@ describe('the claim loop', () => {
       yieldFrom: 4,
       complete: true,
     });
+  });
+
+  it('asks for what its last range ran in 5 s, in the reports that end it and in those on the next', async () => {
+    const api = new FakeBlockApi();
+    api.status = { ...ready(7, 0, 2), next: { index: 2, size: 2, token: 9 } };
+    api.onReport = (r) => {
+      if (r.token === 9 && !r.complete) api.status = ready(9, 2, 2);
+      if (r.token === 9 && r.complete) api.status = drained;
+    };
+    const { w } = worker(api, { execute: () => new Promise((r) => setTimeout(() => r(true), 20)) });
+    await w.run(never);
+    // Two items of at least 20 ms: at most 250 in 5 s.
+    const asked = api.reports.map((r) => r.rangeSize!);
+    expect(asked).toHaveLength(2);
+    for (const n of asked) expect(n).toBeGreaterThanOrEqual(1);
+    for (const n of asked) expect(n).toBeLessThanOrEqual(250);
+  });
+
+  it("asks for no range size with --per-block: the range is the command's batch", async () => {
+    const api = new FakeBlockApi();
+    api.script = { 1: ready(7, 0, 2), 5: drained };
+    const { w } = worker(api, {
+      perBlock: true,
+      execute: undefined,
+      command: ['sh', '-c', 'cat >/dev/null'],
+    });
+    await w.run(never);
+    expect(api.reports).toEqual([expect.objectContaining({ token: 7, complete: true })]);
+    expect(api.reports[0]!.rangeSize).toBeUndefined();
   });
 
   it('gives the items to the command as the Worklist source has them', async () => {

@@ -6,10 +6,10 @@ import { MAX_REPORT_RANGES } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { BlockClient, BlockGone, type BlockApi, type BlockClientOptions } from './block-client.js';
 import { claim, followed, StartedTokens, type Claim } from './claims.js';
-import { executorFor, type Executor } from './executors.js';
+import { executorFor, type Assignment, type Executor } from './executors.js';
 import { Heartbeat, type Seen } from './heartbeat.js';
 import { pollDelay } from './poll.js';
-import { POLL_MAX_MS } from './timing.js';
+import { POLL_MAX_MS, RANGE_TARGET_MS } from './timing.js';
 
 export { BlockGone } from './block-client.js';
 
@@ -26,6 +26,8 @@ export interface WorkerOptions extends BlockClientOptions {
   gracePeriodMs?: number;
   /** Processes an item in-process instead of running the command: for benchmarks and tests. */
   execute?: (item: string, offset: number) => Promise<boolean>;
+  /** Called as a range starts: for benchmarks (a worker's idle time between ranges). */
+  onRange?: (range: Assignment) => void;
   pollMs?: number;
   reportEveryMs?: number;
 }
@@ -81,6 +83,8 @@ export class Worker {
     const started = new StartedTokens();
     // The range this worker last finished, complete: its Block's next range may follow it at once.
     let finished: BlockSpecReportFinished | undefined;
+    // How many items to ask for next: what the last range's pace runs in RANGE_TARGET_MS.
+    let rangeSize: number | undefined;
     // The Block's status as a range's last read left it: what to start next, without reading again.
     let seen: Seen | undefined;
     let ackedLoss: number | undefined;
@@ -115,10 +119,12 @@ export class Worker {
         }
         idlePolls = 0;
         started.add(next.range.token);
-        const end = await this.processRange(worklist, executor, next, seen, signal);
+        this.o.onRange?.(next.range);
+        const end = await this.processRange(worklist, executor, next, seen, rangeSize, signal);
         totals.completed += end.done.size;
         totals.failed += end.failed.size;
         finished = end.finished;
+        rangeSize = end.rangeSize ?? rangeSize;
         seen = end.seen;
       }
     } catch (err) {
@@ -140,12 +146,14 @@ export class Worker {
     executor: Executor,
     { range, finished }: Claim,
     seen: Seen,
+    rangeSize: number | undefined,
     signal: AbortSignal,
   ): Promise<RangeEnd> {
     const heartbeat = new Heartbeat(this.api, range, {
       leaseMs: effectiveSpec(worklist.spec).leaseSeconds * 1000,
       everyMs: this.o.reportEveryMs,
       finished,
+      rangeSize,
       seen,
       log: this.log,
     });
@@ -155,6 +163,7 @@ export class Worker {
       return { done: heartbeat.done, failed: heartbeat.failed };
     }
     heartbeat.start();
+    const startedAt = performance.now();
     let cutShort: boolean;
     try {
       ({ cutShort } = await executor.execute(range, heartbeat, signal));
@@ -167,6 +176,10 @@ export class Worker {
       heartbeat.end > range.index ? RangeSet.span(range.index, heartbeat.end - 1) : RangeSet.EMPTY;
     const complete = whole.subtract(done).subtract(failed).isEmpty;
     const final = { token: range.token, done: done.toString(), failed: failed.toString() };
+    const pace =
+      complete && !this.o.perBlock
+        ? askFor(done.size + failed.size, performance.now() - startedAt)
+        : undefined;
     if (complete && !heartbeat.lost.aborted && !signal.aborted && heartbeat.yieldFrom === undefined) {
       if (!followed(heartbeat.seen, range.token)) await heartbeat.look();
       if (
@@ -174,7 +187,13 @@ export class Worker {
         !heartbeat.lost.aborted &&
         heartbeat.yieldFrom === undefined
       ) {
-        return { done, failed, finished: final, seen: { status: heartbeat.seen!, at: heartbeat.seenAt } };
+        return {
+          done,
+          failed,
+          finished: final,
+          seen: { status: heartbeat.seen!, at: heartbeat.seenAt },
+          rangeSize: pace,
+        };
       }
     }
     if (heartbeat.lost.aborted) {
@@ -184,8 +203,8 @@ export class Worker {
       return { done, failed };
     }
     if (complete) {
-      await heartbeat.report({ complete: true });
-      return { done, failed, finished: final };
+      await heartbeat.report({ complete: true, ...(pace ? { rangeSize: pace } : {}) });
+      return { done, failed, finished: final, rangeSize: pace };
     }
     if (cutShort && !signal.aborted) {
       this.log(
@@ -209,4 +228,13 @@ interface RangeEnd {
   finished?: BlockSpecReportFinished;
   /** The Block's status its last read showed, when the worker goes on without reading again. */
   seen?: Seen;
+  /** How many items to ask for next, from this range's pace (not for --per-block ranges). */
+  rangeSize?: number;
 }
+
+/**
+ * The items to ask for in the next range: what `items` in `ms` make RANGE_TARGET_MS. The
+ * controller keeps the answer within the Worklist's blocks (src/ledger/range-size.ts).
+ */
+const askFor = (items: number, ms: number): number | undefined =>
+  items > 0 ? Math.max(1, Math.round((items * RANGE_TARGET_MS) / Math.max(ms, 1))) : undefined;

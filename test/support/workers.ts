@@ -1,4 +1,4 @@
-import { Worker } from '../../src/worker/worker.js';
+import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { kubeConfig } from './kube.js';
 
 /**
@@ -16,7 +16,14 @@ export class InProcessWorker {
     readonly block: string,
     /** The item function; undefined to run `options.command` as the real worker would. */
     execute: ((item: string, offset: number) => Promise<boolean>) | undefined,
-    options: { pollMs?: number; jobs?: number; pod?: string; command?: string[]; perBlock?: boolean } = {},
+    options: {
+      pollMs?: number;
+      jobs?: number;
+      pod?: string;
+      command?: string[];
+      perBlock?: boolean;
+      onRange?: WorkerOptions['onRange'];
+    } = {},
   ) {
     const worker = new Worker(kubeConfig(), {
       namespace,
@@ -29,6 +36,7 @@ export class InProcessWorker {
       jobs: options.jobs ?? 1,
       pollMs: options.pollMs ?? 100,
       execute,
+      onRange: options.onRange,
       log: (line) => this.log.push(line),
     });
     this.finished = worker.run(this.abort.signal);
