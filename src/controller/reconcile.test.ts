@@ -813,9 +813,11 @@ describe('reconcile: tail stealing (an idle worker takes the unstarted tail of a
     expect(w.step(slow).blockStatuses.size).toBe(0);
   });
 
-  it('asks nothing of a range younger than STEAL_AFTER_MS: it likely ends before its tail could move', () => {
-    const plan = tail().step(later(STEAL_AFTER_MS / 1000 - 0.001));
+  it('asks nothing of a range younger than STEAL_AFTER_MS, and looks again when it is old enough', () => {
+    const plan = tail().step(later(0.5));
     expect(plan.stealAsks).toBe(0);
+    // Nothing else would wake the controller: the idle worker only reads its Block.
+    expect(plan.requeueAfterMs).toBe(STEAL_AFTER_MS - 500 + REQUEUE_MARGIN_MS);
   });
 
   it('hands what the worker yields to the idle Block in the pass that folds its answer, costing no attempt', () => {

@@ -32,7 +32,7 @@ import {
 import { ABANDONED_BLOCK_MS } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { rangeSize } from '../ledger/range-size.js';
-import { stealAsks } from '../ledger/steal.js';
+import { nextStealAfterMs, stealAsks } from '../ledger/steal.js';
 import { blockStatus, isReleased, sameBlockStatus } from './block-status.js';
 import { CONFIGMAP_TTL_MS, type SourceState } from './source.js';
 import { failure, transitionEvents, unreadableSourceStatus, worklistStatus } from './worklist-status.js';
@@ -238,6 +238,8 @@ export function reconcile(o: Observed, now: Date): Plan {
       [
         o.recheckWorkersAfterMs,
         assigned.throttled ? o.assignmentWaitMs : undefined,
+        // An idle Block waits for a range old enough to be stolen from.
+        plus(nextStealAfterMs(ledger, assigned.idle, policy.leaseMs, t), REQUEUE_MARGIN_MS),
         // An item ConfigMap can go at any time: looked at again while the Worklist runs.
         o.source && !status.completionTime ? CONFIGMAP_TTL_MS : undefined,
       ],
@@ -552,6 +554,8 @@ function abandonedBlocks(
 
 /** Past a deadline by this much when looked at again: timers fire early, clocks differ by a little. */
 export const REQUEUE_MARGIN_MS = 100;
+
+const plus = (ms: number | undefined, more: number) => (ms === undefined ? undefined : ms + more);
 
 /**
  * When to look again: at half a lease (to fold waiting progress and renew), else at the expiry;

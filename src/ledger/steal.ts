@@ -1,4 +1,4 @@
-import { liveItems, poolSize, asked, type Ledger } from './ledger.js';
+import { asked, liveItems, poolSize, type Assignment, type Ledger } from './ledger.js';
 
 /**
  * A range must have run this long (since it was handed out, promoted, or its lease last renewed)
@@ -20,25 +20,48 @@ export interface StealAsk {
  * Whom to ask to yield, and from where, when `idle` Blocks wait and nothing is left to hand out:
  * one ask per idle Block not already covered by an ask in flight, to the Blocks holding the most
  * unstarted work. A Block's next range is taken whole (never started); else the second half of
- * what its worker has not reported (it yields from the first item it has not started, if later).
+ * what the ledger has not seen reported (progress is folded lazily, so often the second half of
+ * the range), and its worker yields from the first item it has not started, if that is later.
  * A range is asked once: its worker's answer says where it ends, and its rest runs there.
  */
 export function stealAsks(l: Ledger, idle: number, leaseMs: number, now: number): StealAsk[] {
-  if (idle <= 0 || poolSize(l) > 0) return [];
-  const assignments = [...l.assignments.values()];
-  const wanted = idle - assignments.filter((a) => asked(l, a)).length;
+  const wanted = wantedAsks(l, idle);
   if (wanted <= 0) return [];
   const asks: StealAsk[] = [];
-  for (const a of assignments) {
-    if (a.yieldFrom !== undefined || now - (a.leaseExpires - leaseMs) < STEAL_AFTER_MS) continue;
-    const queued = l.next.get(a.block);
-    const end = a.index + a.size;
-    if (queued) {
-      asks.push({ block: a.block, from: end, items: queued.size });
-      continue;
-    }
-    const half = Math.floor(liveItems(a).size / 2);
-    if (half >= 1) asks.push({ block: a.block, from: end - half, items: half });
+  for (const a of l.assignments.values()) {
+    const ask = askOf(l, a);
+    if (ask && now - since(a, leaseMs) >= STEAL_AFTER_MS) asks.push(ask);
   }
   return asks.sort((x, y) => y.items - x.items || x.block.localeCompare(y.block)).slice(0, wanted);
 }
+
+/**
+ * When a range too young to be asked now will be old enough, while idle Blocks wait (ms from
+ * now): nothing else wakes the controller then (an idle worker only reads its Block).
+ */
+export function nextStealAfterMs(l: Ledger, idle: number, leaseMs: number, now: number): number | undefined {
+  if (wantedAsks(l, idle) <= 0) return undefined;
+  const at = [...l.assignments.values()]
+    .filter((a) => askOf(l, a) && now - since(a, leaseMs) < STEAL_AFTER_MS)
+    .map((a) => since(a, leaseMs) + STEAL_AFTER_MS - now);
+  return at.length ? Math.min(...at) : undefined;
+}
+
+/** Idle Blocks that no ask in flight will feed, when nothing is left to hand out. */
+function wantedAsks(l: Ledger, idle: number): number {
+  if (idle <= 0 || poolSize(l) > 0) return 0;
+  return idle - [...l.assignments.values()].filter((a) => asked(l, a)).length;
+}
+
+/** The ask that would free most of a range never asked: its next range, or half its rest. */
+function askOf(l: Ledger, a: Assignment): StealAsk | undefined {
+  if (a.yieldFrom !== undefined) return undefined;
+  const end = a.index + a.size;
+  const queued = l.next.get(a.block);
+  if (queued) return { block: a.block, from: end, items: queued.size };
+  const half = Math.floor(liveItems(a).size / 2);
+  return half >= 1 ? { block: a.block, from: end - half, items: half } : undefined;
+}
+
+/** When the range was handed out, promoted, or its lease last renewed (a folded report). */
+const since = (a: Assignment, leaseMs: number) => a.leaseExpires - leaseMs;

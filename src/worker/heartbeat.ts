@@ -218,8 +218,11 @@ export class Heartbeat implements Progress {
     this.yieldFrom = Math.min(Math.max(s.yieldFrom, this.cursor), this.range.index + this.range.size);
     this.end = Math.min(this.end, this.yieldFrom);
     this.answerDue = true;
+    const last = this.range.index + this.range.size - 1;
     this.log(
-      `yielding offsets ${this.yieldFrom}-${this.range.index + this.range.size - 1} of this range (and the range after it) to an idle worker`,
+      this.yieldFrom <= last
+        ? `yielding offsets ${this.yieldFrom}-${last} of this range, and any range after it, to an idle worker`
+        : 'yielding the range after this one to an idle worker',
     );
   }
 

@@ -228,6 +228,31 @@ describe('the claim loop', () => {
     ]);
   });
 
+  it('never starts the next range of a range it yielded, though a status written late still shows it', async () => {
+    const api = new FakeBlockApi();
+    const stale = { ...ready(7, 0, 4), next: { index: 4, size: 4, token: 9 } };
+    api.status = stale;
+    api.script = { 2: { ...stale, yieldFrom: 2 } };
+    api.onReport = (r) => {
+      // The answer and the complete report folded, a stale status write lands, then the end.
+      if (r.complete) {
+        api.status = stale;
+        api.script = { [api.reads + 3]: drained };
+      }
+    };
+    const { w, started } = worker(api, {
+      reportEveryMs: 5,
+      execute: async (_item, offset) => {
+        started.push(offset);
+        if (offset === 0) await new Promise((r) => setTimeout(r, 30));
+        return true;
+      },
+    });
+    await w.run(never);
+    expect(started).toEqual([0, 1]);
+    expect(api.reports.every((r) => r.token === 7)).toBe(true);
+  });
+
   it('keeps the items it started when asked to yield from an earlier offset', async () => {
     const api = new FakeBlockApi();
     api.status = ready(7, 0, 6);

@@ -204,7 +204,13 @@ export class Worker {
     }
     if (complete) {
       await heartbeat.report({ complete: true, ...(pace ? { rangeSize: pace } : {}) });
-      return { done, failed, finished: final, rangeSize: pace };
+      // Nothing follows a range that yielded, whatever a status shows later (one written late).
+      return {
+        done,
+        failed,
+        finished: heartbeat.yieldFrom === undefined ? final : undefined,
+        rangeSize: pace,
+      };
     }
     if (cutShort && !signal.aborted) {
       this.log(

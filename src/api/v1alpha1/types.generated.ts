@@ -165,7 +165,7 @@ export interface BlockSpecReport {
   next?: boolean;
   /** When the worker last reported or renewed its lease. */
   renewTime?: string;
-  /** How many items the worker asks for in its next range: what it ran in about five seconds at its last range's pace. The controller gives at least the Worklist's blockSize, at most 64 blocks, and less near the end (a share of what is left). A worker that runs a range as one command (--per-block) asks for nothing. */
+  /** How many items the worker asks for in its next range: what it ran in about five seconds at its last range's pace. The controller gives it in whole blocks, at most 64, and less near the end (a share of what is left). A worker that runs a range as one command (--per-block) asks for nothing. */
   rangeSize?: number;
   /** The worker's answer to status.yieldFrom: it starts no item of this range from this offset on (the first it had not started, if later than asked), nor the next range. */
   yieldFrom?: number;
