@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { IndexedJobRun } from './indexed-job.js';
-import { chartsOf, ratios, renderMarkdown, targets, taskRatios, type BenchResults } from './report.js';
+import { costOf, itemFunction } from './item-functions.js';
+import {
+  chartsOf,
+  idealRatios,
+  ratios,
+  renderMarkdown,
+  targets,
+  taskRatios,
+  type BenchResults,
+} from './report.js';
 import type { QueueRun } from './redis-queue.js';
 import type { CommandRun, TeamtaskRun } from './teamtask.js';
 
@@ -152,6 +161,18 @@ describe('benchmark report', () => {
     for (const t of missed) expect(t.why).toMatch(/^\[why\]\(\.\.\/\.\.\/docs\/benchmarks\.md#[a-z-]+\)$/);
   });
 
+  it('puts next to the heavy-tailed target the most any split of the same items could reach', () => {
+    const items = 12_800;
+    const perfect = items / (costOf(itemFunction('heavy'), 0, items) / 16 / 1000);
+    const r = results({
+      teamtask: [teamtask('heavy', 16, { items })],
+      jobs: [job('static-split', 'heavy', 16, perfect / 1.1)],
+    });
+    expect(idealRatios(r, 'heavy')).toEqual([{ workers: 16, ratio: 1.1 }]);
+    const row = targets(r).find((t) => t.target.startsWith('heavy-tailed'))!;
+    expect(row.measured).toMatch(/^16w [\d.]+× \(the most any split could reach here: 16w 1\.1×\)$/);
+  });
+
   it('says "not measured" for what a run did not measure', () => {
     const r = results({
       jobs: [],
@@ -164,7 +185,7 @@ describe('benchmark report', () => {
     const unmeasured = targets(r)
       .filter((t) => t.met === undefined)
       .map((t) => t.target);
-    expect(unmeasured).toHaveLength(6);
+    expect(unmeasured).toHaveLength(8);
     expect(renderMarkdown(r, [])).toContain('| not measured |');
   });
 

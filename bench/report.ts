@@ -1,6 +1,6 @@
 import type { LineChart } from './charts.js';
 import type { IndexedJobRun } from './indexed-job.js';
-import type { ItemFunction } from './item-functions.js';
+import { costOf, itemFunction, type ItemFunction } from './item-functions.js';
 import type { QueueRun } from './redis-queue.js';
 import type { TaskRun } from './tasks.js';
 import type { CommandRun, TeamtaskRun } from './teamtask.js';
@@ -54,6 +54,26 @@ export function ratios(
   );
 }
 
+/**
+ * The best any scheduler could do against the static split, per worker count: items/s with the
+ * summed cost spread evenly over the workers and nothing else to pay, over the static split's
+ * measured items/s. A target above it cannot be met by this run's items, however they are split.
+ */
+export function idealRatios(
+  r: BenchResults,
+  fn: ItemFunction['name'],
+): Array<{ workers: number; ratio: number }> {
+  const ideal = (workers: number) => {
+    const t = r.teamtask.find((x) => x.fn === fn && x.workers === workers);
+    return t ? t.items / (costOf(itemFunction(fn), 0, t.items) / workers / 1000) : undefined;
+  };
+  return perWorkers(
+    r.teamtask.map((t) => t.workers),
+    ideal,
+    (w) => r.jobs.find((j) => j.system === 'static-split' && j.fn === fn && j.workers === w)?.itemsPerSecond,
+  );
+}
+
 /** The half-second tasks/s of --per-block over those of xargs, per worker count. */
 export function taskRatios(runs: readonly TaskRun[]): Array<{ workers: number; ratio: number }> {
   const rate = (system: TaskRun['system'], workers: number) =>
@@ -99,6 +119,14 @@ export function targets(r: BenchResults): Target[] {
   const perItem = ratios(r, '1ms', 'teamtask-command', 'xargs');
   const perBlock = ratios(r, '1ms', 'teamtask-per-block', 'xargs');
   const queue = ratios(r, '1ms', 'teamtask', 'redis-queue');
+  const at = (xs: Array<{ workers: number; ratio: number }>, fn: string) =>
+    xs.filter((x) => x.workers === 16 || x.workers === 64).map((x) => ({ ...x, fn }));
+  const inProcess = [
+    ...at(ratios(r, '1ms', 'teamtask', 'static-split'), '1 ms'),
+    ...at(ratios(r, '100ms', 'teamtask', 'static-split'), '100 ms'),
+  ];
+  const heavy = at(ratios(r, 'heavy', 'teamtask', 'static-split'), 'heavy');
+  const heavyIdeal = at(idealRatios(r, 'heavy'), 'heavy');
   const halfSecond = taskRatios(r.tasks ?? []);
   const writes = [...zero, ...(r.scale ? [r.scale] : [])];
   const overBlocks = max(all.map((t) => t.maxLiveBlocks - t.workers));
@@ -182,6 +210,18 @@ export function targets(r: BenchResults): Target[] {
       halfSecond,
       0.95,
       'half-second-tasks',
+    ),
+    row(
+      'in-process, 1 ms and 100 ms items, 16 and 64 workers: ≥ 0.9× the static split',
+      inProcess.map((x) => `${x.fn} ${x.workers}w ${x.ratio}×`).join(', ') || 'n/a',
+      inProcess.length ? inProcess.every((x) => x.ratio >= 0.9) : undefined,
+      'against-the-static-split',
+    ),
+    row(
+      'heavy-tailed items, 16 and 64 workers: ≥ 1.2× the static split',
+      heavy.length ? `${list(heavy)} (the most any split could reach here: ${list(heavyIdeal)})` : 'n/a',
+      heavy.length ? heavy.every((x) => x.ratio >= 1.2) : undefined,
+      'against-the-static-split',
     ),
     ratioRow(
       "≥ 1× the Redis work queue's items/s, 1 ms items in blocks, same workers",

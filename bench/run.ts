@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { freshNamespace, kubeConfig, teamtask } from '../test/support/kube.js';
@@ -19,7 +19,7 @@ const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 /**
  * Runs every scenario of `plan` against the cluster under test, one after another with one
- * controller, and writes `<date>.json`, `<date>.md` and the plots into `outDir`.
+ * controller, and writes `<date>.json`, `<date>.md` and the plots into `outDir` (`<date>-2…` when that day already has a run).
  */
 export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchResults> {
   const started = performance.now();
@@ -32,7 +32,7 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
   const controller = startController('--no-leader-elect');
   const redis = await RedisServer.start();
   const ctx: BenchContext = { kc, namespace: ns.name, controller };
-  const date = new Date().toISOString().slice(0, 10);
+  const date = runName(outDir, new Date().toISOString().slice(0, 10));
   const results: BenchResults = {
     date,
     plan: plan.label,
@@ -140,4 +140,11 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
     ),
   );
   return results;
+}
+
+/** The day's name for a run's files, `-2`, `-3`… after it when a run of the same day is there (kept). */
+function runName(outDir: string, day: string): string {
+  let name = day;
+  for (let n = 2; existsSync(join(outDir, `${name}.json`)); n++) name = `${day}-${n}`;
+  return name;
 }
