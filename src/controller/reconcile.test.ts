@@ -761,13 +761,19 @@ describe('reconcile: next ranges (no worker waits for a pass)', () => {
 });
 
 describe('reconcile: ranges sized by their workers', () => {
-  it('hands a Block the items its worker asks for (rangeSize), in whole blocks, within a share of the pool', () => {
+  /** `total` items, Blocks a and b; a finished its first range and asks for `rangeSize`. */
+  const asking = (total: number, rangeSize: number) => {
     const w = new World({}, 'a', 'b');
-    w.total = 1000;
+    w.total = total;
     w.step();
+    w.report('a', { done: '0-9', complete: true, rangeSize });
+    w.step();
+    return w;
+  };
+
+  it('hands a Block the items its worker asks for (rangeSize), in whole blocks, within a share of the pool', () => {
     // a ran its 10 items fast: it asks for 95 (its pace over 5 s).
-    w.report('a', { done: '0-9', complete: true, rangeSize: 95 });
-    w.step();
+    const w = asking(1000, 95);
     expect(w.status('a')).toEqual(['Ready', 20, 90, 3]);
     // Its next range too; b, which asks for nothing, keeps getting one block.
     expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 110, size: 90 });
@@ -777,11 +783,7 @@ describe('reconcile: ranges sized by their workers', () => {
   });
 
   it('hands out smaller ranges as the pool empties, down to one block', () => {
-    const w = new World({}, 'a', 'b');
-    w.total = 60;
-    w.step();
-    w.report('a', { done: '0-9', complete: true, rangeSize: 1000 });
-    w.step();
+    const w = asking(60, 1000);
     // 40 items left for 2 working Blocks: half an even share is 10.
     expect(w.status('a')).toEqual(['Ready', 20, 10, 3]);
   });

@@ -9,6 +9,7 @@ import {
   fromStatus,
   isFinished,
   liveItems,
+  places,
   putBack,
   reclaim,
   toStatus,
@@ -315,14 +316,7 @@ describe('ledger invariants under random histories', () => {
   });
 
   function checkPartition(l: Ledger): void {
-    const parts = [
-      l.completed,
-      l.failed,
-      ...[...l.assignments.values()].map(liveItems),
-      ...[...l.next.values()].map((a) => RangeSet.span(a.index, a.index + a.size - 1)),
-      ...l.retry.values(),
-      unassigned(l),
-    ];
+    const parts = [...places(l), unassigned(l)];
     expect(parts.reduce((n, p) => n + p.size, 0)).toBe(TOTAL);
     const all = parts.reduce((acc, p) => acc.union(p), RangeSet.EMPTY);
     expect(all.toString()).toBe(`0-${TOTAL - 1}`);

@@ -112,17 +112,21 @@ export function heldBy(l: Ledger, block: string): RangeSet {
   return (a ? liveItems(a) : RangeSet.EMPTY).union(queued ? rangeOf(queued) : RangeSet.EMPTY);
 }
 
-const union = (sets: Iterable<RangeSet>) => [...sets].reduce((acc, s) => acc.union(s), RangeSet.EMPTY);
+/**
+ * Every place an item can be but unassigned (the rest): completed, failed, the live part of each
+ * assignment, each next range, each retry group. No item is in two of them (the property tests).
+ */
+export const places = (l: Ledger): RangeSet[] => [
+  l.completed,
+  l.failed,
+  ...[...l.assignments.values()].map(liveItems),
+  ...[...l.next.values()].map(rangeOf),
+  ...l.retry.values(),
+];
 
 /** Offsets nobody holds and nobody needs to retry: fresh work. */
-export function unassigned(l: Ledger): RangeSet {
-  return RangeSet.span(0, l.total - 1)
-    .subtract(l.completed)
-    .subtract(l.failed)
-    .subtract(union([...l.assignments.values()].map(liveItems)))
-    .subtract(union([...l.next.values()].map(rangeOf)))
-    .subtract(union(l.retry.values()));
-}
+export const unassigned = (l: Ledger): RangeSet =>
+  places(l).reduce((rest, place) => rest.subtract(place), RangeSet.span(0, l.total - 1));
 
 /** Items waiting to be handed out: never handed out, or back in the retry pool. */
 export const poolSize = (l: Ledger): number =>
