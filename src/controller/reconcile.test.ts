@@ -790,9 +790,14 @@ describe('reconcile: ranges sized by their workers', () => {
 });
 
 describe('reconcile: tail stealing (an idle worker takes the unstarted tail of a slow range)', () => {
-  /** 20 items, every one handed out: a works on 0-9, and b, done with 10-19, waits. */
+  /**
+   * 20 items, every one handed out: a works on 0-9, and b, done with 10-19, waits. a's worker
+   * runs items one by one (its Block says so): its running range can be split.
+   */
   const tail = () => {
     const w = new World({}, 'a', 'b');
+    const a = w.blocks.get('a')!;
+    w.blocks.set('a', { ...a, spec: { ...a.spec, splittable: true } });
     w.total = 20;
     w.step();
     w.report('b', { done: '10-19', complete: true });
@@ -878,6 +883,17 @@ describe('reconcile: tail stealing (an idle worker takes the unstarted tail of a
     const plan = w.step(slow);
     expect(plan.stealAsks).toBe(0);
     expect(w.blocks.get('a')!.status).toMatchObject({ yieldFrom: 5 });
+  });
+
+  it('asks no part of a running range of a worker that runs it as one command (--per-block)', () => {
+    const w = new World({}, 'a', 'b');
+    w.total = 20;
+    w.step();
+    w.report('b', { done: '10-19', complete: true });
+    w.step();
+    const plan = w.step(slow);
+    expect(plan.stealAsks).toBe(0);
+    expect(plan.requeueAfterMs).toBeGreaterThan(STEAL_AFTER_MS);
   });
 
   it('asks no one while suspended', () => {

@@ -164,7 +164,10 @@ export function reconcile(o: Observed, now: Date): Plan {
   const stop = failure(o.worklist, ledger, o.source?.maxBlocks);
   const assigned = assignWaiting(ledger, o, blocks, policy, t, stop !== undefined, folded.ended);
   ledger = assigned.ledger;
-  const asks = stealAsks(ledger, assigned.idle, policy.leaseMs, t);
+  // Only a worker that says it runs items one by one can give up part of a running range; any
+  // can give up its next range.
+  const splittable = (name: string) => blocks.present.get(name)?.spec.splittable === true;
+  const asks = stealAsks(ledger, assigned.idle, splittable, policy.leaseMs, t);
   for (const ask of asks) ledger = askToYield(ledger, ask.block, ask.from) ?? ledger;
 
   // Drained (the worker may exit) only once every item is completed or failed: a range out now
@@ -239,7 +242,7 @@ export function reconcile(o: Observed, now: Date): Plan {
         o.recheckWorkersAfterMs,
         assigned.throttled ? o.assignmentWaitMs : undefined,
         // An idle Block waits for a range old enough to be stolen from.
-        plus(nextStealAfterMs(ledger, assigned.idle, policy.leaseMs, t), REQUEUE_MARGIN_MS),
+        plus(nextStealAfterMs(ledger, assigned.idle, splittable, policy.leaseMs, t), REQUEUE_MARGIN_MS),
         // An item ConfigMap can go at any time: looked at again while the Worklist runs.
         o.source && !status.completionTime ? CONFIGMAP_TTL_MS : undefined,
       ],

@@ -34,6 +34,8 @@ const given = (l: Ledger, ...blocks: string[]) =>
 const withNext = (l: Ledger, block: string) => assignNext(l, block, policy)!.ledger;
 /** Every item handed out: 20 items, w0 holds 0-9 (token 1) and w1 10-19 (token 2). */
 const allOut = () => given(emptyLedger(20), 'w0', 'w1');
+/** Every worker runs items one by one: any running range can be split. */
+const every = () => true;
 
 describe('asking a worker to yield', () => {
   it('changes no hands: the items stay its until it answers', () => {
@@ -136,18 +138,18 @@ describe('stealAsks', () => {
 
   it('asks nothing while items wait in the pool, or no Block is idle', () => {
     const l = given(emptyLedger(40), 'w0', 'w1');
-    expect(stealAsks(l, 1, policy.leaseMs, at)).toEqual([]);
-    expect(stealAsks(allOut(), 0, policy.leaseMs, at)).toEqual([]);
+    expect(stealAsks(l, 1, every, policy.leaseMs, at)).toEqual([]);
+    expect(stealAsks(allOut(), 0, every, policy.leaseMs, at)).toEqual([]);
   });
 
   it('asks nothing of a range younger than STEAL_AFTER_MS: it likely ends before its tail could move', () => {
-    expect(stealAsks(allOut(), 1, policy.leaseMs, old - 1)).toEqual([]);
+    expect(stealAsks(allOut(), 1, every, policy.leaseMs, old - 1)).toEqual([]);
   });
 
   it('asks for the second half of what the worker has not reported, the biggest first', () => {
     const l = applyReport(allOut(), 'w0', report(1, '0-5', { generation: 1 }), policy, 0).ledger;
-    expect(stealAsks(l, 1, policy.leaseMs, at)).toEqual([{ block: 'w1', from: 15, items: 5 }]);
-    expect(stealAsks(l, 2, policy.leaseMs, at)).toEqual([
+    expect(stealAsks(l, 1, every, policy.leaseMs, at)).toEqual([{ block: 'w1', from: 15, items: 5 }]);
+    expect(stealAsks(l, 2, every, policy.leaseMs, at)).toEqual([
       { block: 'w1', from: 15, items: 5 },
       { block: 'w0', from: 8, items: 2 },
     ]);
@@ -155,21 +157,27 @@ describe('stealAsks', () => {
 
   it("takes a Block's next range whole before any part of a running range", () => {
     const l = withNext(given(emptyLedger(25), 'w0', 'w1'), 'w0');
-    expect(stealAsks(l, 1, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 10, items: 5 }]);
+    expect(stealAsks(l, 1, every, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 10, items: 5 }]);
   });
 
   it('makes one ask per idle Block not covered by an ask in flight, and asks a range once', () => {
     const l = askToYield(allOut(), 'w1', 15)!;
-    expect(stealAsks(l, 1, policy.leaseMs, at)).toEqual([]);
-    expect(stealAsks(l, 2, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 5, items: 5 }]);
+    expect(stealAsks(l, 1, every, policy.leaseMs, at)).toEqual([]);
+    expect(stealAsks(l, 2, every, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 5, items: 5 }]);
     const answered = applyReport(l, 'w1', report(2, '', { yieldFrom: 20 }), policy, 0).ledger;
-    expect(stealAsks(answered, 1, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 5, items: 5 }]);
-    expect(stealAsks(answered, 2, policy.leaseMs, at)).toHaveLength(1);
+    expect(stealAsks(answered, 1, every, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 5, items: 5 }]);
+    expect(stealAsks(answered, 2, every, policy.leaseMs, at)).toHaveLength(1);
+  });
+
+  it('asks only for the next range of a Block whose worker runs a range as one command (--per-block)', () => {
+    const l = withNext(given(emptyLedger(25), 'w0', 'w1'), 'w0');
+    const perBlock = () => false;
+    expect(stealAsks(l, 2, perBlock, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 10, items: 5 }]);
   });
 
   it('asks nothing of a range with one item left', () => {
     const l = applyReport(given(emptyLedger(10), 'w0'), 'w0', report(1, '0-8', { generation: 1 }), policy, 0);
-    expect(stealAsks(l.ledger, 1, policy.leaseMs, at)).toEqual([]);
+    expect(stealAsks(l.ledger, 1, every, policy.leaseMs, at)).toEqual([]);
   });
 });
 
@@ -260,7 +268,7 @@ describe('tail stealing under random histories', () => {
               l = askToYield(l, o.block, o.from) ?? l;
               break;
             case 'steal':
-              for (const ask of stealAsks(l, o.idle, policy.leaseMs, now))
+              for (const ask of stealAsks(l, o.idle, every, policy.leaseMs, now))
                 l = askToYield(l, ask.block, ask.from)!;
               break;
             case 'read': {

@@ -16,20 +16,29 @@ export interface StealAsk {
   readonly items: number;
 }
 
+/** Blocks whose worker starts a range's items one by one: part of a running range can move. */
+export type Splittable = (block: string) => boolean;
+
 /**
  * Whom to ask to yield, and from where, when `idle` Blocks wait and nothing is left to hand out:
  * one ask per idle Block not already covered by an ask in flight, to the Blocks holding the most
- * unstarted work. A Block's next range is taken whole (never started); else the second half of
- * what the ledger has not seen reported (progress is folded lazily, so often the second half of
- * the range), and its worker yields from the first item it has not started, if that is later.
- * A range is asked once: its worker's answer says where it ends, and its rest runs there.
+ * unstarted work. A Block's next range is taken whole (never started); else, from a splittable
+ * Block, the second half of what the ledger has not seen reported (progress is folded lazily, so
+ * often the second half of the range), and its worker yields from the first item it has not
+ * started, if that is later. A range is asked once: its worker's answer says where it ends.
  */
-export function stealAsks(l: Ledger, idle: number, leaseMs: number, now: number): StealAsk[] {
+export function stealAsks(
+  l: Ledger,
+  idle: number,
+  splittable: Splittable,
+  leaseMs: number,
+  now: number,
+): StealAsk[] {
   const wanted = wantedAsks(l, idle);
   if (wanted <= 0) return [];
   const asks: StealAsk[] = [];
   for (const a of l.assignments.values()) {
-    const ask = askOf(l, a);
+    const ask = askOf(l, a, splittable);
     if (ask && now - since(a, leaseMs) >= STEAL_AFTER_MS) asks.push(ask);
   }
   return asks.sort((x, y) => y.items - x.items || x.block.localeCompare(y.block)).slice(0, wanted);
@@ -39,10 +48,16 @@ export function stealAsks(l: Ledger, idle: number, leaseMs: number, now: number)
  * When a range too young to be asked now will be old enough, while idle Blocks wait (ms from
  * now): nothing else wakes the controller then (an idle worker only reads its Block).
  */
-export function nextStealAfterMs(l: Ledger, idle: number, leaseMs: number, now: number): number | undefined {
+export function nextStealAfterMs(
+  l: Ledger,
+  idle: number,
+  splittable: Splittable,
+  leaseMs: number,
+  now: number,
+): number | undefined {
   if (wantedAsks(l, idle) <= 0) return undefined;
   const at = [...l.assignments.values()]
-    .filter((a) => askOf(l, a) && now - since(a, leaseMs) < STEAL_AFTER_MS)
+    .filter((a) => askOf(l, a, splittable) && now - since(a, leaseMs) < STEAL_AFTER_MS)
     .map((a) => since(a, leaseMs) + STEAL_AFTER_MS - now);
   return at.length ? Math.min(...at) : undefined;
 }
@@ -54,11 +69,12 @@ function wantedAsks(l: Ledger, idle: number): number {
 }
 
 /** The ask that would free most of a range never asked: its next range, or half its rest. */
-function askOf(l: Ledger, a: Assignment): StealAsk | undefined {
+function askOf(l: Ledger, a: Assignment, splittable: Splittable): StealAsk | undefined {
   if (a.yieldFrom !== undefined) return undefined;
   const end = a.index + a.size;
   const queued = l.next.get(a.block);
   if (queued) return { block: a.block, from: end, items: queued.size };
+  if (!splittable(a.block)) return undefined;
   const half = Math.floor(liveItems(a).size / 2);
   return half >= 1 ? { block: a.block, from: end - half, items: half } : undefined;
 }

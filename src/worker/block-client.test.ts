@@ -125,6 +125,12 @@ describe('the Block client: creating the Block', () => {
     expect(b.spec).toEqual({ worklist: 'primes', worker: 'me' });
   });
 
+  it('says in its Block that it runs items one by one, when it does (part of a running range can move)', async () => {
+    const cluster = new FakeCluster();
+    await cluster.client({ block: 'b', splittable: true }).client.create(worklist, never);
+    expect(cluster.created[0]!.spec).toEqual({ worklist: 'primes', worker: 'me', splittable: true });
+  });
+
   it.each([
     {
       case: 'takes the name the API server generated from the prefix',
@@ -189,7 +195,7 @@ describe('the Block client: creating the Block', () => {
       expect(cluster.merges).toEqual([]);
     } else {
       await creating;
-      expect(cluster.merges).toEqual([{ spec: { worker: 'me', report: null } }]);
+      expect(cluster.merges).toEqual([{ spec: { worker: 'me', report: null, splittable: null } }]);
     }
   });
 

@@ -55,6 +55,8 @@ export interface BlockClientOptions {
   identity: string;
   /** The pod this worker runs in, if any: the controller watches it to tell a dead worker. */
   pod?: string;
+  /** It starts a range's items one by one, so part of a running range can go to an idle worker. */
+  splittable?: boolean;
   log?: (line: string) => void;
 }
 
@@ -134,7 +136,11 @@ export class BlockClient implements BlockApi {
           { apiVersion: API_VERSION, kind: 'Worklist', name: this.o.worklist, uid: worklist.metadata.uid! },
         ],
       },
-      spec: { worklist: this.o.worklist, worker: this.o.identity },
+      spec: {
+        worklist: this.o.worklist,
+        worker: this.o.identity,
+        ...(this.o.splittable ? { splittable: true } : {}),
+      },
     };
     for (;;) {
       try {
@@ -163,7 +169,9 @@ export class BlockClient implements BlockApi {
         const existing = await this.get();
         this.refuseOthers(existing, worklist);
         if (!existing.metadata.deletionTimestamp) {
-          await this.patch({ spec: { worker: this.o.identity, report: null } });
+          await this.patch({
+            spec: { worker: this.o.identity, report: null, splittable: this.o.splittable ? true : null },
+          });
           return;
         }
         this.log(`the previous Block ${this.block} is being deleted; waiting for it to go`);

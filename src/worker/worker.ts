@@ -62,7 +62,7 @@ export class Worker {
     api?: BlockApi,
   ) {
     this.log = o.log ?? (() => {});
-    this.api = api ?? BlockClient.forCluster(kc, { ...o, log: this.log });
+    this.api = api ?? BlockClient.forCluster(kc, { ...o, splittable: !o.perBlock, log: this.log });
   }
 
   /** The name of this worker's Block (known once it is created). */

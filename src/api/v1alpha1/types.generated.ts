@@ -179,6 +179,8 @@ export interface BlockSpec {
   worklist: string;
   /** Who works here, for people to read (pod name, or user@host). */
   worker?: string;
+  /** True when the worker starts a range's items one by one and can give up the part it has not started (tail stealing: status.yieldFrom). A worker that runs a range as one command (--per-block) leaves it unset: it is asked for its next range only. */
+  splittable?: boolean;
   /** The worker's latest report on its current range. The controller folds it into the Worklist; it is ignored unless token equals status.token. */
   report?: BlockSpecReport;
 }
