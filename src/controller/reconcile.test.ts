@@ -783,8 +783,8 @@ describe('reconcile: ranges sized by their workers', () => {
   });
 
   it('hands out smaller ranges as the pool empties, down to one block', () => {
-    const w = asking(60, 1000);
-    // 40 items left for 2 working Blocks: half an even share is 10.
+    const w = asking(50, 1000);
+    // 30 items left for 2 working Blocks: an even share is 15, one block.
     expect(w.status('a')).toEqual(['Ready', 20, 10, 3]);
   });
 });

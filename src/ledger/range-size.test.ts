@@ -22,19 +22,19 @@ describe('rangeSize', () => {
       size: MAX_RANGE_BLOCKS * 100,
     },
     {
-      case: 'at most half an even share of the pool per working Block',
+      case: 'at most an even share of the pool per working Block',
       asked: 5000,
       pool: 4000,
       working: 4,
-      size: 500,
+      size: 1000,
     },
-    { case: 'one block still when the pool is nearly empty', asked: 5000, pool: 150, working: 4, size: 100 },
+    { case: 'one block still when the pool is nearly empty', asked: 5000, pool: 350, working: 4, size: 100 },
     {
       case: 'a share counted for one Block when none works yet',
       asked: 5000,
       pool: 2000,
       working: 0,
-      size: 1000,
+      size: 2000,
     },
   ])('gives $case', ({ asked, pool, working, size }) => {
     expect(rangeSize(policy, asked, pool, working)).toBe(size);
