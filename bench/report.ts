@@ -119,8 +119,11 @@ export function targets(r: BenchResults): Target[] {
   const perItem = ratios(r, '1ms', 'teamtask-command', 'xargs');
   const perBlock = ratios(r, '1ms', 'teamtask-per-block', 'xargs');
   const queue = ratios(r, '1ms', 'teamtask', 'redis-queue');
-  const at = (xs: Array<{ workers: number; ratio: number }>, fn: string) =>
-    xs.filter((x) => x.workers === 16 || x.workers === 64).map((x) => ({ ...x, fn }));
+  // The issue's worker counts, 16 and 64; a plan without them (the smoke one): every count it ran.
+  const at = (xs: Array<{ workers: number; ratio: number }>, fn: string) => {
+    const issue = xs.filter((x) => x.workers === 16 || x.workers === 64);
+    return (issue.length ? issue : xs).map((x) => ({ ...x, fn }));
+  };
   const inProcess = [
     ...at(ratios(r, '1ms', 'teamtask', 'static-split'), '1 ms'),
     ...at(ratios(r, '100ms', 'teamtask', 'static-split'), '100 ms'),
