@@ -805,6 +805,16 @@ describe('reconcile: tail stealing (an idle worker takes the unstarted tail of a
     return w;
   };
   const slow = later(STEAL_AFTER_MS / 1000);
+  /** 30 items: a finished 0-9, works on 10-19 with 20-29 next; b has just come and idles. */
+  const nextAndIdle = () => {
+    const w = new World({}, 'a');
+    w.total = 30;
+    w.step();
+    w.report('a', { done: '0-9', complete: true });
+    w.step();
+    w.blocks.set('b', block('b', 1));
+    return w;
+  };
 
   it("asks a slow range's worker to yield the second half of what it has not reported", () => {
     const w = tail();
@@ -845,12 +855,7 @@ describe('reconcile: tail stealing (an idle worker takes the unstarted tail of a
   });
 
   it('takes a whole next range from a Block whose current range runs long', () => {
-    const w = new World({}, 'a');
-    w.total = 30;
-    w.step();
-    w.report('a', { done: '0-9', complete: true });
-    w.step();
-    w.blocks.set('b', block('b', 1));
+    const w = nextAndIdle();
     expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 20, size: 10 });
     w.step(slow);
     expect(w.blocks.get('a')!.status).toMatchObject({ index: 10, size: 10, yieldFrom: 20 });
@@ -862,12 +867,7 @@ describe('reconcile: tail stealing (an idle worker takes the unstarted tail of a
   });
 
   it('forgets the ask when the worker switched before it read it: the range it asked about is done', () => {
-    const w = new World({}, 'a');
-    w.total = 30;
-    w.step();
-    w.report('a', { done: '0-9', complete: true });
-    w.step();
-    w.blocks.set('b', block('b', 1));
+    const w = nextAndIdle();
     w.step(slow);
     w.report('a', { finished: { token: 2, done: '10-19' } }, 3);
     const plan = w.step(slow);
