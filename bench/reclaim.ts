@@ -2,6 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { eventually, kubectlStdin } from '../test/support/kube.js';
 import { onKwokNode, range, worklistYaml } from '../test/support/objects.js';
 import { InProcessWorker } from '../test/support/workers.js';
+import { ledgerOf } from '../src/ledger/ledger.js';
 import { readWorklist } from '../test/support/read.js';
 import { deleteWorklist, round, sleep, type BenchContext } from './context.js';
 
@@ -40,13 +41,13 @@ export async function measureReclaim(ctx: BenchContext, name: string): Promise<n
   let unhang!: () => void;
   const hung = new Promise<void>((r) => (unhang = r));
   const victim = new InProcessWorker(ctx.namespace, name, pod, () => hung.then(() => false), { pod });
-  const status = await eventually('the hung worker to hold a range', async () => {
-    const s = (await readWorklist(ctx.namespace, name)).status;
-    return s?.assignments?.some((a) => a.block === pod) ? s : undefined;
+  const ledger = await eventually('the hung worker to hold a range', async () => {
+    const l = ledgerOf(await readWorklist(ctx.namespace, name));
+    return l.assignments.has(pod) ? l : undefined;
   });
-  const held = status.assignments!.find((a) => a.block === pod)!;
+  const held = ledger.assignments.get(pod)!;
   // Alone at first, it also holds the range it would start next: that waits for the reclaim too.
-  const heldItems = held.size + (status.next?.find((a) => a.block === pod)?.size ?? 0);
+  const heldItems = held.size + (ledger.next.get(pod)?.size ?? 0);
   const bornAt = Date.now();
   const successor = new InProcessWorker(ctx.namespace, name, `${name}-successor`, async () => true);
   await eventually('the other worker to finish the other ranges', async () =>
@@ -73,7 +74,7 @@ export async function measureReclaim(ctx: BenchContext, name: string): Promise<n
   await eventually(
     'the range to go to the other worker',
     async () =>
-      (await readWorklist(ctx.namespace, name)).status?.assignments?.find(
+      [...ledgerOf(await readWorklist(ctx.namespace, name)).assignments.values()].find(
         (a) => a.index === held.index && a.block !== pod,
       ),
     60_000,

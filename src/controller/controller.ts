@@ -3,7 +3,6 @@ import type { Block, Worklist, WorklistSpecSourceConfigMap } from '../api/v1alph
 import { LIMITS_CONFIGMAP, SYSTEM_NAMESPACE } from '../api/names.js';
 import { countItems } from '../api/source.js';
 import { explain, isApiError } from '../kube/errors.js';
-import { randomInt } from 'node:crypto';
 import { Applier } from './apply.js';
 import { orphanPlan, ownBlocks } from './block-status.js';
 import { Caches } from './caches.js';
@@ -182,7 +181,6 @@ export class Controller {
       assignmentBudget: budget,
       // Read only by a throttled plan, which spent the whole budget.
       assignmentWaitMs: this.limits.waitMs(key, budget),
-      newToken: () => randomInt(1, 2 ** 48),
       source: read?.source,
     };
   }

@@ -65,7 +65,7 @@ function largestStatus(fails: (offset: number) => boolean, maxAttempts: number, 
     largest = Math.max(largest, JSON.stringify(worklist).length);
     for (const [name, status] of plan.blockStatuses) blocks.set(name, { ...blocks.get(name)!, status });
     const stopped = plan.status.conditions?.some((c) => c.type === 'Failed' && c.status === 'True');
-    if (plan.status.completionTime || (stopped && plan.status.assignments!.length === 0)) break;
+    if (plan.status.completionTime || (stopped && plan.status.assigned!.length === 0)) break;
     for (const [name, b] of blocks) {
       const s = b.status;
       if (s?.phase !== 'Ready' || b.spec.report?.token === s.token) continue;
@@ -117,4 +117,77 @@ describe('the Worklist on 10,000,000 items', () => {
       { numRuns: 8 },
     );
   }, 120_000);
+});
+
+describe('the Worklist with 256 workers on 10,000,000 items', () => {
+  /**
+   * The largest Worklist (the whole object, as JSON) while 256 workers each hold a range and the
+   * next: workers that report `half` of each range before they finish it leave a gap in
+   * status.completed per range out, and a reported part in each range's line.
+   */
+  function largestWorklist(half: boolean) {
+    const name = 'render-frames';
+    let worklist: Worklist = {
+      apiVersion: 'teamtask.dev/v1alpha1',
+      kind: 'Worklist',
+      metadata: { name, namespace: 'ns', generation: 1, uid: '6f1f0c4e-0d5f-4b8e-9a61-2f0c2b1d9e77' },
+      spec: { source: { range: { start: 0, end: TOTAL - 1 } }, blockSize: 1000 },
+    };
+    // Named as workers name them (generateName `<worklist>-`), long-lived: generations in the thousands.
+    const blocks = new Map<string, Block>(
+      Array.from({ length: 256 }, (_, i) => {
+        const block = `${name}-${(36 ** 4 + i * 7919).toString(36).slice(-5)}`;
+        return [
+          block,
+          {
+            apiVersion: 'teamtask.dev/v1alpha1',
+            kind: 'Block',
+            metadata: { name: block, generation: 4000 + i, finalizers: [BLOCK_FINALIZER] },
+            spec: { worklist: name },
+          },
+        ];
+      }),
+    );
+    const write = (b: Block, report: NonNullable<Block['spec']['report']>) =>
+      blocks.set(b.metadata.name!, {
+        ...b,
+        metadata: { ...b.metadata, generation: b.metadata.generation! + 1 },
+        spec: { ...b.spec, report: { ...report, rangeSize: 64_000 } },
+      });
+    let largest = 0;
+    let withNext = 0;
+    for (let step = 0; step < 12; step++) {
+      // 40 s apart: a partial report is folded at half the lease.
+      const now = new Date(T0 + step * 40_000);
+      const plan = reconcile(
+        { worklist, blocks: [...blocks.values()], deadWorkers: new Set(), totalItems: TOTAL },
+        now,
+      );
+      worklist = { ...worklist, status: plan.status };
+      for (const [block, status] of plan.blockStatuses) blocks.set(block, { ...blocks.get(block)!, status });
+      largest = Math.max(largest, Buffer.byteLength(JSON.stringify(worklist)));
+      withNext = Math.max(withNext, plan.status.assigned!.filter((line) => line.includes('>')).length);
+      for (const b of blocks.values()) {
+        const s = b.status!;
+        const [index, size] = [Number(s.index), Number(s.size)];
+        const all = `${index}-${index + size - 1}`;
+        const renewTime = now.toISOString();
+        if (half && b.spec.report?.token !== s.token)
+          write(b, { token: s.token!, done: `${index}-${index + Math.floor(size / 2)}`, renewTime });
+        else if (s.next)
+          write(b, { token: s.next.token, finished: { token: s.token!, done: all }, renewTime });
+        else write(b, { token: s.token!, done: all, complete: true, renewTime });
+      }
+    }
+    expect(withNext).toBe(256);
+    return largest;
+  }
+
+  it('stays under 20 KB while its workers go from range to range', () => {
+    expect(largestWorklist(false)).toBeLessThan(20 * 1024);
+  });
+
+  it('stays under 22 KB when every range out is half reported (a gap in completed per range)', () => {
+    expect(largestWorklist(true)).toBeLessThan(22 * 1024);
+  });
 });

@@ -59,11 +59,6 @@ export interface Observed {
   readonly assignmentWaitMs?: number;
   /** For a ConfigMap source: what the controller found when it last read it, and the cluster's limit. */
   readonly source?: SourceState;
-  /**
-   * A fencing token for a new range. The controller draws them at random, so no one can write a
-   * report for a range before it is handed out; default: the ledger's counter.
-   */
-  readonly newToken?: () => number;
 }
 
 /** One quota'd resource of a ResourceQuota: `count/blocks.teamtask.dev` 3 of 3, say. */
@@ -146,7 +141,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   if (o.totalItems === undefined) return unreadableSourcePlan(o, now);
   const policy = policyOf(o.worklist);
   const t = now.getTime();
-  const before = fromStatus(o.totalItems, o.worklist.status);
+  const before = fromStatus(o.totalItems, o.worklist.status, o.worklist.metadata.name!);
   const present = new Map(o.blocks.map((b) => [b.metadata.name!, b]));
   const deleting = new Set(o.blocks.filter((b) => b.metadata.deletionTimestamp).map((b) => b.metadata.name!));
   const blocks: Blocks = {
@@ -438,7 +433,6 @@ function assignWaiting(
   // Its worker says how many items it runs in about five seconds (rangeSize), within limits.
   const given = (b: Block) => ({
     generation: b.metadata.generation ?? 0,
-    token: o.newToken?.(),
     size: rangeSize(policy, b.spec.report?.rangeSize, pool, eligible.length),
   });
   let count = 0;

@@ -157,7 +157,7 @@ export function worklistStatus(
   );
   return {
     ...prev,
-    ...toStatus(l),
+    ...toStatus(l, w.metadata.name!),
     rateSamples: nextRateSamples(prev.rateSamples, l.completed.size + l.failed.size, now),
     workers,
     observedGeneration: generation,

@@ -93,7 +93,7 @@ describe('applyReport', () => {
   it('is idempotent: the same cumulative report twice changes nothing more', () => {
     const once = applyReport(given(emptyLedger(100), 'w0'), 'w0', report(1, '0-3', '4'), policy, 0).ledger;
     const twice = applyReport(once, 'w0', report(1, '0-3', '4'), policy, 0).ledger;
-    expect(toStatus(twice)).toEqual(toStatus(once));
+    expect(toStatus(twice, 'w')).toEqual(toStatus(once, 'w'));
   });
 
   it('sends failed items to the retry pool at once, counting the attempt', () => {
@@ -200,6 +200,14 @@ describe('next ranges (double buffering)', () => {
     expect(applyReport(l, 'w0', switchTo(2, 7, '0-9'), policy, 0)).toEqual({ ledger: l, outcome: 'stale' });
   });
 
+  it('ignores a switch written before its next range was handed out: tokens are a counter, so guessable', () => {
+    const l = assignNext(given(emptyLedger(100), 'w0'), 'w0', policy, { generation: 2 })!.ledger;
+    expect(applyReport(l, 'w0', switchTo(2, 1, '0-9'), policy, 0)).toEqual({ ledger: l, outcome: 'stale' });
+    expect(applyReport(l, 'w0', { ...switchTo(2, 1, '0-9'), generation: 3 }, policy, 0).outcome).toBe(
+      'applied',
+    );
+  });
+
   it('after a complete report, makes the next range current: the worker had not seen it yet', () => {
     const l = applyReport(
       withNext(emptyLedger(100)),
@@ -250,7 +258,7 @@ describe('next ranges (double buffering)', () => {
 
   it('survives a restart: the next ranges are in the status', () => {
     const l = withNext(emptyLedger(100));
-    expect(fromStatus(100, JSON.parse(JSON.stringify(toStatus(l)))).next).toEqual(l.next);
+    expect(fromStatus(100, JSON.parse(JSON.stringify(toStatus(l, 'w'))), 'w').next).toEqual(l.next);
   });
 });
 
@@ -412,7 +420,7 @@ describe('ledger invariants under random histories', () => {
               break;
             case 'crash': {
               // Invariant 5: the status alone is enough to continue, exactly where it was.
-              const rebuilt = fromStatus(TOTAL, JSON.parse(JSON.stringify(toStatus(l))));
+              const rebuilt = fromStatus(TOTAL, JSON.parse(JSON.stringify(toStatus(l, 'w'))), 'w');
               expect(comparable(rebuilt)).toEqual(comparable(l));
               l = rebuilt;
               break;

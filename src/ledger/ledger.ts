@@ -1,4 +1,5 @@
-import type { WorklistStatus, WorklistStatusNext } from '../api/v1alpha1/index.js';
+import type { Worklist, WorklistStatus } from '../api/v1alpha1/index.js';
+import { formatHeld, parseHeld } from './assigned.js';
 import { RangeSet } from './range-set.js';
 
 /**
@@ -27,7 +28,10 @@ export interface Ledger {
   readonly next: ReadonlyMap<string, Assignment>;
   /** Items to hand out again, by attempts already used (≥ 1). */
   readonly retry: ReadonlyMap<number, RangeSet>;
-  /** Ranges handed out so far, plus one: the token of the next one unless tokens come from elsewhere. */
+  /**
+   * Ranges handed out so far, plus one: the next range's fencing token. Tokens need not be
+   * secret: a report counts only when written after its range was handed out (`generation`).
+   */
   readonly nextToken: number;
   /**
    * Blocks whose lease ran out, with their generation then: they get no range until their
@@ -76,6 +80,12 @@ export interface Policy {
   readonly maxAttempts: number;
   readonly leaseMs: number;
 }
+
+/**
+ * When a lease taken or renewed at `t` ends: a lease later, rounded up to a whole second, so that
+ * the status writes it in whole seconds (see assigned.ts).
+ */
+export const leaseEnd = (t: number, policy: Policy): number => Math.ceil((t + policy.leaseMs) / 1000) * 1000;
 
 export const emptyLedger = (total: number): Ledger => ({
   total,
@@ -187,10 +197,9 @@ function withoutPicked(l: Ledger, pick: { range: RangeSet; attempts: number }): 
   return retry;
 }
 
-/** What a new range is given: the Block's generation now, and its token (default: nextToken). */
+/** What a new range is given: the Block's generation now. */
 export interface Given {
   generation?: number;
-  token?: number;
   /** Its most items (default: the block size). */
   size?: number;
 }
@@ -206,7 +215,7 @@ function newAssignment(
     block,
     index: pick.index,
     size: pick.size,
-    token: given.token ?? l.nextToken,
+    token: l.nextToken,
     generation: given.generation ?? 0,
     attempt: pick.attempts + 1,
     reported: RangeSet.EMPTY,
@@ -228,7 +237,7 @@ export function assign(
   if (l.assignments.has(block)) return undefined;
   const pick = pickRange(l, given.size ?? policy.blockSize);
   if (!pick) return undefined;
-  const assignment = newAssignment(l, block, pick, given, now + policy.leaseMs);
+  const assignment = newAssignment(l, block, pick, given, leaseEnd(now, policy));
   const assignments = new Map(l.assignments).set(block, assignment);
   return {
     ledger: { ...l, assignments, retry: withoutPicked(l, pick), nextToken: l.nextToken + 1 },
@@ -313,6 +322,8 @@ export function applyReport(
   const stale = { ledger: l, outcome: 'stale' as const };
   const queued = l.next.get(block);
   if (queued && queued.token === report.token) {
+    // Fenced like any report: a switch written before the next range was handed out is none.
+    if (report.generation !== undefined && report.generation <= queued.generation) return stale;
     const { finished, ...onNext } = report;
     if (!finished || l.assignments.get(block)?.token !== finished.token) return stale;
     const switched = applyReport(
@@ -347,7 +358,7 @@ export function applyReport(
   // when it was alive, however late the report is folded. A report without one renews nothing,
   // and a report read again (reports stay in the Block's spec) renews nothing new, so a worker
   // that hangs after a partial report still loses its range.
-  const renewed = report.renewedAt === undefined ? 0 : Math.min(report.renewedAt, now) + policy.leaseMs;
+  const renewed = report.renewedAt === undefined ? 0 : leaseEnd(Math.min(report.renewedAt, now), policy);
   const leaseExpires = Math.max(a.leaseExpires, renewed);
   const updated: Assignment = { ...a, reported, leaseExpires };
   if (report.complete || report.release) {
@@ -464,15 +475,22 @@ function endAssignment(
   if (promoteAt !== undefined) {
     return {
       ...out,
-      assignments: new Map(assignments).set(a.block, { ...queued, leaseExpires: promoteAt + policy.leaseMs }),
+      assignments: new Map(assignments).set(a.block, {
+        ...queued,
+        leaseExpires: leaseEnd(promoteAt, policy),
+      }),
     };
   }
   return { ...out, ...requeue(out, rangeOf(queued), queued.attempt - 1, policy) };
 }
 
-/** The ledger part of a Worklist status; counters included so `kubectl get` needs no arithmetic. */
+/**
+ * The ledger part of a Worklist status; counters included so `kubectl get` needs no arithmetic.
+ * `worklist` is the Worklist's name: a Block named after it is written without it.
+ */
 export function toStatus(
   l: Ledger,
+  worklist: string,
 ): Required<
   Pick<
     WorklistStatus,
@@ -481,26 +499,23 @@ export function toStatus(
     | 'failedItems'
     | 'completed'
     | 'failed'
-    | 'assignments'
-    | 'next'
+    | 'assigned'
     | 'retry'
     | 'nextToken'
     | 'lost'
   >
-> {
+> &
+  Pick<WorklistStatus, 'leasesFrom'> {
+  const out = [...l.assignments.values()].sort((x, y) => x.index - y.index);
+  const leasesFrom = Math.min(...out.map((a) => a.leaseExpires));
   return {
     totalItems: l.total,
     completedItems: l.completed.size,
     failedItems: l.failed.size,
     completed: l.completed.toString(),
     failed: l.failed.toString(),
-    assignments: byIndex(l.assignments).map((a) => ({
-      ...rangeStatus(a),
-      ...(a.yieldFrom !== undefined ? { yieldFrom: a.yieldFrom } : {}),
-      done: a.reported.toString(),
-      leaseExpires: new Date(a.leaseExpires).toISOString(),
-    })),
-    next: byIndex(l.next).map(rangeStatus),
+    assigned: out.map((a) => formatHeld({ assignment: a, next: l.next.get(a.block) }, worklist, leasesFrom)),
+    leasesFrom: out.length ? new Date(leasesFrom).toISOString() : undefined,
     retry: [...l.retry.entries()]
       .sort(([x], [y]) => x - y)
       .map(([attempts, set]) => ({ attempts, ranges: set.toString() })),
@@ -515,25 +530,20 @@ export function toStatus(
   };
 }
 
-/** Rebuilds the ledger from a Worklist status (after a controller restart, or from the informer cache). */
-export function fromStatus(total: number, s: WorklistStatus | undefined): Ledger {
+/**
+ * Rebuilds the ledger from a Worklist status (after a controller restart, or from the informer
+ * cache); throws AssignedSyntaxError on a line of status.assigned that does not parse.
+ */
+export function fromStatus(total: number, s: WorklistStatus | undefined, worklist: string): Ledger {
   if (!s) return emptyLedger(total);
+  const leasesFrom = s.leasesFrom ? Date.parse(s.leasesFrom) : 0;
+  const held = (s.assigned ?? []).map((line) => parseHeld(line, worklist, leasesFrom));
   return {
     total,
     completed: RangeSet.parse(s.completed ?? ''),
     failed: RangeSet.parse(s.failed ?? ''),
-    assignments: new Map(
-      (s.assignments ?? []).map((a) => [
-        a.block,
-        {
-          ...rangeFrom(a),
-          ...(a.yieldFrom !== undefined ? { yieldFrom: a.yieldFrom } : {}),
-          reported: RangeSet.parse(a.done ?? ''),
-          leaseExpires: a.leaseExpires ? Date.parse(a.leaseExpires) : 0,
-        },
-      ]),
-    ),
-    next: new Map((s.next ?? []).map((a) => [a.block, rangeFrom(a)])),
+    assignments: new Map(held.map((h) => [h.assignment.block, h.assignment])),
+    next: new Map(held.flatMap((h) => (h.next ? [[h.assignment.block, h.next] as const] : []))),
     retry: new Map((s.retry ?? []).map((r) => [r.attempts, RangeSet.parse(r.ranges)])),
     nextToken: s.nextToken ?? 1,
     lost: new Map(
@@ -545,26 +555,6 @@ export function fromStatus(total: number, s: WorklistStatus | undefined): Ledger
   };
 }
 
-const byIndex = (m: ReadonlyMap<string, Assignment>) => [...m.values()].sort((x, y) => x.index - y.index);
-
-/** What the status says of any range out, current or next. */
-const rangeStatus = (a: Assignment): WorklistStatusNext => ({
-  block: a.block,
-  index: a.index,
-  size: a.size,
-  token: a.token,
-  generation: a.generation,
-  attempt: a.attempt,
-});
-
-/** A range out as the status gives it: nothing of it reported, no lease (a next range's). */
-const rangeFrom = (a: WorklistStatusNext): Assignment => ({
-  block: a.block,
-  index: a.index,
-  size: a.size,
-  token: a.token,
-  generation: a.generation ?? 0,
-  attempt: a.attempt ?? 1,
-  reported: RangeSet.EMPTY,
-  leaseExpires: 0,
-});
+/** The ledger a Worklist's status holds, for readers (printers, tests): empty before the first pass. */
+export const ledgerOf = (w: Worklist): Ledger =>
+  fromStatus(w.status?.totalItems ?? 0, w.status, w.metadata.name!);

@@ -127,7 +127,7 @@ describe("folding a worker's answer", () => {
 
   it('survives a restart: the ask and the answer are in the status', () => {
     const l = askToYield(allOut(), 'w0', 5)!;
-    const back = fromStatus(20, JSON.parse(JSON.stringify(toStatus(l))));
+    const back = fromStatus(20, JSON.parse(JSON.stringify(toStatus(l, 'w'))), 'w');
     expect(back.assignments).toEqual(l.assignments);
   });
 });
@@ -340,7 +340,7 @@ describe('tail stealing under random histories', () => {
               views.set(o.block, { index: 0, end: 0, cursor: 0 });
               break;
             case 'crash':
-              l = fromStatus(TOTAL, JSON.parse(JSON.stringify(toStatus(l))));
+              l = fromStatus(TOTAL, JSON.parse(JSON.stringify(toStatus(l, 'w'))), 'w');
               break;
           }
           for (const [b, v] of views) {

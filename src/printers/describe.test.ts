@@ -17,27 +17,10 @@ const worklist: Worklist = {
     failedItems: 2,
     completed: '0-1199',
     failed: '1300,1301',
-    assignments: [
-      {
-        block: 'primes-workers-0-abcde',
-        index: 1200,
-        size: 100,
-        token: 14,
-        attempt: 1,
-        done: '1200-1241',
-        leaseExpires: new Date(now.getTime() + 45_000).toISOString(),
-      },
-      {
-        block: 'laptop',
-        index: 1302,
-        size: 98,
-        token: 15,
-        attempt: 2,
-        done: '',
-        leaseExpires: at(3).toISOString(),
-      },
-    ],
-    next: [{ block: 'primes-workers-0-abcde', index: 1500, size: 100, token: 16, attempt: 1 }],
+    // primes-workers-0-abcde: 1200-1299 (1200-1241 reported), lease 45 s left, 1500-1599 next;
+    // laptop: 1302-1399 on its second attempt, lease expired 3 s ago.
+    assigned: ['-workers-0-abcde 1200+100#14@1 48s 0-41 >1500+100#16@2', 'laptop 1302+98#15@1^2 0s'],
+    leasesFrom: at(3).toISOString(),
     retry: [{ attempts: 1, ranges: '1400-1499' }],
     conditions: [
       {

@@ -2,7 +2,7 @@ import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Block, Worklist } from '../api/v1alpha1/index.js';
 import { effectiveSpec, itemsKey } from '../api/defaults.js';
 import { JOB_COMPLETION_INDEX_ANNOTATION } from '../api/names.js';
-import { RangeSet } from '../ledger/range-set.js';
+import { ledgerOf, type Assignment } from '../ledger/ledger.js';
 import { humanDuration } from './age.js';
 import { newerReports } from './progress.js';
 import { alignRows } from './table.js';
@@ -22,21 +22,18 @@ export function describeWorklist(d: DescribeInput): string {
   const w = d.worklist;
   const s = w.status ?? {};
   const total = s.totalItems;
+  const ledger = ledgerOf(w);
+  const held = [...ledger.assignments.values()].sort((x, y) => x.index - y.index);
   // What each range's worker reported: the ledger's, or newer from its Block (partial progress
   // waits there until the controller folds it).
   const newer = newerReports(d.blocks);
-  const reported = (a: { block: string; token: number; done?: string }) => {
+  const reported = (a: Assignment) => {
     const r = newer(a);
-    return RangeSet.parse(a.done ?? '')
-      .union(r.done)
-      .union(r.failed);
+    return a.reported.union(r.done).union(r.failed);
   };
-  const inFlight = (s.assignments ?? []).reduce((n, a) => n + a.size - reported(a).size, 0);
+  const inFlight = held.reduce((n, a) => n + a.size - reported(a).size, 0);
   // Reported but not yet in the ledger's counts: not to go any more.
-  const unfolded = (s.assignments ?? []).reduce(
-    (n, a) => n + reported(a).size - RangeSet.parse(a.done ?? '').size,
-    0,
-  );
+  const unfolded = held.reduce((n, a) => n + reported(a).size - a.reported.size, 0);
   const out: string[] = [];
   const field = (key: string, value: string | number | undefined) =>
     out.push(`${`${key}:`.padEnd(16)}${value ?? '<none>'}`);
@@ -73,19 +70,16 @@ export function describeWorklist(d: DescribeInput): string {
       .join('; ') || '<none>',
   );
   const workerOf = new Map(d.blocks.map((b) => [b.metadata.name!, b.spec.worker ?? '']));
-  const nextOf = new Map((s.next ?? []).map((n) => [n.block, n]));
   const span = (a: { index: number; size: number }) =>
     a.size === 1 ? `${a.index}` : `${a.index}-${a.index + a.size - 1}`;
   section('Assignments', [
-    ...((s.assignments ?? []).length
-      ? [['BLOCK', 'RANGE', 'ATTEMPT', 'REPORTED', 'LEASE', 'NEXT', 'WORKER']]
-      : []),
-    ...(s.assignments ?? []).map((a) => {
-      const next = nextOf.get(a.block);
+    ...(held.length ? [['BLOCK', 'RANGE', 'ATTEMPT', 'REPORTED', 'LEASE', 'NEXT', 'WORKER']] : []),
+    ...held.map((a) => {
+      const next = ledger.next.get(a.block);
       return [
         a.block,
         span(a),
-        String(a.attempt ?? 1),
+        String(a.attempt),
         reported(a).toString() || '-',
         a.leaseExpires ? leaseLeft(a.leaseExpires, d.now) : '-',
         next ? span(next) : '-',
@@ -144,8 +138,8 @@ function source(w: Worklist): string {
 
 const ago = (t: Date | string, now: Date) => humanDuration(now.getTime() - new Date(t).getTime());
 
-function leaseLeft(expires: string, now: Date): string {
-  const ms = Date.parse(expires) - now.getTime();
+function leaseLeft(expires: number, now: Date): string {
+  const ms = expires - now.getTime();
   return ms >= 0 ? `${humanDuration(ms)} left` : `expired ${humanDuration(-ms)} ago`;
 }
 

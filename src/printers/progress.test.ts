@@ -13,7 +13,8 @@ const worklist: Worklist = {
     completed: '0-39',
     failed: '95',
     startTime: new Date(now.getTime() - 20_000).toISOString(),
-    assignments: [{ block: 'a', index: 40, size: 10, token: 5, done: '40-41' }],
+    assigned: ['a 40+10#5@1 60s 0-1'],
+    leasesFrom: now.toISOString(),
   },
 };
 const blocks: Block[] = [

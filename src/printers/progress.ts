@@ -1,5 +1,6 @@
 import { WorklistConditions, type Block, type Worklist } from '../api/v1alpha1/index.js';
 import { isTrue } from '../api/conditions.js';
+import { ledgerOf } from '../ledger/ledger.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { humanDuration } from './age.js';
 
@@ -52,7 +53,7 @@ export function itemStates(w: Worklist, blocks: readonly Block[]): ItemStates {
   let failed = RangeSet.parse(s.failed ?? '');
   let running = RangeSet.EMPTY;
   const newer = newerReports(blocks);
-  for (const a of s.assignments ?? []) {
+  for (const a of ledgerOf(w).assignments.values()) {
     const held = RangeSet.span(a.index, a.index + a.size - 1);
     const r = newer(a);
     done = done.union(r.done.intersect(held));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type KubernetesObject, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ledgerOf } from '../../src/ledger/ledger.js';
 import type { Block, Worklist } from '../../src/api/v1alpha1/index.js';
 import { itemFunction } from '../../bench/item-functions.js';
 import { SMOKE_PLAN } from '../../bench/plan.js';
@@ -270,10 +271,10 @@ describe('npm run bench, the smoke version', () => {
     const pod = 'reclaim-0-pod';
     const versions = worklist('reclaim-0');
     const holder = (c: Change<Worklist>, index: number) =>
-      c.object.status?.assignments?.find((a) => a.index === index)?.block;
-    const first = versions.findIndex((c) => c.object.status?.assignments?.some((a) => a.block === pod));
+      [...ledgerOf(c.object).assignments.values()].find((a) => a.index === index)?.block;
+    const first = versions.findIndex((c) => ledgerOf(c.object).assignments.has(pod));
     expect(first).toBeGreaterThanOrEqual(0);
-    const index = versions[first]!.object.status!.assignments!.find((a) => a.block === pod)!.index;
+    const index = ledgerOf(versions[first]!.object).assignments.get(pod)!.index;
     const moved = versions.slice(first).find((c) => ![undefined, pod].includes(holder(c, index)));
     const gone = seen.pods.changes.find((c) => c.type === 'DELETED' && c.object.metadata?.name === pod);
     expect(moved).toBeDefined();

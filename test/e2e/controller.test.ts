@@ -1,5 +1,6 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ledgerOf } from '../../src/ledger/ledger.js';
 import { sample } from '../../src/controller/metrics.js';
 import { eventually, freshNamespace, kubeConfig, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
 import { blockYaml, onKwokNode, range, worklistYaml } from '../support/objects.js';
@@ -82,7 +83,7 @@ const deleteBlock = (ns: string, name: string) =>
 const leftLedger = (ns: string, worklist: string, block: string) =>
   eventually(`${block} to leave the ledger`, async () => {
     const w = await readWorklist(ns, worklist);
-    return w.status!.assignments!.some((x) => x.block === block) ? undefined : w;
+    return ledgerOf(w).assignments.has(block) ? undefined : w;
   });
 
 beforeAll(async () => {
@@ -111,7 +112,7 @@ describe('the controller', () => {
     expect(new Set([a.status!.index, b.status!.index])).toEqual(new Set([0, 10]));
     const w = await readWorklist(ns, 'small');
     expect(w.status).toMatchObject({ totalItems: 45, completedItems: 0, workers: 2 });
-    expect(w.status!.assignments!.map((x) => x.block).sort()).toEqual(['a', 'b']);
+    expect([...ledgerOf(w).assignments.keys()].sort()).toEqual(['a', 'b']);
   });
 
   it('folds a completed range and hands the same Block the next one', async () => {
@@ -212,7 +213,7 @@ describe('the controller', () => {
     );
     expect(w.status).toMatchObject({
       completed: '0-3',
-      assignments: [],
+      assigned: [],
       retry: [{ attempts: 1, ranges: '4-9' }],
     });
     expect((await readBlock(ns, 'quiet')).status).toMatchObject({ phase: 'Lost', token: b.status!.token });

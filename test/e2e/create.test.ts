@@ -333,7 +333,7 @@ describe('kubectl teamtask create', () => {
       return s?.message ? s : undefined;
     });
     expect(told).toMatchObject({ phase: 'Pending', message: 'the Worklist is suspended' });
-    expect((await getWorklist('elastic')).status!.assignments).toEqual([]);
+    expect((await getWorklist('elastic')).status!.assigned).toEqual([]);
     expect((await getWorklist('elastic')).status!.completedItems).toBeLessThan(80);
 
     const resumed = teamtask('resume', 'elastic', '-n', ns.name);

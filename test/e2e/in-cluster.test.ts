@@ -1,5 +1,6 @@
 import { AppsV1Api, BatchV1Api, CoordinationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ledgerOf } from '../../src/ledger/ledger.js';
 import { eventually, freshNamespace, kubeConfig, kubectl, teamtask } from '../support/kube.js';
 import { readWorklist } from '../support/read.js';
 
@@ -171,9 +172,7 @@ describe('in real pods on the real node', () => {
       async () => {
         const w = await readWorklist(ns.name, 'sleepy');
         const busy = (await workerPods('sleepy')).find(
-          (p) =>
-            p.status?.phase === 'Running' &&
-            w.status?.assignments?.some((a) => a.block === p.metadata!.name) === true,
+          (p) => p.status?.phase === 'Running' && ledgerOf(w).assignments.has(p.metadata!.name!),
         );
         return (
           busy && {
@@ -209,7 +208,7 @@ describe('in real pods on the real node', () => {
       async () => {
         const running = (await workerPods('pausable')).filter((p) => p.status?.phase === 'Running');
         const w = await readWorklist(ns.name, 'pausable');
-        return running.length === 0 && (w.status?.assignments ?? []).length === 0 ? w : undefined;
+        return running.length === 0 && (w.status?.assigned ?? []).length === 0 ? w : undefined;
       },
       90_000,
       500,

@@ -94,7 +94,7 @@ describe('kubectl teamtask work', () => {
     // The release is folded before the Block goes (its finalizer waits for the controller).
     const w1 = await eventually('the release to be folded', async () => {
       const w = await getWorklist('slow');
-      return w.status!.assignments!.length === 0 ? w : undefined;
+      return w.status!.assigned!.length === 0 ? w : undefined;
     });
     expect(w1.status!.completedItems).toBe(doneByFirst);
     const second = worker('slow', out);

@@ -55,33 +55,6 @@ export interface WorklistSpec {
   retry?: WorklistSpecRetry;
 }
 
-export interface WorklistStatusAssignment {
-  /** The Block holding the range. */
-  block: string;
-  /** Offset of the range's first item. */
-  index: number;
-  size: number;
-  /** Fencing token of the assignment; reports with another token are ignored. */
-  token: number;
-  /** The Block's generation when the range was handed out; only a report written after it (a later generation) counts. */
-  generation?: number;
-  attempt?: number;
-  /** The controller asked the Block's worker to start no item from this offset on, nor its next range (tail stealing); once the worker answered, the range ends here. */
-  yieldFrom?: number;
-  /** Offsets within the range its worker already reported, done or failed, as ranges. */
-  done?: string;
-  leaseExpires?: string;
-}
-
-export interface WorklistStatusNext {
-  block: string;
-  index: number;
-  size: number;
-  token: number;
-  generation?: number;
-  attempt?: number;
-}
-
 export interface WorklistStatusRetry {
   ranges: string;
   attempts: number;
@@ -123,13 +96,13 @@ export interface WorklistStatus {
   completed?: string;
   /** Offsets of items that failed maxAttempts times, as ranges. */
   failed?: string;
-  /** The ranges assigned now, one per Block. */
-  assignments?: WorklistStatusAssignment[];
-  /** The range each working Block starts the moment it finishes its assigned one (at most one per Block, none started yet): its worker never waits for a pass. */
-  next?: WorklistStatusNext[];
+  /** The ranges out, one line per Block: "NAME INDEX+SIZE#TOKEN@GENERATION LEASE [REPORTED] [yYIELD] [>INDEX+SIZE#TOKEN@GENERATION]", where a NAME starting with "-" follows the Worklist's name, LEASE is seconds after leasesFrom, REPORTED and YIELD are offsets within the range, a range on a later attempt ends in "^ATTEMPT", and the part after ">" is the range the Block starts next. docs/api.md spells it out. */
+  assigned?: string[];
+  /** The time each lease in assigned counts its seconds from (the earliest lease). */
+  leasesFrom?: string;
   /** Items to hand out again, grouped by how many attempts they have used. */
   retry?: WorklistStatusRetry[];
-  /** Ranges handed out so far, plus one. (Fencing tokens are drawn at random.) */
+  /** Ranges handed out so far, plus one; the fencing token of the next range. */
   nextToken?: number;
   /** Blocks whose lease ran out, with their generation then: they get no new range until their worker writes to them again. */
   lost?: WorklistStatusLost[];
