@@ -32,7 +32,7 @@ import {
 import { ABANDONED_BLOCK_MS } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { rangeSize } from '../ledger/range-size.js';
-import { nextStealAfterMs, stealAsks } from '../ledger/steal.js';
+import { planSteals } from '../ledger/steal.js';
 import { blockStatus, isReleased, sameBlockStatus } from './block-status.js';
 import { CONFIGMAP_TTL_MS, type SourceState } from './source.js';
 import { failure, transitionEvents, unreadableSourceStatus, worklistStatus } from './worklist-status.js';
@@ -162,8 +162,8 @@ export function reconcile(o: Observed, now: Date): Plan {
   // Only a worker that says it runs items one by one can give up part of a running range; any
   // can give up its next range.
   const splittable = (name: string) => blocks.present.get(name)?.spec.splittable === true;
-  const asks = stealAsks(ledger, assigned.idle, splittable, policy.leaseMs, t);
-  for (const ask of asks) ledger = askToYield(ledger, ask.block, ask.from) ?? ledger;
+  const steals = planSteals(ledger, assigned, splittable, policy.leaseMs, t);
+  for (const ask of steals.asks) ledger = askToYield(ledger, ask.block, ask.from) ?? ledger;
 
   // Drained (the worker may exit) only once every item is completed or failed: a range out now
   // may still come back (its worker dies, its lease runs out) and need an idle worker.
@@ -224,7 +224,7 @@ export function reconcile(o: Observed, now: Date): Plan {
       .filter((b) => deleting.has(b.metadata.name!) && b.metadata.finalizers?.includes(BLOCK_FINALIZER))
       .map((b) => b.metadata.name!),
     assigned: assigned.count,
-    stealAsks: asks.length,
+    stealAsks: steals.asks.length,
     throttled: assigned.throttled,
     reports: folded.reports,
     events,
@@ -237,7 +237,7 @@ export function reconcile(o: Observed, now: Date): Plan {
         o.recheckWorkersAfterMs,
         assigned.throttled ? o.assignmentWaitMs : undefined,
         // An idle Block waits for a range old enough to be stolen from.
-        plus(nextStealAfterMs(ledger, assigned.idle, splittable, policy.leaseMs, t), REQUEUE_MARGIN_MS),
+        plus(steals.wakeInMs, REQUEUE_MARGIN_MS),
         // An item ConfigMap can go at any time: looked at again while the Worklist runs.
         o.source && !status.completionTime ? CONFIGMAP_TTL_MS : undefined,
       ],
@@ -409,7 +409,8 @@ function applyRetry(
  * again), while the pool still holds a range for every Block at work. A next range never goes
  * to a Block that has not finished a range yet, nor near the end: it would sit unstarted behind
  * a range of unknown length while another worker (one that starts later, say) idles.
- * `idle` counts the Blocks still waiting for a range that could have one (tail stealing's cue).
+ * `idle` counts the Blocks still waiting for a range that could have one (tail stealing's cue),
+ * `pool` the items still waiting to be handed out.
  */
 function assignWaiting(
   ledger: Ledger,
@@ -420,10 +421,11 @@ function assignWaiting(
   failed: boolean,
   /** Blocks whose worker ended a range in this pass (its report folded). */
   ended: ReadonlySet<string>,
-): { ledger: Ledger; count: number; throttled: boolean; idle: number } {
+): { ledger: Ledger; count: number; throttled: boolean; idle: number; pool: number } {
   const cap = o.worklist.spec.maxBlocksInFlight ?? Number.POSITIVE_INFINITY;
   const budget = o.assignmentBudget ?? Number.POSITIVE_INFINITY;
-  if (o.worklist.spec.suspend === true || failed) return { ledger, count: 0, throttled: false, idle: 0 };
+  if (o.worklist.spec.suspend === true || failed)
+    return { ledger, count: 0, throttled: false, idle: 0, pool: poolSize(ledger) };
   const eligible = [...live.values()]
     .filter((b) => !o.deadWorkers.has(b.metadata.name!))
     .filter((b) => !isReleased(b))
@@ -440,7 +442,7 @@ function assignWaiting(
     if (ledger.assignments.size >= cap) break;
     const res = assign(ledger, b.metadata.name!, policy, t, given(b));
     if (!res) break;
-    if (count >= budget) return { ledger, count, throttled: true, idle: 0 };
+    if (count >= budget) return { ledger, count, throttled: true, idle: 0, pool };
     ledger = res.ledger;
     pool -= res.assignment.size;
     count++;
@@ -463,7 +465,7 @@ function assignWaiting(
     ledger.assignments.size >= cap
       ? 0
       : eligible.filter((b) => !ledger.assignments.has(b.metadata.name!)).length;
-  return { ledger, count, throttled: false, idle };
+  return { ledger, count, throttled: false, idle, pool };
 }
 
 /** The Event for a malformed report, told once per Block generation (expectations.ts). */

@@ -11,6 +11,7 @@ import {
   heldBy,
   liveItems,
   places,
+  poolSize,
   reclaim,
   toStatus,
   unassigned,
@@ -19,7 +20,7 @@ import {
   type Report,
 } from './ledger.js';
 import { RangeSet } from './range-set.js';
-import { STEAL_AFTER_MS, stealAsks } from './steal.js';
+import { planSteals, STEAL_AFTER_MS, type Splittable } from './steal.js';
 
 const policy: Policy = { blockSize: 10, maxAttempts: 3, leaseMs: 60_000 };
 const s = (text: string) => RangeSet.parse(text);
@@ -132,24 +133,28 @@ describe("folding a worker's answer", () => {
   });
 });
 
-describe('stealAsks', () => {
+/** The asks of a pass that left `idle` Blocks waiting. */
+const steals = (l: Ledger, idle: number, splittable: Splittable, leaseMs: number, now: number) =>
+  planSteals(l, { idle, pool: poolSize(l) }, splittable, leaseMs, now).asks;
+
+describe('planSteals', () => {
   const old = STEAL_AFTER_MS;
   const at = policy.leaseMs - policy.leaseMs + old; // every range here was handed out at 0
 
   it('asks nothing while items wait in the pool, or no Block is idle', () => {
     const l = given(emptyLedger(40), 'w0', 'w1');
-    expect(stealAsks(l, 1, every, policy.leaseMs, at)).toEqual([]);
-    expect(stealAsks(allOut(), 0, every, policy.leaseMs, at)).toEqual([]);
+    expect(steals(l, 1, every, policy.leaseMs, at)).toEqual([]);
+    expect(steals(allOut(), 0, every, policy.leaseMs, at)).toEqual([]);
   });
 
   it('asks nothing of a range younger than STEAL_AFTER_MS: it likely ends before its tail could move', () => {
-    expect(stealAsks(allOut(), 1, every, policy.leaseMs, old - 1)).toEqual([]);
+    expect(steals(allOut(), 1, every, policy.leaseMs, old - 1)).toEqual([]);
   });
 
   it('asks for the second half of what the worker has not reported, the biggest first', () => {
     const l = applyReport(allOut(), 'w0', report(1, '0-5', { generation: 1 }), policy, 0).ledger;
-    expect(stealAsks(l, 1, every, policy.leaseMs, at)).toEqual([{ block: 'w1', from: 15, items: 5 }]);
-    expect(stealAsks(l, 2, every, policy.leaseMs, at)).toEqual([
+    expect(steals(l, 1, every, policy.leaseMs, at)).toEqual([{ block: 'w1', from: 15, items: 5 }]);
+    expect(steals(l, 2, every, policy.leaseMs, at)).toEqual([
       { block: 'w1', from: 15, items: 5 },
       { block: 'w0', from: 8, items: 2 },
     ]);
@@ -157,27 +162,36 @@ describe('stealAsks', () => {
 
   it("takes a Block's next range whole before any part of a running range", () => {
     const l = withNext(given(emptyLedger(25), 'w0', 'w1'), 'w0');
-    expect(stealAsks(l, 1, every, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 10, items: 5 }]);
+    expect(steals(l, 1, every, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 10, items: 5 }]);
   });
 
   it('makes one ask per idle Block not covered by an ask in flight, and asks a range once', () => {
     const l = askToYield(allOut(), 'w1', 15)!;
-    expect(stealAsks(l, 1, every, policy.leaseMs, at)).toEqual([]);
-    expect(stealAsks(l, 2, every, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 5, items: 5 }]);
+    expect(steals(l, 1, every, policy.leaseMs, at)).toEqual([]);
+    expect(steals(l, 2, every, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 5, items: 5 }]);
     const answered = applyReport(l, 'w1', report(2, '', { yieldFrom: 20 }), policy, 0).ledger;
-    expect(stealAsks(answered, 1, every, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 5, items: 5 }]);
-    expect(stealAsks(answered, 2, every, policy.leaseMs, at)).toHaveLength(1);
+    expect(steals(answered, 1, every, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 5, items: 5 }]);
+    expect(steals(answered, 2, every, policy.leaseMs, at)).toHaveLength(1);
   });
 
   it('asks only for the next range of a Block whose worker runs a range as one command (--per-block)', () => {
     const l = withNext(given(emptyLedger(25), 'w0', 'w1'), 'w0');
     const perBlock = () => false;
-    expect(stealAsks(l, 2, perBlock, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 10, items: 5 }]);
+    expect(steals(l, 2, perBlock, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 10, items: 5 }]);
+  });
+
+  it('says when the youngest range worth asking is old enough, only while an idle Block still waits', () => {
+    const plan = (idle: number, now: number) =>
+      planSteals(allOut(), { idle, pool: 0 }, every, policy.leaseMs, now);
+    expect(plan(1, 500)).toEqual({ asks: [], wakeInMs: old - 500 });
+    expect(plan(1, at)).toEqual({ asks: [{ block: 'w0', from: 5, items: 5 }] });
+    expect(plan(0, 500)).toEqual({ asks: [] });
+    expect(planSteals(allOut(), { idle: 1, pool: 1 }, every, policy.leaseMs, 500)).toEqual({ asks: [] });
   });
 
   it('asks nothing of a range with one item left', () => {
     const l = applyReport(given(emptyLedger(10), 'w0'), 'w0', report(1, '0-8', { generation: 1 }), policy, 0);
-    expect(stealAsks(l.ledger, 1, every, policy.leaseMs, at)).toEqual([]);
+    expect(steals(l.ledger, 1, every, policy.leaseMs, at)).toEqual([]);
   });
 });
 
@@ -268,7 +282,7 @@ describe('tail stealing under random histories', () => {
               l = askToYield(l, o.block, o.from) ?? l;
               break;
             case 'steal':
-              for (const ask of stealAsks(l, o.idle, every, policy.leaseMs, now))
+              for (const ask of steals(l, o.idle, every, policy.leaseMs, now))
                 l = askToYield(l, ask.block, ask.from)!;
               break;
             case 'read': {

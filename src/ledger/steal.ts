@@ -1,4 +1,4 @@
-import { asked, liveItems, poolSize, type Assignment, type Ledger } from './ledger.js';
+import { asked, liveItems, type Assignment, type Ledger } from './ledger.js';
 
 /**
  * A range must have run this long (since it was handed out, promoted, or its lease last renewed)
@@ -19,53 +19,46 @@ export interface StealAsk {
 /** Blocks whose worker starts a range's items one by one: part of a running range can move. */
 export type Splittable = (block: string) => boolean;
 
+/** The steal plan of one pass: asks to make now, and when a range will be old enough to ask. */
+export interface Steals {
+  readonly asks: StealAsk[];
+  /**
+   * While idle Blocks still wait after these asks: ms until the youngest range worth asking is
+   * old enough. Nothing else wakes the controller then (an idle worker only reads its Block).
+   */
+  readonly wakeInMs?: number;
+}
+
 /**
- * Whom to ask to yield, and from where, when `idle` Blocks wait and nothing is left to hand out:
- * one ask per idle Block not already covered by an ask in flight, to the Blocks holding the most
- * unstarted work. A Block's next range is taken whole (never started); else, from a splittable
- * Block, the second half of what the ledger has not seen reported (progress is folded lazily, so
- * often the second half of the range), and its worker yields from the first item it has not
- * started, if that is later. A range is asked once: its worker's answer says where it ends.
+ * Whom to ask to yield, and from where, when `idle` Blocks wait and nothing is left to hand out
+ * (`pool`, the items waiting, is 0): one ask per idle Block not already covered by an ask in
+ * flight, to the Blocks holding the most unstarted work. A Block's next range is taken whole
+ * (never started); else, from a splittable Block, the second half of what the ledger has not
+ * seen reported (progress is folded lazily, so often the second half of the range), and its
+ * worker yields from the first item it has not started, if that is later. A range is asked
+ * once: its worker's answer says where it ends.
  */
-export function stealAsks(
+export function planSteals(
   l: Ledger,
-  idle: number,
+  { idle, pool }: { idle: number; pool: number },
   splittable: Splittable,
   leaseMs: number,
   now: number,
-): StealAsk[] {
-  const wanted = wantedAsks(l, idle);
-  if (wanted <= 0) return [];
-  const asks: StealAsk[] = [];
+): Steals {
+  if (idle <= 0 || pool > 0) return { asks: [] };
+  const wanted = idle - [...l.assignments.values()].filter((a) => asked(l, a)).length;
+  if (wanted <= 0) return { asks: [] };
+  const ready: StealAsk[] = [];
+  const young: number[] = [];
   for (const a of l.assignments.values()) {
     const ask = askOf(l, a, splittable);
-    if (ask && now - since(a, leaseMs) >= STEAL_AFTER_MS) asks.push(ask);
+    if (!ask) continue;
+    const oldEnoughIn = since(a, leaseMs) + STEAL_AFTER_MS - now;
+    if (oldEnoughIn <= 0) ready.push(ask);
+    else young.push(oldEnoughIn);
   }
-  return asks.sort((x, y) => y.items - x.items || x.block.localeCompare(y.block)).slice(0, wanted);
-}
-
-/**
- * When a range too young to be asked now will be old enough, while idle Blocks wait (ms from
- * now): nothing else wakes the controller then (an idle worker only reads its Block).
- */
-export function nextStealAfterMs(
-  l: Ledger,
-  idle: number,
-  splittable: Splittable,
-  leaseMs: number,
-  now: number,
-): number | undefined {
-  if (wantedAsks(l, idle) <= 0) return undefined;
-  const at = [...l.assignments.values()]
-    .filter((a) => askOf(l, a, splittable) && now - since(a, leaseMs) < STEAL_AFTER_MS)
-    .map((a) => since(a, leaseMs) + STEAL_AFTER_MS - now);
-  return at.length ? Math.min(...at) : undefined;
-}
-
-/** Idle Blocks that no ask in flight will feed, when nothing is left to hand out. */
-function wantedAsks(l: Ledger, idle: number): number {
-  if (idle <= 0 || poolSize(l) > 0) return 0;
-  return idle - [...l.assignments.values()].filter((a) => asked(l, a)).length;
+  const asks = ready.sort((x, y) => y.items - x.items || x.block.localeCompare(y.block)).slice(0, wanted);
+  return asks.length < wanted && young.length ? { asks, wakeInMs: Math.min(...young) } : { asks };
 }
 
 /** The ask that would free most of a range never asked: its next range, or half its rest. */
