@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { RangeSet } from '../ledger/range-set.js';
 import {
@@ -329,6 +332,48 @@ describe('the per-block executor', () => {
       new AbortController().signal,
     );
     expect([p.done.toString(), p.failed.toString(), p.cursor]).toEqual(['10-11', '', 12]);
+  });
+
+  describe('on a range of several blocks', () => {
+    const blocks = (script: string) => perBlock(script, { blockSize: 2 });
+    /** Each command's block as it saw it (index+size), in order. */
+    const runs = (dir: string) => readFileSync(join(dir, 'runs'), 'utf8').split('\n').filter(Boolean);
+    const log = (dir: string) =>
+      `echo "$TEAMTASK_BLOCK_INDEX+$TEAMTASK_BLOCK_SIZE" >> ${dir}/runs; cat >/dev/null`;
+
+    it('runs the command once per block, in order, the last one what is left', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'teamtask-blocks-'));
+      const p = new FakeProgress();
+      await blocks(log(dir)).execute(range(10, 5), p, new AbortController().signal);
+      expect(runs(dir)).toEqual(['10+2', '12+2', '14+1']);
+      expect([p.done.toString(), p.failed.toString(), p.cursor]).toEqual(['10-14', '', 15]);
+    });
+
+    it('fails only the block whose command failed, its progress lines counting within it, and goes on', async () => {
+      const p = new FakeProgress();
+      const script =
+        'cat >/dev/null; test "$TEAMTASK_BLOCK_INDEX" != 12 || { echo teamtask:done 1; exit 1; }';
+      await blocks(script).execute(range(10, 6), p, new AbortController().signal);
+      expect([p.done.toString(), p.failed.toString()]).toEqual(['10-12,14-15', '13']);
+    });
+
+    it('starts no block from where its worker yielded the rest', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'teamtask-blocks-'));
+      const p = new FakeProgress();
+      p.end = 13;
+      await blocks(log(dir)).execute(range(10, 6), p, new AbortController().signal);
+      expect(runs(dir)).toEqual(['10+2', '12+1']);
+      expect([p.done.toString(), p.cursor]).toEqual(['10-12', 13]);
+    });
+
+    it('gives back the rest before its report would outgrow 100 ranges', async () => {
+      const p = new FakeProgress();
+      p.failed = RangeSet.of(...Array.from({ length: 98 }, (_, i) => ({ start: 2 * i, end: 2 * i })));
+      const result = await blocks('cat >/dev/null').execute(range(1000, 6), p, new AbortController().signal);
+      // 98 ranges, and a block may add two: one block fits, the next could not.
+      expect(result.cutShort).toBe(true);
+      expect(p.done.toString()).toBe('1000-1001');
+    });
   });
 
   it('tells why the command failed', async () => {

@@ -48,6 +48,8 @@ export interface PerItemOptions extends ExecutorOptions {
 export interface PerBlockOptions extends ExecutorOptions {
   /** The Worklist's name, for the command's environment. */
   worklist: string;
+  /** The Worklist's block size: the most items one command gets (default: the whole range). */
+  blockSize?: number;
 }
 
 /** The command once per item, `jobs` at a time. */
@@ -103,44 +105,71 @@ export class PerItemExecutor implements Executor {
 }
 
 /**
- * The command once per range, the items on its stdin. A `teamtask:done N` line marks the first
- * N done; exit 0 completes the range, non-zero fails what was not marked done.
+ * The command once per block of the range (the Worklist's `blockSize` items, fewer where the
+ * range ends), in order, the block's items on its stdin: a range of several blocks is several
+ * batches, so a worker that asks for five seconds of work still hands its command one block. A
+ * `teamtask:done N` line marks the block's first N done; exit 0 completes the block, non-zero
+ * fails what was not marked done, and the next block runs.
  */
 export class PerBlockExecutor implements Executor {
   constructor(private readonly o: PerBlockOptions) {}
 
   async execute(range: Assignment, p: Progress, signal: AbortSignal): Promise<ExecuteResult> {
-    const { index } = range;
-    // All of it starts at once: what the worker may still yield is only what it has not begun.
-    const size = Math.min(range.size, p.end - index);
-    if (size <= 0) return { cutShort: false };
-    p.cursor = index + size;
+    const blockSize = Math.max(1, this.o.blockSize ?? range.size);
+    // Where to stop, read before each block: the worker may yield the rest to an idle one.
+    const end = () => Math.min(range.index + range.size, p.end);
+    const stop = stopSwitch(signal, p, this.o.gracePeriodMs);
+    let cutShort = false;
+    try {
+      for (let start = range.index; start < end(); start += blockSize) {
+        // A block may add a done and a failed range to the report: stop short of what a report
+        // may hold (scattered failures), give back the rest and take another range.
+        if (p.done.ranges.length + p.failed.ranges.length + 2 > MAX_REPORT_RANGES) {
+          cutShort = true;
+          break;
+        }
+        if (!(await p.stillOurs(signal)) || signal.aborted || start >= end()) break;
+        const size = Math.min(blockSize, end() - start);
+        // All of the block starts at once: the worker may still yield only what comes after it.
+        p.cursor = start + size;
+        if ((await this.runBatch(start, size, range.attempt, p, signal, stop.kill)) === 'interrupted') break;
+      }
+    } finally {
+      stop.dispose();
+    }
+    return { cutShort };
+  }
+
+  private async runBatch(
+    index: number,
+    size: number,
+    attempt: number,
+    p: Progress,
+    signal: AbortSignal,
+    kill: AbortSignal,
+  ): Promise<Outcome> {
     const whole = RangeSet.span(index, index + size - 1);
+    const before = p.done;
     const items = Array.from({ length: size }, (_, i) => this.o.item(index + i));
     const env = {
       [ENV.WORKLIST]: this.o.worklist,
       [ENV.BLOCK_INDEX]: String(index),
       [ENV.BLOCK_SIZE]: String(size),
-      [ENV.ATTEMPT]: String(range.attempt),
+      [ENV.ATTEMPT]: String(attempt),
     };
     const progress = (n: number) => {
-      if (n > 0) p.done = RangeSet.span(index, index + Math.min(n, size) - 1);
+      if (n > 0) p.done = before.union(RangeSet.span(index, index + Math.min(n, size) - 1));
     };
-    const stop = stopSwitch(signal, p, this.o.gracePeriodMs);
-    try {
-      const outcome = await runBlock(
-        this.o.command,
-        items,
-        env,
-        progress,
-        runOptions(signal, p, stop.kill, this.o.log),
-      );
-      if (outcome === 'done') p.done = whole;
-      if (outcome === 'failed') p.failed = whole.subtract(p.done);
-    } finally {
-      stop.dispose();
-    }
-    return { cutShort: false };
+    const outcome = await runBlock(
+      this.o.command,
+      items,
+      env,
+      progress,
+      runOptions(signal, p, kill, this.o.log),
+    );
+    if (outcome === 'done') p.done = p.done.union(whole);
+    if (outcome === 'failed') p.failed = p.failed.union(whole.subtract(p.done));
+    return outcome;
   }
 }
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Block, BlockSpecReport, BlockStatus, Worklist } from '../api/v1alpha1/index.js';
@@ -300,17 +303,28 @@ describe('the claim loop', () => {
     for (const n of asked) expect(n).toBeLessThanOrEqual(250);
   });
 
-  it("asks for no range size with --per-block: the range is the command's batch", async () => {
+  it('with --per-block, runs the command once per block of its range and asks for a range size too', async () => {
     const api = new FakeBlockApi();
-    api.script = { 1: ready(7, 0, 2), 5: drained };
+    api.script = { 1: ready(7, 0, 25), 5: drained };
+    const dir = mkdtempSync(join(tmpdir(), 'teamtask-per-block-'));
     const { w } = worker(api, {
       perBlock: true,
       execute: undefined,
-      command: ['sh', '-c', 'cat >/dev/null'],
+      command: [
+        'sh',
+        '-c',
+        `cat >/dev/null; echo "$TEAMTASK_BLOCK_INDEX+$TEAMTASK_BLOCK_SIZE" >> ${dir}/runs`,
+      ],
     });
     await w.run(never);
-    expect(api.reports).toEqual([expect.objectContaining({ token: 7, complete: true })]);
-    expect(api.reports[0]!.rangeSize).toBeUndefined();
+    // The Worklist's blocks are 10 items: three batches, the last one what is left.
+    expect(readFileSync(join(dir, 'runs'), 'utf8').split('\n').filter(Boolean)).toEqual([
+      '0+10',
+      '10+10',
+      '20+5',
+    ]);
+    expect(api.reports).toEqual([expect.objectContaining({ token: 7, done: '0-24', complete: true })]);
+    expect(api.reports[0]!.rangeSize).toBeGreaterThanOrEqual(1);
   });
 
   it('gives the items to the command as the Worklist source has them', async () => {

@@ -75,6 +75,7 @@ export class Worker {
     const lines = worklist.spec.source.configMap ? await this.api.readLines(worklist) : undefined;
     const executor = executorFor({
       ...this.o,
+      blockSize: worklist.spec.blockSize,
       item: (offset) => itemAt(worklist.spec.source, offset, lines),
       log: this.log,
     });
@@ -176,10 +177,7 @@ export class Worker {
       heartbeat.end > range.index ? RangeSet.span(range.index, heartbeat.end - 1) : RangeSet.EMPTY;
     const complete = whole.subtract(done).subtract(failed).isEmpty;
     const final = { token: range.token, done: done.toString(), failed: failed.toString() };
-    const pace =
-      complete && !this.o.perBlock
-        ? askFor(done.size + failed.size, performance.now() - startedAt)
-        : undefined;
+    const pace = complete ? askFor(done.size + failed.size, performance.now() - startedAt) : undefined;
     if (complete && !heartbeat.lost.aborted && !signal.aborted && heartbeat.yieldFrom === undefined) {
       if (!followed(heartbeat.seen, range.token)) await heartbeat.look();
       if (
@@ -234,7 +232,7 @@ interface RangeEnd {
   finished?: BlockSpecReportFinished;
   /** The Block's status its last read showed, when the worker goes on without reading again. */
   seen?: Seen;
-  /** How many items to ask for next, from this range's pace (not for --per-block ranges). */
+  /** How many items to ask for next, from this range's pace. */
   rangeSize?: number;
 }
 
