@@ -21,6 +21,8 @@ export interface BenchPlan {
   /** Half-second tasks through --per-block and xargs (bench/tasks.ts): worker counts, tasks per worker. */
   tasks?: { workers: number[]; perWorker: number };
   scale?: { items: number; blockSize: number; workers: number };
+  /** Many worker clients on one zero-cost Worklist: how large its ledger grows with them all at work. */
+  crowd?: { items: number; blockSize: number; workers: number };
 }
 
 export const FULL_PLAN: BenchPlan = {
@@ -35,6 +37,7 @@ export const FULL_PLAN: BenchPlan = {
   reclaimSamples: 3,
   tasks: { workers: [8, 32], perWorker: 40 },
   scale: { items: 10_000_000, blockSize: 1000, workers: 100 },
+  crowd: { items: 5_000_000, blockSize: 1000, workers: 256 },
 };
 
 /** The smoke version: every scenario once, small, so `npm test` proves the benchmark still runs. */
@@ -50,6 +53,7 @@ export const SMOKE_PLAN: BenchPlan = {
   reclaimSamples: 1,
   tasks: { workers: [2], perWorker: 3 },
   scale: { items: 20_000, blockSize: 1000, workers: 4 },
+  crowd: { items: 12_000, blockSize: 500, workers: 6 },
 };
 
 /** Items for a Teamtask or Indexed Job run: whole blocks, enough for the target time. */

@@ -132,6 +132,18 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
         timeline: true,
       });
     }
+    if (plan.crowd) {
+      const { items, blockSize, workers } = plan.crowd;
+      say(`crowd: ${items} items, blocks of ${blockSize}, ${workers} worker clients`);
+      results.crowd = await runTeamtask(ctx, {
+        name: 'crowd',
+        fn: itemFunction('zero'),
+        workers,
+        items,
+        blockSize,
+      });
+      save();
+    }
     results.etcdBytes = storageBytes(await apiserverMetrics(kc));
   } finally {
     await controller.stop();

@@ -77,6 +77,7 @@ describe('npm run bench, the smoke version', () => {
   const teamtaskRuns = (): Array<[string, TeamtaskRun]> => [
     ...r.teamtask.map((t): [string, TeamtaskRun] => [`tt-${id(t)}`, t]),
     ['scale', r.scale!],
+    ['crowd', r.crowd!],
   ];
 
   it("is watched by the test from start to end, in one namespace of the benchmark's", () => {
