@@ -161,14 +161,12 @@ describe('the controller', () => {
     expect(a1).toMatchObject({ index: 10 });
     expect(a1.next).toBeUndefined();
     await deleteBlock(ns, 'b');
-    // b's range is back in the pool, and out again at once: a's next range, on its second attempt.
-    const left = ledgerOf(await leftLedger(ns, 'restart', 'b'));
-    expect(left.next.get('a')).toMatchObject({ index: 20, attempt: 2 });
+    expect((await leftLedger(ns, 'restart', 'b')).status!.retry).toEqual([{ attempts: 1, ranges: '20-29' }]);
 
     await stopController();
     controller = startController();
     // The range handed out before the restart is still a's: its report, with that token, is
-    // folded, and a goes on with its next range (b's) and gets a new next one.
+    // folded, and a gets the retry items first (and its next range).
     await patchBlock(ns, 'a', { spec: { report: { token: a1.token, done: '10-19', complete: true } } });
     const a2 = (await readyBlock(ns, 'a', a1.token)).status!;
     expect((await readWorklist(ns, 'restart')).status).toMatchObject({ completed: '0-19' });
