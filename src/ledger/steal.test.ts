@@ -160,10 +160,9 @@ describe('planSteals', () => {
     ]);
   });
 
-  it("takes a Block's next range whole and the second half of its running range, at once", () => {
-    // w0 holds 0-9 and 20-24 next: a range is asked once, so its slow range is split now too.
+  it("takes a Block's next range whole before any part of a running range", () => {
     const l = withNext(given(emptyLedger(25), 'w0', 'w1'), 'w0');
-    expect(steals(l, 1, every, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 5, items: 10 }]);
+    expect(steals(l, 1, every, policy.leaseMs, at)).toEqual([{ block: 'w0', from: 10, items: 5 }]);
   });
 
   it('makes one ask per idle Block not covered by an ask in flight, and asks a range once', () => {

@@ -32,11 +32,11 @@ export interface Steals {
 /**
  * Whom to ask to yield, and from where, when `idle` Blocks wait and nothing is left to hand out
  * (`pool`, the items waiting, is 0): one ask per idle Block not already covered by an ask in
- * flight, to the Blocks holding the most unstarted work: a Block's next range, whole (never
- * started), and, from a splittable Block, the second half of what the ledger has not seen
- * reported of its running range (progress is folded lazily, so often the second half of the
- * range); its worker yields from the first item it has not started, if that is later. A range
- * is asked once: its worker's answer says where it ends.
+ * flight, to the Blocks holding the most unstarted work. A Block's next range is taken whole
+ * (never started); else, from a splittable Block, the second half of what the ledger has not
+ * seen reported (progress is folded lazily, so often the second half of the range), and its
+ * worker yields from the first item it has not started, if that is later. A range is asked
+ * once: its worker's answer says where it ends.
  */
 export function planSteals(
   l: Ledger,
@@ -61,18 +61,15 @@ export function planSteals(
   return asks.length < wanted && young.length ? { asks, wakeInMs: Math.min(...young) } : { asks };
 }
 
-/**
- * The ask that frees a Block's unstarted end, never asked before: its next range (never
- * started) and, from a splittable Block, the second half of its running range's items the
- * ledger has not seen reported (progress is folded lazily). Both at once: a range is asked once,
- * and a slow range is what makes an idle worker wait.
- */
+/** The ask that would free most of a range never asked: its next range, or half its rest. */
 function askOf(l: Ledger, a: Assignment, splittable: Splittable): StealAsk | undefined {
   if (a.yieldFrom !== undefined) return undefined;
   const end = a.index + a.size;
-  const queued = l.next.get(a.block)?.size ?? 0;
-  const half = splittable(a.block) ? Math.floor(liveItems(a).size / 2) : 0;
-  return queued + half >= 1 ? { block: a.block, from: end - half, items: queued + half } : undefined;
+  const queued = l.next.get(a.block);
+  if (queued) return { block: a.block, from: end, items: queued.size };
+  if (!splittable(a.block)) return undefined;
+  const half = Math.floor(liveItems(a).size / 2);
+  return half >= 1 ? { block: a.block, from: end - half, items: half } : undefined;
 }
 
 /** When the range was handed out, promoted, or its lease last renewed (a folded report). */
