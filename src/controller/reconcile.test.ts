@@ -170,8 +170,7 @@ describe('reconcile', () => {
     const plan = w.step();
     expect(plan.reclaimed).toEqual(['a']);
     expect(plan.status.retry).toEqual([]);
-    // Token 2 was a's next range, back in the pool untouched.
-    expect(w.status('b')).toEqual(['Ready', 4, 6, 3]);
+    expect(w.status('b')).toEqual(['Ready', 4, 6, 2]);
     expect(assignments(plan.status!)).toEqual([expect.objectContaining({ block: 'b', attempt: 2 })]);
   });
 
@@ -182,8 +181,7 @@ describe('reconcile', () => {
     const plan = w.step();
     expect(plan.deleteBlocks).toEqual(['a']);
     expect(plan.blockStatuses.has('a')).toBe(false);
-    // Back in the ledger, and out again at once: b's next range.
-    expect(nextRanges(plan.status)).toEqual([expect.objectContaining({ block: 'b', index: 0, attempt: 2 })]);
+    expect(plan.status.retry).toEqual([{ attempts: 1, ranges: '0-9' }]);
   });
 
   it('takes back the range of a Block that was deleted', () => {
@@ -202,8 +200,8 @@ describe('reconcile', () => {
     w.blocks.set('b', block('b', 1));
     const plan = w.step(later(61));
     expect(plan.reclaimed).toEqual(['a']);
-    // b gets the expired range first (retry before fresh); token 2 was a's next range.
-    expect(w.status('b')).toEqual(['Ready', 0, 10, 3]);
+    // b gets the expired range first (retry before fresh).
+    expect(w.status('b')).toEqual(['Ready', 0, 10, 2]);
     expect(plan.requeueAfterMs).toBe(30_000 + REQUEUE_MARGIN_MS);
   });
 
@@ -222,7 +220,7 @@ describe('reconcile', () => {
     w.report('a', { done: '0-3' });
     const plan = w.step(later(71));
     expect(plan.reports).toEqual([{ block: 'a', generation: 2, outcome: 'stale' }]);
-    expect(w.status('a')).toEqual(['Ready', 0, 10, 3]);
+    expect(w.status('a')).toEqual(['Ready', 0, 10, 2]);
   });
 
   it('assigns nothing while suspended, and says so', () => {
@@ -336,8 +334,7 @@ describe('reconcile', () => {
     w.step(T0, false);
     expect(w.blocks.get('a')!.status).toBeUndefined();
     const plan = w.step();
-    // Its range and its next one, nothing more.
-    expect(plan.status.nextToken).toBe(3);
+    expect(plan.status.nextToken).toBe(2);
     expect(w.status('a')).toEqual(['Ready', 0, 10, 1]);
   });
 
@@ -355,7 +352,7 @@ describe('reconcile', () => {
       {
         type: 'Warning',
         reason: 'WorkerLost',
-        message: 'block a: its Block was deleted; offsets 7-19 go back to the pool',
+        message: 'block a: its Block was deleted; offsets 7-9 go back to the pool',
       },
     ]);
   });
@@ -391,7 +388,7 @@ describe('reconcile', () => {
       {
         type: 'Warning',
         reason: 'LeaseExpired',
-        message: 'block a: no report for 60s; offsets 3-19 go back to the pool',
+        message: 'block a: no report for 60s; offsets 3-9 go back to the pool',
       },
     ]);
   });
@@ -496,12 +493,9 @@ describe('reconcile', () => {
     w.report('a', { done: '0-3', release: true, next: true });
     const plan = w.step();
     expect(plan.status.completed).toBe('0-3');
-    // It goes on with its next range; the items it did not try are fresh work again, not a used
-    // attempt: its new next range.
-    expect(w.status('a')).toEqual(['Ready', 10, 10, 2]);
-    expect(nextRanges(plan.status)).toEqual([
-      expect.objectContaining({ block: 'a', index: 4, size: 6, attempt: 1 }),
-    ]);
+    // The items it did not try are fresh work again, not a used attempt: it gets them back.
+    expect(w.status('a')).toEqual(['Ready', 4, 10, 2]);
+    expect(assignments(plan.status!)).toEqual([expect.objectContaining({ block: 'a', attempt: 1 })]);
   });
 
   it('ignores a report that was in the Block before its range was handed out', () => {
@@ -681,14 +675,12 @@ describe('reconcile: next ranges (no worker waits for a pass)', () => {
     return w;
   };
 
-  it('hands a Block its next range with its first one: its worker never waits, not even once', () => {
+  it('hands a Block no next range before it has finished one: its range may be long, and others may come', () => {
     const w = new World({}, 'a');
     w.total = 60;
     const plan = w.step();
-    expect(nextRanges(plan.status)).toEqual([
-      expect.objectContaining({ block: 'a', index: 10, size: 10, token: 2 }),
-    ]);
-    expect(w.blocks.get('a')!.status!.next).toEqual({ index: 10, size: 10, token: 2, attempt: 1 });
+    expect(nextRanges(plan.status!)).toEqual([]);
+    expect(w.blocks.get('a')!.status!.next).toBeUndefined();
   });
 
   it("hands a Block that finished a range the one it starts next, in the ledger and in the Block's status", () => {
@@ -795,16 +787,14 @@ describe('reconcile: ranges sized by their workers', () => {
   };
 
   it('hands a Block the items its worker asks for (rangeSize), in whole blocks, within a share of the pool', () => {
-    // a ran its 10 items fast: it asks for 95 (its pace over 5 s). It goes on with the next
-    // range it was handed with its first, and gets 90 items after that.
+    // a ran its 10 items fast: it asks for 95 (its pace over 5 s).
     const w = asking(1000, 95);
-    expect(w.status('a')).toEqual(['Ready', 20, 10, 3]);
-    expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 40, size: 90 });
-    // b, which asks for nothing, keeps getting one block.
+    expect(w.status('a')).toEqual(['Ready', 20, 90, 3]);
+    // Its next range too; b, which asks for nothing, keeps getting one block.
+    expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 110, size: 90 });
     w.report('b', { done: '10-19', complete: true });
     w.step();
-    expect(w.status('b')).toEqual(['Ready', 30, 10, 4]);
-    expect(w.blocks.get('b')!.status!.next).toMatchObject({ index: 130, size: 10 });
+    expect(w.status('b')).toEqual(['Ready', 200, 10, 5]);
   });
 
   it('hands out smaller ranges as the pool empties, down to one block', () => {

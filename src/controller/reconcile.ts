@@ -157,7 +157,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   const retried = applyRetry(ledger, o.worklist);
   ledger = retried.ledger;
   const stop = failure(o.worklist, ledger, o.source?.maxBlocks);
-  const assigned = assignWaiting(ledger, o, blocks, policy, t, stop !== undefined);
+  const assigned = assignWaiting(ledger, o, blocks, policy, t, stop !== undefined, folded.ended);
   ledger = assigned.ledger;
   // Only a worker that says it runs items one by one can give up part of a running range; any
   // can give up its next range.
@@ -285,8 +285,9 @@ function foldReports(
   { present, deleting }: Blocks,
   policy: Policy,
   t: number,
-): { ledger: Ledger; reports: ReportSeen[]; failureReason?: string } {
+): { ledger: Ledger; reports: ReportSeen[]; failureReason?: string; ended: Set<string> } {
   const reports: ReportSeen[] = [];
+  const ended = new Set<string>();
   let failureReason: string | undefined;
   for (const [name, b] of present) {
     const r = b.spec.report;
@@ -311,12 +312,14 @@ function foldReports(
       continue;
     }
     const res = applyReport(ledger, name, { ...report, generation }, policy, t);
+    const switched = report.finished !== undefined && held?.token === report.finished.token;
+    if (res.outcome === 'applied' && (report.complete || report.goOn || switched)) ended.add(name);
     ledger = res.ledger;
     // The worker's word on why its items failed goes into the ItemsFailed Event.
     if (r.message && !report.failed.isEmpty) failureReason = `${name}: ${r.message}`;
     reports.push({ block: name, generation, outcome: res.outcome });
   }
-  return { ledger, reports, failureReason };
+  return { ledger, reports, failureReason, ended };
 }
 
 /** A Lost Block whose worker wrote again (a newer generation), or that is gone, is lost no more. */
@@ -401,11 +404,11 @@ function applyRetry(
 /**
  * Hands out ranges to every live Block that holds none, oldest Block first, within the cap and
  * the rate limits; none while suspended or once the Worklist failed (failures too scattered to
- * record, until a retry clears them). Then each Block at work gets the range it starts after
- * its current one (double buffering: its worker never waits for a pass, not even after its
- * first range), while the pool still holds a range for every Block at work: near the end a next
- * range would sit unstarted behind a range of unknown length while another worker idles (and
- * one that does is taken back whole by tail stealing).
+ * record, until a retry clears them). Then each Block whose worker just ended a range gets the
+ * range it starts after its current one (double buffering: its worker never waits for a pass
+ * again), while the pool still holds a range for every Block at work. A next range never goes
+ * to a Block that has not finished a range yet, nor near the end: it would sit unstarted behind
+ * a range of unknown length while another worker (one that starts later, say) idles.
  * `idle` counts the Blocks still waiting for a range that could have one (tail stealing's cue),
  * `pool` the items still waiting to be handed out.
  */
@@ -416,6 +419,8 @@ function assignWaiting(
   policy: Policy,
   t: number,
   failed: boolean,
+  /** Blocks whose worker ended a range in this pass (its report folded). */
+  ended: ReadonlySet<string>,
 ): { ledger: Ledger; count: number; throttled: boolean; idle: number; pool: number } {
   const cap = o.worklist.spec.maxBlocksInFlight ?? Number.POSITIVE_INFINITY;
   const budget = o.assignmentBudget ?? Number.POSITIVE_INFINITY;
@@ -443,7 +448,10 @@ function assignWaiting(
     count++;
   }
   const working = eligible.filter(
-    (b) => ledger.assignments.has(b.metadata.name!) && !ledger.next.has(b.metadata.name!),
+    (b) =>
+      ended.has(b.metadata.name!) &&
+      ledger.assignments.has(b.metadata.name!) &&
+      !ledger.next.has(b.metadata.name!),
   );
   for (const b of working) {
     if (pool < ledger.assignments.size * policy.blockSize || count >= budget) break;
