@@ -39,6 +39,12 @@ export interface Ledger {
    * not in the Blocks' own status, which the controller may read from a cache that lags.
    */
   readonly lost: ReadonlyMap<string, LostBlock>;
+  /**
+   * The offsets this Worklist may hand out, when not all of [0, total): a secondary Worklist's
+   * are the parent range it works on (upstream.ts). Not stored: rebuilt from the status's parent
+   * range on every pass.
+   */
+  readonly scope?: RangeSet;
 }
 
 export interface LostBlock {
@@ -134,9 +140,9 @@ export const places = (l: Ledger): RangeSet[] => [
   ...l.retry.values(),
 ];
 
-/** Offsets nobody holds and nobody needs to retry: fresh work. */
+/** Offsets nobody holds and nobody needs to retry: fresh work (within the scope, if any). */
 export const unassigned = (l: Ledger): RangeSet =>
-  places(l).reduce((rest, place) => rest.subtract(place), RangeSet.span(0, l.total - 1));
+  places(l).reduce((rest, place) => rest.subtract(place), l.scope ?? RangeSet.span(0, l.total - 1));
 
 /** Items waiting to be handed out: never handed out, or back in the retry pool. */
 export const poolSize = (l: Ledger): number =>
@@ -170,7 +176,7 @@ function pickRange(
 ): { range: RangeSet; index: number; size: number; attempts: number } | undefined {
   let pick: { start: number; end: number; attempts: number } | undefined;
   for (const [attempts, set] of l.retry) {
-    const first = set.ranges[0];
+    const first = (l.scope ? set.intersect(l.scope) : set).ranges[0];
     if (first && (!pick || first.start < pick.start)) pick = { ...first, attempts };
   }
   if (!pick) {

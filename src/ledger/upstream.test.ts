@@ -1,0 +1,525 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { BlockSpecReport, BlockStatus } from '../api/v1alpha1/index.js';
+import {
+  applyReport,
+  assign,
+  assignNext,
+  emptyLedger,
+  forgetLost,
+  isFinished,
+  liveItems,
+  markLost,
+  places,
+  reclaim,
+  unassigned,
+  type Ledger,
+  type Policy,
+} from './ledger.js';
+import { RangeSet } from './range-set.js';
+import { disown, upstreamStep, type ParentRange, type Upstream, type UpstreamOptions } from './upstream.js';
+
+const s = (text: string) => RangeSet.parse(text);
+const o: UpstreamOptions = { reportEveryMs: 5000, leaseMs: 60_000 };
+const T = 1_000_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+const ready = (r: ParentRange, next?: ParentRange): BlockStatus => ({
+  phase: 'Ready',
+  index: r.index,
+  size: r.size,
+  token: r.token,
+  ...(next ? { next } : {}),
+});
+const r1: ParentRange = { token: 7, index: 100, size: 50 };
+const r2: ParentRange = { token: 9, index: 300, size: 50 };
+/** A secondary's ledger over a parent of 1,000 items, with `completed` and `failed` done here. */
+const ledger = (completed = '', failed = ''): Ledger => ({
+  ...emptyLedger(1000),
+  completed: s(completed),
+  failed: s(failed),
+});
+
+describe('a secondary Worklist upstream', () => {
+  it("adopts the parent's current range and hands out only its items", () => {
+    const step = upstreamStep(ledger(), {}, { status: ready(r1) }, T, o);
+    expect(step.upstream).toEqual({ working: r1 });
+    expect(unassigned(step.ledger).toString()).toBe('100-149');
+    // Nothing to say yet: a new Block is its own ask, and nothing of the range is done.
+    expect(step.report).toMatchObject({ token: 7, done: '', failed: '' });
+  });
+
+  it('hands out nothing while the parent shows no range', () => {
+    const step = upstreamStep(ledger(), {}, { status: { phase: 'Pending' } }, T, o);
+    expect(step.upstream).toEqual({});
+    expect(unassigned(step.ledger).isEmpty).toBe(true);
+    expect(step.report).toBeUndefined();
+    expect(step.drained).toBe(false);
+  });
+
+  it("reports progress upward with the parent's token, at most every reportEveryMs", () => {
+    const mine: BlockSpecReport = { token: 7, done: '100-109', failed: '', renewTime: iso(T - 1000) };
+    const soon = upstreamStep(ledger('100-119'), { working: r1 }, { status: ready(r1), report: mine }, T, o);
+    expect(soon.report).toBeUndefined();
+    expect(soon.wakeInMs).toBe(4000);
+    const later = upstreamStep(
+      ledger('100-119'),
+      { working: r1 },
+      { status: ready(r1), report: mine },
+      T + 4000,
+      o,
+    );
+    expect(later.report).toEqual({
+      token: 7,
+      done: '100-119',
+      failed: '',
+      renewTime: iso(T + 4000),
+    });
+  });
+
+  it("renews the parent's lease at least every third of it, even with nothing new to say", () => {
+    const mine: BlockSpecReport = { token: 7, done: '100-109', failed: '', renewTime: iso(T) };
+    const at = (ms: number) =>
+      upstreamStep(ledger('100-109'), { working: r1 }, { status: ready(r1), report: mine }, ms, o);
+    expect(at(T + 19_999).report).toBeUndefined();
+    expect(at(T + 19_999).wakeInMs).toBe(1);
+    expect(at(T + 20_000).report).toMatchObject({ token: 7, renewTime: iso(T + 20_000) });
+  });
+
+  it('says a range is complete, at once, when every item of it is completed or failed here', () => {
+    const mine: BlockSpecReport = { token: 7, done: '100-139', failed: '', renewTime: iso(T - 10) };
+    const step = upstreamStep(
+      ledger('0-5,100-139,141-149', '140'),
+      { working: r1 },
+      { status: ready(r1), report: mine },
+      T,
+      o,
+    );
+    expect(step.report).toEqual({
+      token: 7,
+      done: '100-139,141-149',
+      failed: '140',
+      complete: true,
+      renewTime: iso(T),
+    });
+    // Until the parent folds it, nothing of it is handed out again and nothing new is there.
+    expect(unassigned(step.ledger).isEmpty).toBe(true);
+  });
+
+  it("switches to the parent's next range in one write, carrying the final report on the finished one", () => {
+    const step = upstreamStep(
+      ledger('100-149'),
+      { working: r1 },
+      { status: ready(r1, r2), report: { token: 7, done: '100-119', renewTime: iso(T - 10) } },
+      T,
+      { ...o, rangeSize: 64 },
+    );
+    expect(step.report).toEqual({
+      token: 9,
+      done: '',
+      failed: '',
+      finished: { token: 7, done: '100-149', failed: '' },
+      renewTime: iso(T),
+      rangeSize: 64,
+    });
+    expect(step.upstream).toEqual({ working: r2, finished: r1 });
+    expect(unassigned(step.ledger).toString()).toBe('300-349');
+  });
+
+  it('keeps the final report on the finished range in every report until the parent folded the switch', () => {
+    const pending = upstreamStep(
+      ledger('100-149,300-309'),
+      { working: r2, finished: r1 },
+      { status: ready(r1, r2), report: { token: 9, renewTime: iso(T - 6000) } },
+      T,
+      o,
+    );
+    expect(pending.report).toMatchObject({
+      token: 9,
+      done: '300-309',
+      finished: { token: 7, done: '100-149', failed: '' },
+    });
+    const folded = upstreamStep(
+      ledger('100-149,300-309'),
+      { working: r2, finished: r1 },
+      { status: ready(r2), report: pending.report },
+      T + 6000,
+      o,
+    );
+    expect(folded.upstream).toEqual({ working: r2 });
+    expect(folded.report).toEqual({ token: 9, done: '300-309', failed: '', renewTime: iso(T + 6000) });
+  });
+
+  it('repairs a crash between its switch report and its own status: it works on the range its report switched to', () => {
+    const report: BlockSpecReport = {
+      token: 9,
+      done: '',
+      failed: '',
+      finished: { token: 7, done: '100-149', failed: '' },
+      renewTime: iso(T - 10),
+    };
+    const step = upstreamStep(ledger('100-149'), { working: r1 }, { status: ready(r1, r2), report }, T, o);
+    expect(step.upstream).toEqual({ working: r2, finished: r1 });
+    expect(unassigned(step.ledger).toString()).toBe('300-349');
+    expect(step.report).toBeUndefined();
+  });
+
+  it('disowns a range the parent took back: its items leave the ledger, and our ranges on them are revoked', () => {
+    let l: Ledger = { ...ledger('100-109,0-9', '110'), scope: RangeSet.span(100, 149) };
+    l = assign(l, 'w0', { blockSize: 10, maxAttempts: 3, leaseMs: 60_000 }, T)!.ledger;
+    const step = upstreamStep(
+      l,
+      { working: r1 },
+      { status: { phase: 'Lost', observedGeneration: 4 }, report: { token: 7, done: '100-109' } },
+      T,
+      o,
+    );
+    expect(step.upstream).toEqual({});
+    expect(step.revoked).toEqual(['w0']);
+    expect(step.ledger.completed.toString()).toBe('0-9');
+    expect(step.ledger.failed.isEmpty).toBe(true);
+    expect(step.ledger.assignments.size).toBe(0);
+    // A Lost Block gets nothing until its holder writes to it again: it does.
+    expect(step.report).toMatchObject({ token: 7, done: '100-109', renewTime: iso(T) });
+  });
+
+  it('keeps the items of a range it reported complete when the parent folds it, and adopts the range after it', () => {
+    const r3: ParentRange = { token: 11, index: 500, size: 50 };
+    const mine: BlockSpecReport = { token: 7, done: '100-149', failed: '', complete: true };
+    const step = upstreamStep(ledger('100-149'), { working: r1 }, { status: ready(r3), report: mine }, T, o);
+    expect(step.ledger.completed.toString()).toBe('100-149');
+    expect(step.upstream).toEqual({ working: r3 });
+    expect(step.revoked).toEqual([]);
+  });
+
+  it('does not take again the range it just reported complete while the parent has not folded it', () => {
+    const mine: BlockSpecReport = { token: 7, done: '100-149', failed: '', complete: true };
+    const step = upstreamStep(ledger('100-149'), {}, { status: ready(r1), report: mine }, T, o);
+    expect(step.upstream).toEqual({});
+    expect(unassigned(step.ledger).isEmpty).toBe(true);
+  });
+
+  it('is drained when the parent says so and it holds nothing of the parent', () => {
+    expect(upstreamStep(ledger(), {}, { status: { phase: 'Drained' } }, T, o).drained).toBe(true);
+    expect(upstreamStep(ledger(), { working: r1 }, { status: ready(r1) }, T, o).drained).toBe(false);
+  });
+
+  it('disowns nothing but the range: items and ranges elsewhere stay', () => {
+    const l: Ledger = {
+      ...ledger('0-9,200-209'),
+      retry: new Map([[1, s('120-121,400')]]),
+      scope: s('400-420'),
+    };
+    // The retry pool's items in scope first: 400, its second attempt.
+    const given = assign(l, 'w1', { blockSize: 5, maxAttempts: 3, leaseMs: 1 }, 0)!.ledger;
+    expect(given.assignments.get('w1')).toMatchObject({ index: 400, size: 1, attempt: 2 });
+    const out = disown(given, RangeSet.span(100, 149));
+    expect(out.revoked).toEqual([]);
+    expect(out.ledger.assignments.get('w1')).toMatchObject({ index: 400 });
+    expect(out.ledger.completed.toString()).toBe('0-9,200-209');
+    expect(out.ledger.retry.size).toBe(0);
+  });
+});
+
+// A parent and two secondaries, each with two workers, under random histories: passes of the
+// parent and of each secondary (each may crash between its two writes), workers that run items
+// (some fail), the parent's lease running out on a secondary, time passing. Checked after every
+// step: the parent's ledger keeps every item in one place; a secondary hands out only what the
+// parent holds for it, unless the parent took it back meanwhile; an item is completed in the
+// parent only if a worker ran it to success. At the end, with everyone well, everything gets done,
+// each item run to success exactly once when no lease ran out.
+describe('secondaries under random histories', () => {
+  const TOTAL = 90;
+  const policy: Policy = { blockSize: 6, maxAttempts: 2, leaseMs: 30_000 };
+  const own: Policy = { blockSize: 4, maxAttempts: 2, leaseMs: 30_000 };
+  const up: UpstreamOptions = { reportEveryMs: 1000, leaseMs: policy.leaseMs };
+  const SECONDARIES = 2;
+  const WORKERS = ['w0', 'w1'];
+
+  interface Secondary {
+    ledger: Ledger;
+    upstream: Upstream;
+    /** Its Block in the parent's namespace. */
+    block: { generation: number; report?: BlockSpecReport; foldedGeneration: number };
+  }
+  interface World {
+    now: number;
+    parent: Ledger;
+    secondaries: Secondary[];
+    /** Successful runs of each item, by any worker anywhere. */
+    succeeded: number[];
+    /** Items a secondary's worker ran while the parent did not hold them for it (after a lost lease). */
+    lostLease: boolean[];
+  }
+
+  const parentBlock = (i: number) => `s${i}`;
+  /** What the parent's controller writes in a secondary's Block status, from its ledger. */
+  function parentStatus(w: World, i: number): BlockStatus {
+    const name = parentBlock(i);
+    const a = w.parent.assignments.get(name);
+    if (a) {
+      const n = w.parent.next.get(name);
+      return {
+        phase: 'Ready',
+        index: a.index,
+        size: a.size,
+        token: a.token,
+        ...(n ? { next: { index: n.index, size: n.size, token: n.token } } : {}),
+      };
+    }
+    const lost = w.parent.lost.get(name);
+    if (lost) return { phase: 'Lost', observedGeneration: lost.generation };
+    if (isFinished(w.parent)) return { phase: 'Drained' };
+    return { phase: 'Pending' };
+  }
+
+  /** The parent's pass: fold each secondary's report once, give ranges, next ranges after a range ended. */
+  function parentPass(w: World): void {
+    w.secondaries.forEach((sec, i) => {
+      const name = parentBlock(i);
+      const r = sec.block.report;
+      let ended = false;
+      if (r && sec.block.generation > sec.block.foldedGeneration) {
+        sec.block.foldedGeneration = sec.block.generation;
+        if (w.parent.lost.get(name) && sec.block.generation > w.parent.lost.get(name)!.generation)
+          w.parent = forgetLost(w.parent, name);
+        const before = w.parent.assignments.get(name)?.token;
+        const res = applyReport(
+          w.parent,
+          name,
+          {
+            token: r.token,
+            generation: sec.block.generation,
+            done: s(r.done ?? ''),
+            failed: s(r.failed ?? ''),
+            complete: r.complete,
+            renewedAt: r.renewTime ? Date.parse(r.renewTime) : undefined,
+            finished: r.finished
+              ? {
+                  token: r.finished.token,
+                  done: s(r.finished.done ?? ''),
+                  failed: s(r.finished.failed ?? ''),
+                }
+              : undefined,
+          },
+          policy,
+          w.now,
+        );
+        w.parent = res.ledger;
+        ended = res.outcome === 'applied' && w.parent.assignments.get(name)?.token !== before;
+      }
+      if (w.parent.lost.has(name)) return;
+      const given = { generation: sec.block.generation, size: r?.rangeSize ?? policy.blockSize };
+      if (!w.parent.assignments.has(name)) {
+        const res = assign(w.parent, name, policy, w.now, given);
+        if (res) w.parent = res.ledger;
+      }
+      // A next range only behind a range that ended in this pass (as the controller does).
+      if (ended) {
+        const res = assignNext(w.parent, name, policy, given);
+        if (res) w.parent = res.ledger;
+      }
+    });
+  }
+
+  /** A secondary's pass: upstream first, then ranges for its own workers; it may crash between its writes. */
+  function secondaryPass(w: World, i: number, crash: 'none' | 'before-report' | 'before-status'): void {
+    const sec = w.secondaries[i]!;
+    const step = upstreamStep(
+      sec.ledger,
+      sec.upstream,
+      { status: parentStatus(w, i), report: sec.block.report },
+      w.now,
+      { ...up, rangeSize: 12 },
+    );
+    let l = step.ledger;
+    for (const worker of WORKERS) {
+      if (!l.assignments.has(worker)) {
+        const res = assign(l, worker, own, w.now);
+        if (res) l = res.ledger;
+      }
+    }
+    // Its own status first, then the report upward; a crash loses the second write, or (the
+    // other order's crash) the first.
+    if (crash !== 'before-status') {
+      sec.ledger = l;
+      sec.upstream = step.upstream;
+    }
+    if (step.report && crash !== 'before-report') {
+      sec.block.report = step.report;
+      sec.block.generation++;
+    }
+  }
+
+  /**
+   * What a secondary's workers may start, by the parent's protocol: the live part of the range
+   * the parent has it working on, and its next range only once it has written the switch to it.
+   */
+  function startable(w: World, i: number): RangeSet {
+    const a = w.parent.assignments.get(parentBlock(i));
+    const n = w.parent.next.get(parentBlock(i));
+    const mine = w.secondaries[i]!.block.report;
+    const switched = n && mine?.token === n.token && mine.finished !== undefined;
+    return (a ? liveItems(a) : RangeSet.EMPTY).union(
+      switched ? RangeSet.span(n.index, n.index + n.size - 1) : RangeSet.EMPTY,
+    );
+  }
+
+  /** A worker of a secondary runs up to `n` items of its range and reports; the range ends when all ran. */
+  function work(w: World, i: number, worker: string, n: number, failEvery: number): void {
+    const sec = w.secondaries[i]!;
+    const a = sec.ledger.assignments.get(worker);
+    if (!a) return;
+    const todo = RangeSet.span(a.index, a.index + a.size - 1)
+      .subtract(a.reported)
+      .take(n)[0];
+    let done = RangeSet.EMPTY;
+    let failed = RangeSet.EMPTY;
+    const held = startable(w, i);
+    for (const r of todo.ranges) {
+      for (let x = r.start; x <= r.end; x++) {
+        if (!held.has(x)) w.lostLease[x] = true;
+        const ok = failEvery === 0 || x % failEvery !== 0;
+        if (ok) {
+          w.succeeded[x]!++;
+          done = done.union(RangeSet.span(x, x));
+        } else failed = failed.union(RangeSet.span(x, x));
+      }
+    }
+    const reported = a.reported.union(done).union(failed);
+    const complete = reported.size === a.size;
+    sec.ledger = applyReport(
+      sec.ledger,
+      worker,
+      { token: a.token, done, failed, complete },
+      own,
+      w.now,
+    ).ledger;
+  }
+
+  /** The parent's lease on a secondary ran out: its ranges go back, its Block is Lost. */
+  function expire(w: World, i: number): boolean {
+    const name = parentBlock(i);
+    if (!w.parent.assignments.has(name)) return false;
+    w.parent = markLost(reclaim(w.parent, name, policy), name, w.secondaries[i]!.block.generation, w.now);
+    return true;
+  }
+
+  function check(w: World): void {
+    const parts = [...places(w.parent), unassigned(w.parent)];
+    expect(parts.reduce((n, p) => n + p.size, 0)).toBe(TOTAL);
+    // Completed in the parent only what some worker ran to success.
+    for (const r of w.parent.completed.ranges)
+      for (let x = r.start; x <= r.end; x++) expect(w.succeeded[x], `item ${x}`).toBeGreaterThan(0);
+    // A secondary's ranges lie within its scope, and its scope within what the parent holds for
+    // it, or gave it and took back (its lease ran out), or the range it just finished.
+    w.secondaries.forEach((sec, i) => {
+      for (const a of sec.ledger.assignments.values()) {
+        const items = RangeSet.span(a.index, a.index + a.size - 1).subtract(a.reported);
+        expect(items.subtract(sec.ledger.scope ?? RangeSet.EMPTY).isEmpty, `s${i}/${a.block}`).toBe(true);
+      }
+    });
+  }
+
+  const step = fc.oneof(
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('parent' as const) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('secondary' as const),
+        i: fc.nat(SECONDARIES - 1),
+        crash: fc.constantFrom(
+          'none' as const,
+          'none' as const,
+          'before-report' as const,
+          'before-status' as const,
+        ),
+      }),
+    },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        kind: fc.constant('work' as const),
+        i: fc.nat(SECONDARIES - 1),
+        worker: fc.constantFrom(...WORKERS),
+        n: fc.integer({ min: 1, max: 5 }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('expire' as const), i: fc.nat(SECONDARIES - 1) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.nat(3000) }) },
+  );
+
+  type Step = typeof step extends fc.Arbitrary<infer U> ? U : never;
+
+  function run(steps: Step[], failEvery: number, expireAllowed: boolean) {
+    const w: World = {
+      now: 0,
+      parent: emptyLedger(TOTAL),
+      secondaries: Array.from({ length: SECONDARIES }, () => ({
+        ledger: { ...emptyLedger(TOTAL), scope: RangeSet.EMPTY },
+        upstream: {},
+        block: { generation: 1, foldedGeneration: 1 },
+      })),
+      succeeded: Array.from({ length: TOTAL }, () => 0),
+      lostLease: Array.from({ length: TOTAL }, () => false),
+    };
+    let expired = false;
+    for (const st of steps) {
+      switch (st.kind) {
+        case 'parent':
+          parentPass(w);
+          break;
+        case 'secondary':
+          secondaryPass(w, st.i, st.crash);
+          break;
+        case 'work':
+          work(w, st.i, st.worker, st.n, failEvery);
+          break;
+        case 'expire':
+          if (expireAllowed) expired = expire(w, st.i) || expired;
+          break;
+        case 'tick':
+          w.now += st.ms;
+          break;
+      }
+      check(w);
+    }
+    // Everyone well from here on: passes and work until the parent is finished.
+    for (let round = 0; round < 2000 && !isFinished(w.parent); round++) {
+      w.now += 500;
+      parentPass(w);
+      for (let i = 0; i < SECONDARIES; i++) {
+        secondaryPass(w, i, 'none');
+        for (const worker of WORKERS) work(w, i, worker, 3, failEvery);
+      }
+      check(w);
+    }
+    expect(isFinished(w.parent)).toBe(true);
+    return { w, expired };
+  }
+
+  it('finishes every item, each completed in the parent only after a worker ran it to success', () => {
+    fc.assert(
+      fc.property(
+        fc.array(step, { minLength: 10, maxLength: 80 }),
+        fc.constantFrom(0, 7),
+        (steps, failEvery) => {
+          const { w } = run(steps, failEvery, true);
+          expect(w.parent.completed.size + w.parent.failed.size).toBe(TOTAL);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('runs each item to success exactly once, and only while the parent holds it for its secondary, when no lease runs out', () => {
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 10, maxLength: 80 }), (steps) => {
+        const { w } = run(steps, 0, false);
+        expect(w.succeeded).toEqual(Array.from({ length: TOTAL }, () => 1));
+        expect(w.lostLease.some(Boolean)).toBe(false);
+        expect(w.parent.completed.size).toBe(TOTAL);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

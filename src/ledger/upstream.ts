@@ -1,0 +1,230 @@
+import type { BlockSpecReport, BlockStatus } from '../api/v1alpha1/index.js';
+import type { Ledger } from './ledger.js';
+import { RangeSet } from './range-set.js';
+
+/**
+ * A secondary Worklist works on its parent as one worker does: through one Block in the parent's
+ * namespace, fenced by the parent's tokens and leases. Its items are the parent's, at the
+ * parent's offsets (no mapping to keep, and the parent's ledger stays the one exact one). It
+ * hands out only the items of the parent range it works on (its ledger's scope), and reports
+ * upward, cumulatively, what its own ledger says of that range: the items completed, the items
+ * that failed their last attempt here, and, once every item of it is one or the other, that the
+ * range is complete (or the switch to the parent's next range, in one write, as a worker does).
+ *
+ * Everything here is pure: what to write on the parent Block and how the secondary's ledger
+ * changes follow from the secondary's status and the parent Block as read.
+ */
+
+/** A range of the parent's items as the parent handed it out: its token fences every report on it. */
+export interface ParentRange {
+  readonly token: number;
+  readonly index: number;
+  readonly size: number;
+}
+
+/** What a secondary's status keeps of its parent (status.upstream). */
+export interface Upstream {
+  /** The parent range whose items this Worklist hands out. */
+  readonly working?: ParentRange;
+  /** The range it finished before, until the parent has folded that switch. */
+  readonly finished?: ParentRange;
+}
+
+/** The secondary's Block in the parent's namespace: the parent's word (status), and its own last report. */
+export interface ParentBlock {
+  readonly status?: BlockStatus;
+  readonly report?: BlockSpecReport;
+}
+
+export interface UpstreamOptions {
+  /** Progress upward at most this often (a switch or a complete range goes at once). */
+  readonly reportEveryMs: number;
+  /** The parent's lease: a report renews it at least every third of it. */
+  readonly leaseMs: number;
+  /** How many of the parent's items to ask for in the next range (spec.report.rangeSize). */
+  readonly rangeSize?: number;
+}
+
+export interface UpstreamStep {
+  /** The secondary's ledger: scoped to the parent range it works on, a range taken back disowned. */
+  readonly ledger: Ledger;
+  readonly upstream: Upstream;
+  /** The report to write on the parent Block; undefined when what is there says it. */
+  readonly report?: BlockSpecReport;
+  /** Our Blocks whose range went with a parent range the parent took back: their workers stop it. */
+  readonly revoked: readonly string[];
+  /** The parent has nothing left for this Worklist, and it holds nothing of the parent's. */
+  readonly drained: boolean;
+  /** When a report falls due although nothing changes (the lease's renewal, held-back progress). */
+  readonly wakeInMs?: number;
+}
+
+export const spanOf = (r: ParentRange): RangeSet => RangeSet.span(r.index, r.index + r.size - 1);
+
+/** The ranges the parent Block shows: the one its holder works on, and the one it starts next. */
+function shown(status: BlockStatus | undefined): { current?: ParentRange; next?: ParentRange } {
+  if (status?.phase !== 'Ready' || typeof status.index !== 'number' || typeof status.size !== 'number')
+    return {};
+  const current = { token: status.token!, index: status.index, size: status.size };
+  const n = status.next;
+  return { current, next: n ? { token: n.token, index: n.index, size: n.size } : undefined };
+}
+
+/**
+ * Drops the parent's items of `range` from this ledger, as if never held (the parent took the
+ * range back, and may hand it to someone else): completed and failed items not yet counted
+ * upward are counted wherever they run next. Our ranges on them go too; their Blocks are
+ * returned, so that their workers learn it and stop.
+ */
+export function disown(l: Ledger, range: RangeSet): { ledger: Ledger; revoked: string[] } {
+  const touches = (a: { index: number; size: number }) =>
+    !range.intersect(RangeSet.span(a.index, a.index + a.size - 1)).isEmpty;
+  const revoked = [...l.assignments.values()]
+    .filter((a) => touches(a) || (l.next.has(a.block) && touches(l.next.get(a.block)!)))
+    .map((a) => a.block);
+  const assignments = new Map(l.assignments);
+  const next = new Map(l.next);
+  for (const b of revoked) {
+    assignments.delete(b);
+    next.delete(b);
+  }
+  const retry = new Map<number, RangeSet>();
+  for (const [attempts, set] of l.retry) {
+    const rest = set.subtract(range);
+    if (!rest.isEmpty) retry.set(attempts, rest);
+  }
+  return {
+    ledger: {
+      ...l,
+      completed: l.completed.subtract(range),
+      failed: l.failed.subtract(range),
+      assignments,
+      next,
+      retry,
+    },
+    revoked,
+  };
+}
+
+/** A report's content, without when it was written: what decides whether it needs writing again. */
+const content = (r: BlockSpecReport | undefined) => JSON.stringify(r ? { ...r, renewTime: undefined } : {});
+
+/**
+ * One pass of a secondary over its parent Block: which parent range it works on now, its ledger
+ * scoped to it, and the report to write upward. Rebuilt from the world each pass: a pass that
+ * crashed between its two writes (the secondary's status, the parent Block's report) is
+ * repaired by the next, whichever landed.
+ */
+export function upstreamStep(
+  l: Ledger,
+  up: Upstream,
+  parent: ParentBlock,
+  now: number,
+  o: UpstreamOptions,
+): UpstreamStep {
+  const { current, next } = shown(parent.status);
+  const mine = parent.report;
+  const shows = (r: ParentRange | undefined) =>
+    r !== undefined && (current?.token === r.token || next?.token === r.token);
+  let { working, finished } = up;
+  let ledger = l;
+  let revoked: string[] = [];
+
+  // Our switch report landed before our own status said so (a crash between the two writes).
+  if (working && mine?.finished?.token === working.token && mine.token !== working.token) {
+    const to = [current, next].find((r) => r?.token === mine.token);
+    if (to) [finished, working] = [working, to];
+  }
+  if (working && !shows(working)) {
+    // Gone from the parent Block: folded after we said every item of it is done, or taken back
+    // (our lease ran out, our Block was lost or deleted): then nothing of it is ours any more.
+    const reportedComplete =
+      (mine?.token === working.token && mine.complete === true) || mine?.finished?.token === working.token;
+    if (!reportedComplete) ({ ledger, revoked } = disown(ledger, spanOf(working)));
+    working = undefined;
+  }
+  // The switch is folded once the parent shows the range we work on as its current one.
+  if (finished && (!working || current?.token === working.token)) finished = undefined;
+  // A range to work on: the parent's current one, unless it is the one we just said was complete.
+  const ended = (r: ParentRange) =>
+    mine?.token === r.token && (mine.complete === true || mine.release === true);
+  if (!working && current && !ended(current)) working = current;
+
+  const renewTime = new Date(now).toISOString();
+  const ask = o.rangeSize ? { rangeSize: o.rangeSize } : {};
+  const outcome = (r: ParentRange) => ({
+    done: ledger.completed.intersect(spanOf(r)),
+    failed: ledger.failed.intersect(spanOf(r)),
+  });
+  let report: BlockSpecReport | undefined;
+  /** Written this pass whatever the last one's age: a range ends. */
+  let urgent = false;
+  /** Written once per reportEveryMs while the parent shows our Block Lost. */
+  let comeBack = false;
+  if (working) {
+    const { done, failed } = outcome(working);
+    const all = done.size + failed.size === working.size;
+    if (all && next && next.token !== working.token && !finished) {
+      // Every item of it done or failed, and the parent's next range waits: switch, in one write.
+      report = {
+        token: next.token,
+        done: '',
+        failed: '',
+        finished: { token: working.token, done: done.toString(), failed: failed.toString() },
+        renewTime,
+        ...ask,
+      };
+      [finished, working] = [working, next];
+      urgent = true;
+    } else {
+      const before = finished ? outcome(finished) : undefined;
+      report = {
+        token: working.token,
+        done: done.toString(),
+        failed: failed.toString(),
+        ...(all ? { complete: true } : {}),
+        ...(finished && before
+          ? {
+              finished: {
+                token: finished.token,
+                done: before.done.toString(),
+                failed: before.failed.toString(),
+              },
+            }
+          : {}),
+        renewTime,
+        ...ask,
+      };
+      urgent = all && !(mine?.token === working.token && mine.complete === true);
+    }
+  } else if (parent.status?.phase === 'Lost') {
+    // The parent gives a Lost Block nothing until its holder writes to it again: a sign of life.
+    report = { ...(mine ?? { token: 0 }), renewTime };
+    comeBack = true;
+  }
+
+  const scope = working ? spanOf(working) : RangeSet.EMPTY;
+  ledger = { ...ledger, scope };
+  const lastWritten = mine?.renewTime ? Date.parse(mine.renewTime) : -Infinity;
+  const age = now - lastWritten;
+  const renewEveryMs = Math.max(1, Math.floor(o.leaseMs / 3));
+  let write: BlockSpecReport | undefined;
+  let wakeInMs: number | undefined;
+  if (report) {
+    const changed = content(report) !== content(mine);
+    if (urgent || ((changed || comeBack) && age >= o.reportEveryMs) || age >= renewEveryMs) write = report;
+    else
+      wakeInMs = Math.max(
+        0,
+        Math.min(changed || comeBack ? o.reportEveryMs - age : Infinity, renewEveryMs - age),
+      );
+  }
+  return {
+    ledger,
+    upstream: { ...(working ? { working } : {}), ...(finished ? { finished } : {}) },
+    report: write,
+    revoked,
+    drained: parent.status?.phase === 'Drained' && !working,
+    ...(wakeInMs !== undefined ? { wakeInMs } : {}),
+  };
+}
