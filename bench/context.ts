@@ -10,6 +10,8 @@ export interface BenchContext {
   kc: KubeConfig;
   namespace: string;
   controller: Background;
+  /** The processes whose CPU a run measures, by name (bench/cpu.ts). */
+  processes: Readonly<Record<string, number>>;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,7 @@
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { writesBetween, type WriteCounts } from './apiserver-metrics.js';
 import { apiSnapshot, round, sleep, type BenchContext } from './context.js';
+import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.js';
 import { costOf, type ItemFunction } from './item-functions.js';
 import { onKwokNode } from '../test/support/objects.js';
 
@@ -15,6 +16,8 @@ export interface IndexedJobRun {
   /** Every API write of the run (Job, pods, their status, Events; not the components' Lease heartbeats). */
   api: WriteCounts;
   writesPerPod: number;
+  /** Where the machine's CPU went while the Job ran (absent in results from before it was measured). */
+  cpu?: CpuUse;
 }
 
 /**
@@ -35,6 +38,7 @@ export async function runIndexedJob(
   );
   const batch = ctx.kc.makeApiClient(BatchV1Api);
   const before = await apiSnapshot(ctx.kc);
+  const cpuBefore = cpuSnapshot(ctx.processes);
   const started = performance.now();
   await batch.createNamespacedJob({
     namespace: ctx.namespace,
@@ -71,6 +75,7 @@ export async function runIndexedJob(
     await sleep(100);
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuUse(cpuBefore, cpuSnapshot(ctx.processes));
   const api = writesBetween(before, await apiSnapshot(ctx.kc), { ignore: ['leases'] });
   await removeJob(ctx, o.name);
   return {
@@ -83,6 +88,7 @@ export async function runIndexedJob(
     itemsPerSecond: round(o.items / seconds, 1),
     api,
     writesPerPod: round(api.writes / pods, 2),
+    cpu,
   };
 }
 

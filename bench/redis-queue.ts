@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { round, sleep } from './context.js';
+import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.js';
 import type { ItemFunction } from './item-functions.js';
 import { RedisClient } from './resp.js';
 
@@ -23,6 +24,8 @@ export interface QueueRun {
   commandsPerBlock: number;
   /** Offsets that ran other than exactly once (empty: every item ran once). */
   notOnce: string[];
+  /** Where the machine's CPU went while the workers ran (absent in results from before it was measured). */
+  cpu?: CpuUse;
 }
 
 /** How long a lease key lives: longer than any block of the benchmark takes. */
@@ -71,6 +74,10 @@ export class RedisServer {
     return new RedisServer(child, port);
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
@@ -82,7 +89,15 @@ export class RedisServer {
 /** `workers` in-process workers against a Redis work queue: the same items and costs as Teamtask's runs. */
 export async function runRedisQueue(
   server: RedisServer,
-  o: { name: string; fn: ItemFunction; workers: number; items: number; blockSize?: number },
+  o: {
+    name: string;
+    fn: ItemFunction;
+    workers: number;
+    items: number;
+    blockSize?: number;
+    /** The processes whose CPU to measure, by name (bench/cpu.ts). */
+    processes?: Readonly<Record<string, number>>;
+  },
 ): Promise<QueueRun> {
   const blockSize = o.blockSize ?? o.fn.blockSize;
   const queue = `${o.name}:queue`;
@@ -122,9 +137,11 @@ export async function runRedisQueue(
     }
     redis.close();
   };
+  const cpuBefore = cpuSnapshot(o.processes ?? {});
   const started = performance.now();
   await Promise.all(Array.from({ length: o.workers }, (_, i) => worker(i)));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuUse(cpuBefore, cpuSnapshot(o.processes ?? {}));
   admin.close();
   const notOnce: string[] = [];
   counts.forEach((n, offset) => {
@@ -140,6 +157,7 @@ export async function runRedisQueue(
     itemsPerSecond: Math.round(o.items / seconds),
     commandsPerBlock: round(commands / blocks, 2),
     notOnce: notOnce.slice(0, 20),
+    cpu,
   };
 }
 

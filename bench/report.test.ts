@@ -3,6 +3,7 @@ import type { IndexedJobRun } from './indexed-job.js';
 import { costOf, itemFunction } from './item-functions.js';
 import {
   chartsOf,
+  cpuTable,
   idealRatios,
   ratios,
   renderMarkdown,
@@ -84,7 +85,13 @@ const results = (over: Partial<BenchResults> = {}): BenchResults => ({
   machine: { cpus: 2, memoryGiB: 24, node: '24.0.0' },
   seconds: 100,
   complete: true,
-  teamtask: [teamtask('zero', 1), teamtask('zero', 4), teamtask('1ms', 1)],
+  teamtask: [
+    teamtask('zero', 1, {
+      cpu: { cores: 2, machineCores: 1.2, byProcess: { bench: 0.5, controller: 0.2, 'kube-apiserver': 0.4 } },
+    }),
+    teamtask('zero', 4),
+    teamtask('1ms', 1),
+  ],
   jobs: [
     job('pod-per-block', 'zero', 1, 500),
     job('pod-per-block', 'zero', 4, 1000),
@@ -187,6 +194,43 @@ describe('benchmark report', () => {
       .map((t) => t.target);
     expect(unmeasured).toHaveLength(8);
     expect(renderMarkdown(r, [])).toContain('| not measured |');
+  });
+
+  it('tabulates where the CPU went: the benchmark, controller, API server and etcd first, then the rest by name', () => {
+    const cpu = (byProcess: Record<string, number>) => ({ cores: 2, machineCores: 1.96, byProcess });
+    const r = results({
+      teamtask: [
+        teamtask('1ms', 64, {
+          cpu: cpu({ etcd: 0.2, kwok: 0.01, bench: 0.7, 'kube-apiserver': 0.8, controller: 0.25 }),
+        }),
+        teamtask('1ms', 16),
+      ],
+      jobs: [
+        { ...job('static-split', '1ms', 64, 40_000), cpu: cpu({ 'kube-apiserver': 0.3, etcd: 0.1 }) },
+        { ...job('pod-per-block', '1ms', 64, 9_000), cpu: cpu({ 'kube-apiserver': 1.1 }) },
+      ],
+      queues: [{ ...queue('1ms', 64, 50_000), cpu: cpu({ bench: 0.4, redis: 0.1 }) }],
+      scale: undefined,
+    });
+    expect(cpuTable(r)).toEqual({
+      head: [
+        'system',
+        'items',
+        'workers',
+        'machine cores busy',
+        'bench',
+        'controller',
+        'kube-apiserver',
+        'etcd',
+        'kwok',
+        'redis',
+      ],
+      rows: [
+        ['teamtask', '1ms', '64', '1.96 of 2', '0.7', '0.25', '0.8', '0.2', '0.01', 'n/a'],
+        ['static-split', '1ms', '64', '1.96 of 2', 'n/a', 'n/a', '0.3', '0.1', 'n/a', 'n/a'],
+        ['redis-queue', '1ms', '64', '1.96 of 2', '0.4', 'n/a', 'n/a', 'n/a', 'n/a', '0.1'],
+      ],
+    });
   });
 
   it('renders the tables and the plots as Markdown', () => {

@@ -1,4 +1,5 @@
 import type { LineChart } from './charts.js';
+import type { CpuUse } from './cpu.js';
 import type { IndexedJobRun } from './indexed-job.js';
 import { costOf, itemFunction, type ItemFunction } from './item-functions.js';
 import type { QueueRun } from './redis-queue.js';
@@ -267,6 +268,36 @@ const table = (head: string[], rows: string[][]) =>
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
 
+/** The processes named first in the CPU table, in this order; any other follows by name. */
+const CPU_FIRST = ['bench', 'controller', 'kube-apiserver', 'etcd'];
+
+/**
+ * Where the CPU went in each run that measured it (Teamtask, the static split, the Redis queue):
+ * the machine's busy cores and each process's, the processes as columns (those first, then the
+ * rest by name).
+ */
+export function cpuTable(r: BenchResults): { head: string[]; rows: string[][] } {
+  const runs: Array<{ system: string; fn: string; workers: number; cpu?: CpuUse }> = [
+    ...allTeamtaskRuns(r),
+    ...r.jobs.filter((j) => j.system === 'static-split'),
+    ...(r.queues ?? []),
+  ].filter((x) => x.cpu);
+  const names = [...new Set(runs.flatMap((x) => Object.keys(x.cpu!.byProcess)))].sort(
+    (a, b) =>
+      (CPU_FIRST.indexOf(a) + 1 || Infinity) - (CPU_FIRST.indexOf(b) + 1 || Infinity) || a.localeCompare(b),
+  );
+  return {
+    head: ['system', 'items', 'workers', 'machine cores busy', ...names],
+    rows: runs.map((x) => [
+      x.system,
+      x.fn,
+      String(x.workers),
+      `${fmt(x.cpu!.machineCores, 2)} of ${x.cpu!.cores}`,
+      ...names.map((n) => fmt(x.cpu!.byProcess[n], 2)),
+    ]),
+  };
+}
+
 /** The results as Markdown: targets first, then every run. */
 export function renderMarkdown(r: BenchResults, plots: string[]): string {
   const tt = (fn: string, w: number) => r.teamtask.find((t) => t.fn === fn && t.workers === w);
@@ -422,6 +453,17 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
       ]),
     ),
     '',
+    ...((t) =>
+      t.rows.length
+        ? [
+            '## Where the CPU went (cores in use on average while the workers ran)',
+            '',
+            "`bench` is the benchmark's own process: Teamtask's and the Redis queue's in-process workers, the claim clock, the sampler. The static split's pods are kwok's: no process runs their items.",
+            '',
+            table(t.head, t.rows),
+            '',
+          ]
+        : [])(cpuTable(r)),
     `Reclaim after a worker pod is deleted: ${r.reclaimSeconds.map((s) => `${s} s`).join(', ') || 'n/a'}. etcd database at the end: ${r.etcdBytes === undefined ? 'n/a' : `${fmt(r.etcdBytes / 2 ** 20, 1)} MiB`}.`,
     '',
     ...plots.map((p) => `![${p}](${p})`),

@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { inject } from 'vitest';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { eventually, freshNamespace, kubeConfig, teamtask } from '../test/support/kube.js';
 import { startController, withoutInClusterController } from '../test/support/processes.js';
 import { apiserverMetrics, storageBytes } from './apiserver-metrics.js';
 import { svgToPng, lineChartSvg } from './charts.js';
+import { clusterProcesses } from './cpu.js';
 import { round, sleep, type BenchContext } from './context.js';
 import { runIndexedJob } from './indexed-job.js';
 import { itemFunction } from './item-functions.js';
@@ -32,7 +34,19 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
   const ns = await freshNamespace('bench');
   const controller = startController('--no-leader-elect');
   const redis = await RedisServer.start();
-  const ctx: BenchContext = { kc, namespace: ns.name, controller };
+  const logs = inject('kcpLogs');
+  const ctx: BenchContext = {
+    kc,
+    namespace: ns.name,
+    controller,
+    processes: {
+      // This process runs the in-process workers (and the claim clock and the sampler).
+      bench: process.pid,
+      controller: controller.child.pid!,
+      redis: redis.pid,
+      ...(logs ? clusterProcesses(dirname(logs)) : {}),
+    },
+  };
   const date = runName(outDir, new Date().toISOString().slice(0, 10));
   const results: BenchResults = {
     date,
@@ -95,7 +109,9 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
           await runIndexedJob(ctx, { name: `split-${id}`, system: 'static-split', fn, workers, items }),
         );
         say(`${id}: Redis work queue`);
-        results.queues!.push(await runRedisQueue(redis, { name: `rq-${id}`, fn, workers, items }));
+        results.queues!.push(
+          await runRedisQueue(redis, { name: `rq-${id}`, fn, workers, items, processes: ctx.processes }),
+        );
         const commandItems = commandItemsFor(plan, fn, workers);
         say(`${id}: a process per item, ${commandItems} items`);
         results.commands.push(

@@ -10,6 +10,7 @@ import { readWorklist } from '../test/support/read.js';
 import { InProcessWorker, RunCounts } from '../test/support/workers.js';
 import { teamtaskWrites, type WriteCounts } from './apiserver-metrics.js';
 import { ClaimClock, IdleClock, percentile } from './claim-clock.js';
+import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.js';
 import {
   apiSnapshot,
   deleteWorklist,
@@ -56,6 +57,8 @@ export interface TeamtaskRun {
   /** Offsets that ran other than exactly once (empty: every item ran once). */
   notOnce: string[];
   timeline?: ObjectSample[];
+  /** Where the machine's CPU went while the workers ran (absent in results from before it was measured). */
+  cpu?: CpuUse;
 }
 
 /**
@@ -108,6 +111,7 @@ export async function runTeamtask(
     () => {},
   );
   const sampler = new ObjectSampler(ctx, o.name, o.timeline ? 1000 : 250);
+  const cpuBefore = cpuSnapshot(ctx.processes);
   const started = performance.now();
   const pool = Array.from(
     { length: o.workers },
@@ -118,6 +122,7 @@ export async function runTeamtask(
   );
   await Promise.all(pool.map((w) => w.finished));
   const seconds = (performance.now() - started) / 1000;
+  const cpuDuring = cpuUse(cpuBefore, cpuSnapshot(ctx.processes));
   const timeline = await sampler.stop();
   watch.abort();
   const api = teamtaskWrites(before.api, await apiSnapshot(ctx.kc));
@@ -156,6 +161,7 @@ export async function runTeamtask(
     controllerCpuPer1000Items: round(cpu / (o.items / 1000), 4),
     controllerPeakRssMiB: after.peakRssMiB,
     notOnce: counts.notOnce(),
+    cpu: cpuDuring,
     ...(o.timeline ? { timeline } : {}),
   };
 }

@@ -1,10 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type KubernetesObject, type V1Job, type V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ledgerOf } from '../../src/ledger/ledger.js';
 import type { Block, Worklist } from '../../src/api/v1alpha1/index.js';
+import { MIN_CPU_SECONDS } from '../../bench/cpu.js';
 import { itemFunction } from '../../bench/item-functions.js';
 import { SMOKE_PLAN } from '../../bench/plan.js';
 import type { BenchResults } from '../../bench/report.js';
@@ -184,6 +185,42 @@ describe('npm run bench, the smoke version', () => {
       expect(t.claims, name).toBeGreaterThanOrEqual(1);
       // A worker that ran more than one range was idle between them: timed.
       if (t.ranges > t.workers) expect(t.idleP99Ms, name).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('measures where the CPU went while each Teamtask, static split and Redis queue run worked', () => {
+    const local = inject('kcpLogs') !== '';
+    const runs = [
+      ...teamtaskRuns(),
+      ...r.jobs.filter((j) => j.system === 'static-split').map((j) => [`split-${id(j)}`, j] as const),
+      ...r.queues!.map((q) => [`rq-${id(q)}`, q] as const),
+    ];
+    // A run of less than a second is too short to tell (bench/cpu.ts); most runs here are longer.
+    expect(runs.filter(([, x]) => x.cpu).length).toBeGreaterThan(runs.length / 2);
+    for (const [name, x] of runs) {
+      if (!x.cpu) {
+        // Timed from a moment later than the CPU counters were read: a little shorter.
+        expect(x.seconds, name).toBeLessThan(MIN_CPU_SECONDS);
+        continue;
+      }
+      const cpu = x.cpu!;
+      expect(cpu.cores, name).toBe(cpus().length);
+      // Something ran on the machine all along: this process at least.
+      expect(cpu.machineCores, name).toBeGreaterThan(0);
+      expect(cpu.machineCores, name).toBeLessThanOrEqual(cpu.cores + 0.05);
+      expect(Object.keys(cpu.byProcess), name).toEqual(
+        expect.arrayContaining([
+          'bench',
+          'controller',
+          'redis',
+          // The local control plane's processes, by the names of its pid files (test/cluster/up.sh).
+          ...(local ? ['kube-apiserver', 'etcd', 'kwok'] : []),
+        ]),
+      );
+      for (const [p, c] of Object.entries(cpu.byProcess)) {
+        expect(c, `${name}: ${p}`).toBeGreaterThanOrEqual(0);
+        expect(c, `${name}: ${p}`).toBeLessThanOrEqual(cpu.cores + 0.05);
+      }
     }
   });
 
