@@ -8,6 +8,14 @@
 export const WORKLIST_LABEL = 'teamtask.dev/worklist';
 /** On a Block whose worker runs in a pod: the pod's name (the controller watches it to tell a dead worker). */
 export const POD_LABEL = 'teamtask.dev/pod';
+/**
+ * On a secondary Worklist's Block in its parent's namespace: the secondary, as `namespace/name`.
+ * The controller reconciles the secondary when that Block changes, and counts the Block's worker
+ * dead once the secondary is gone.
+ */
+export const SECONDARY_ANNOTATION = 'teamtask.dev/secondary';
+/** A secondary Worklist's Block in its parent's namespace (docs/secondary.md). */
+export const upstreamBlockName = (namespace: string, name: string) => `${namespace}.${name}`;
 /** On every object Teamtask makes. */
 export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
 export const PART_OF_VALUE = 'teamtask';

@@ -3,11 +3,17 @@ import {
   API_VERSION,
   BLOCK_FINALIZER,
   type Block,
+  type BlockSpecReport,
   type BlockStatus,
   type Worklist,
   type WorklistStatus,
 } from '../api/v1alpha1/index.js';
-import { CONTROLLER_NAME, REPORTING_COMPONENT } from '../api/names.js';
+import {
+  CONTROLLER_NAME,
+  REPORTING_COMPONENT,
+  SECONDARY_ANNOTATION,
+  upstreamBlockName,
+} from '../api/names.js';
 import { explain, isApiError } from '../kube/errors.js';
 import { TeamtaskClient } from '../kube/teamtask-client.js';
 import { inBatches } from './batches.js';
@@ -61,6 +67,64 @@ export class Applier {
     this.expectations.wroteLedger(key, worklist.metadata.resourceVersion!, written);
     this.metrics.inc('ledgerWrites');
     return true;
+  }
+
+  /**
+   * A secondary's side of its parent's protocol: makes its Block in the parent's namespace (as
+   * a worker makes its own: our finalizer, owned by the parent Worklist), then writes the report
+   * upward into its spec, as a worker's JSON patch does. Returns the Block as last written.
+   * Nothing while the parent is not in the cache (the plan had none either).
+   */
+  async writeUpstream(
+    secondary: Worklist,
+    parent: Worklist | undefined,
+    plan: { create: boolean; report?: BlockSpecReport },
+  ): Promise<Block | undefined> {
+    if (!parent) return undefined;
+    const namespace = parent.metadata.namespace!;
+    const name = upstreamBlockName(secondary.metadata.namespace!, secondary.metadata.name!);
+    const blocks = this.client.blocks(namespace);
+    let written: Block | undefined;
+    if (plan.create) {
+      this.assertMayWrite();
+      try {
+        written = await blocks.create({
+          apiVersion: API_VERSION,
+          kind: 'Block',
+          metadata: {
+            name,
+            annotations: {
+              [SECONDARY_ANNOTATION]: `${secondary.metadata.namespace}/${secondary.metadata.name}`,
+            },
+            finalizers: [BLOCK_FINALIZER],
+            ownerReferences: [
+              {
+                apiVersion: API_VERSION,
+                kind: 'Worklist',
+                name: parent.metadata.name!,
+                uid: parent.metadata.uid!,
+              },
+            ],
+          },
+          spec: {
+            worklist: parent.metadata.name!,
+            worker: `worklist ${secondary.metadata.namespace}/${secondary.metadata.name}`,
+          },
+        });
+        this.metrics.inc('blockWrites');
+      } catch (err) {
+        // Made by an earlier pass the cache has not shown yet.
+        if (!isApiError(err, 409)) throw err;
+      }
+    }
+    if (plan.report) {
+      this.assertMayWrite();
+      written = await ignoreNotFound(
+        blocks.patch(name, [{ op: 'add', path: '/spec/report', value: plan.report }]),
+      );
+      this.metrics.inc('blockWrites');
+    }
+    return written;
   }
 
   /**

@@ -8,7 +8,7 @@ import {
   type V1ResourceQuota,
 } from '@kubernetes/client-node';
 import { BLOCK_PLURAL, WORKLIST_PLURAL, type Block, type Worklist } from '../api/v1alpha1/index.js';
-import { WORKLIST_LABEL } from '../api/names.js';
+import { SECONDARY_ANNOTATION, WORKLIST_LABEL } from '../api/names.js';
 import { explain } from '../kube/errors.js';
 import { collectionPath, TeamtaskClient } from '../kube/teamtask-client.js';
 
@@ -81,7 +81,19 @@ export class Caches {
     const worklist = (w: Worklist) => enqueue(`${w.metadata.namespace}/${w.metadata.name}`);
     for (const verb of ['add', 'update', 'delete'] as const) {
       this.worklists.on(verb, worklist);
-      this.blocks.on(verb, (b: Block) => enqueue(`${b.metadata.namespace}/${b.spec.worklist}`));
+    }
+    // A secondary gone: its parent counts the secondary's Block there dead (pods.ts) at once.
+    this.worklists.on('delete', (w: Worklist) => {
+      const parent = w.spec.source.worklist;
+      if (parent) enqueue(`${parent.namespace ?? w.metadata.namespace}/${parent.name}`);
+    });
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      this.blocks.on(verb, (b: Block) => {
+        enqueue(`${b.metadata.namespace}/${b.spec.worklist}`);
+        // A secondary's Block in its parent's namespace: the secondary reads its parent's word there.
+        const secondary = b.metadata.annotations?.[SECONDARY_ANNOTATION];
+        if (secondary) enqueue(secondary);
+      });
       this.pods.on(verb, (p: V1Pod) =>
         enqueue(`${p.metadata?.namespace}/${p.metadata?.labels?.[WORKLIST_LABEL]}`),
       );

@@ -1,19 +1,26 @@
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import type { Block, Worklist, WorklistSpecSourceConfigMap } from '../api/v1alpha1/index.js';
-import { LIMITS_CONFIGMAP, SYSTEM_NAMESPACE } from '../api/names.js';
+import { LIMITS_CONFIGMAP, SYSTEM_NAMESPACE, upstreamBlockName } from '../api/names.js';
+import { effectiveSpec } from '../api/defaults.js';
 import { countItems } from '../api/source.js';
 import { explain, isApiError } from '../kube/errors.js';
 import { Applier } from './apply.js';
 import { orphanPlan, ownBlocks } from './block-status.js';
 import { Caches } from './caches.js';
-import { ReportMarks, WriteExpectations, type Judged } from './expectations.js';
+import { NewestBlocks, ReportMarks, WriteExpectations, type Judged } from './expectations.js';
 import { Metrics } from './metrics.js';
 import { workerLiveness } from './pods.js';
 import { quotaUses } from './quotas.js';
 import { WorkQueue } from './queue.js';
 import { AssignmentLimits } from './rate-limit.js';
-import { reconcile, refusedReportEvent, type Observed, type Plan } from './reconcile.js';
-import { CONFIGMAP_TTL_MS, sourceState, type SourceState } from './source.js';
+import {
+  reconcile,
+  refusedReportEvent,
+  type Observed,
+  type ObservedUpstream,
+  type Plan,
+} from './reconcile.js';
+import { CONFIGMAP_TTL_MS, parentState, sourceState, type SourceState } from './source.js';
 
 export interface ControllerOptions {
   /** Reconcile workers running at once (each key is still handled by one at a time). */
@@ -48,6 +55,7 @@ export class Controller {
   private readonly applier: Applier;
   private readonly expectations = new WriteExpectations();
   private readonly marks = new ReportMarks();
+  private readonly upstreamReports = new NewestBlocks();
   private synced = false;
   private stopped = false;
   private readonly limits: AssignmentLimits;
@@ -94,6 +102,7 @@ export class Controller {
       (uid) => {
         this.marks.forgetBlock(uid);
         this.expectations.forgetBlock(uid);
+        this.upstreamReports.forgetBlock(uid);
       },
     );
     this.synced = !this.stopped;
@@ -169,19 +178,64 @@ export class Controller {
     const pods = new Map(
       this.caches.pods.list(namespace).map((p) => [p.metadata!.name!, p.status?.phase] as const),
     );
-    const workers = workerLiveness(blocks, pods, this.now());
+    // Secondaries whose Blocks work on this Worklist: one gone means its Block's worker is dead.
+    const worklists = new Set(
+      this.caches.worklists.list().map((w) => `${w.metadata.namespace}/${w.metadata.name}`),
+    );
+    const workers = workerLiveness(blocks, pods, this.now(), worklists);
     const budget = this.limits.budget(key);
+    const secondary = worklist.spec.source.worklist ? this.observeParent(worklist) : undefined;
     return {
       worklist,
       blocks,
       deadWorkers: workers.dead,
       recheckWorkersAfterMs: workers.recheckAfterMs,
-      totalItems: worklist.status?.totalItems ?? countItems(worklist.spec.source) ?? read?.count,
+      totalItems:
+        worklist.status?.totalItems ??
+        countItems(worklist.spec.source) ??
+        read?.count ??
+        (secondary?.source.problem ? undefined : secondary?.parent?.status?.totalItems),
       quotas: quotaUses(this.caches.quotas.list(namespace)),
       assignmentBudget: budget,
       // Read only by a throttled plan, which spent the whole budget.
       assignmentWaitMs: this.limits.waitMs(key, budget),
-      source: read?.source,
+      source: read?.source ?? secondary?.source,
+      upstream: secondary?.upstream,
+    };
+  }
+
+  /**
+   * A secondary's parent and its own Block in the parent's namespace, from the caches (our own
+   * last report upward where the cache has not caught up with it). No upstream at all while the
+   * parent is missing, or is this Worklist's own ancestor.
+   */
+  private observeParent(w: Worklist): {
+    parent?: Worklist;
+    source: SourceState;
+    upstream?: ObservedUpstream;
+  } {
+    const { parent, problem } = parentState(w, (ns, name) => this.caches.worklists.get(name, ns));
+    const notStarted = parent && parent.status?.totalItems === undefined && !problem;
+    const source: SourceState = {
+      problem:
+        problem ??
+        (notStarted
+          ? {
+              reason: 'ParentNotStarted',
+              message: `parent Worklist ${parent.metadata.namespace}/${parent.metadata.name} has no items counted yet: waiting for its controller`,
+            }
+          : undefined),
+    };
+    if (!parent || problem) return { parent, source };
+    const name = upstreamBlockName(w.metadata.namespace!, w.metadata.name!);
+    const cached = this.caches.blocks.get(name, parent.metadata.namespace);
+    return {
+      parent,
+      source,
+      upstream: {
+        block: cached && this.upstreamReports.current(cached),
+        parentLeaseMs: effectiveSpec(parent.spec).leaseSeconds * 1000,
+      },
     };
   }
 
@@ -191,6 +245,12 @@ export class Controller {
     await this.applier.writeLedger(key, worklist, plan.status);
     // The ledger is written: what the plan did now counts.
     this.limits.take(key, plan.assigned);
+    if (plan.upstream) {
+      const ref = worklist.spec.source.worklist!;
+      const parent = this.caches.worklists.get(ref.name, ref.namespace ?? worklist.metadata.namespace);
+      const written = await this.applier.writeUpstream(worklist, parent, plan.upstream);
+      if (written) this.upstreamReports.wrote(written);
+    }
     const judged = this.marks.judge(plan.reports, blocks);
     this.count(worklist, plan, judged);
     await this.applier.writeBlockStatuses(worklist.metadata.namespace!, blocks, plan.blockStatuses);

@@ -105,3 +105,28 @@ export class ReportMarks {
     this.refused.delete(uid);
   }
 }
+
+/**
+ * The Blocks this controller wrote in another Worklist's namespace (a secondary's Block in its
+ * parent's), by UID: the write's answer, until the cache holds that version or a newer one. A
+ * pass reads its own last report upward from here, so it does not write it again.
+ */
+export class NewestBlocks {
+  private readonly written = new Map<string, Block>();
+
+  wrote(block: Block): void {
+    this.written.set(block.metadata.uid!, block);
+  }
+
+  /** The cached Block, or our own newer write of it. */
+  current(cached: Block): Block {
+    const ours = this.written.get(cached.metadata.uid!);
+    if (ours && (ours.metadata.generation ?? 0) > (cached.metadata.generation ?? 0)) return ours;
+    this.written.delete(cached.metadata.uid!);
+    return cached;
+  }
+
+  forgetBlock(uid: string): void {
+    this.written.delete(uid);
+  }
+}

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Block } from '../api/v1alpha1/index.js';
-import { POD_LABEL } from '../api/names.js';
+import { POD_LABEL, SECONDARY_ANNOTATION } from '../api/names.js';
 import { POD_GRACE_MS, workerLiveness } from './pods.js';
 
 const T = Date.parse('2026-11-24T12:00:00Z');
-const block = (name: string, pod?: string, ageS = 60): Block => ({
+const block = (name: string, pod?: string, ageS = 60, secondary?: string): Block => ({
   apiVersion: 'teamtask.dev/v1alpha1',
   kind: 'Block',
   metadata: {
     name,
     labels: pod ? { [POD_LABEL]: pod } : {},
+    annotations: secondary ? { [SECONDARY_ANNOTATION]: secondary } : {},
     creationTimestamp: new Date(T - ageS * 1000).toISOString() as never,
   },
   spec: { worklist: 'w' },
@@ -39,8 +40,27 @@ describe('workerLiveness', () => {
       phases: [],
       dead: false,
     },
+    {
+      name: "a secondary Worklist's Block is alive while the secondary is there",
+      b: block('a', undefined, 60, 'ns2/s'),
+      phases: [],
+      dead: false,
+    },
+    {
+      name: "a secondary Worklist's Block is dead once the secondary is gone",
+      b: block('a', undefined, 60, 'ns2/gone'),
+      phases: [],
+      dead: true,
+    },
+    {
+      name: 'a secondary not yet seen for a new Block gets a grace period',
+      b: block('a', undefined, 3, 'ns2/gone'),
+      phases: [],
+      dead: false,
+    },
   ])('$name', ({ b, phases, dead }) => {
-    expect(workerLiveness([b], new Map(phases as [string, string][]), T).dead.has('a')).toBe(dead);
+    const worklists = new Set(['ns2/s']);
+    expect(workerLiveness([b], new Map(phases as [string, string][]), T, worklists).dead.has('a')).toBe(dead);
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import type { Block } from '../api/v1alpha1/index.js';
-import { POD_LABEL } from '../api/names.js';
+import { POD_LABEL, SECONDARY_ANNOTATION } from '../api/names.js';
 
 /** How long a Block's pod may be missing from the cache before its worker counts as dead. */
 export const POD_GRACE_MS = 10_000;
@@ -14,25 +14,30 @@ export interface WorkerLiveness {
 
 /**
  * A pod missing from the cache counts only once its Block is older than `graceMs`: the pod's
- * own watch event may trail its Block's. A Block without the pod label (a worker outside the
- * cluster) is judged by its lease alone.
+ * own watch event may trail its Block's. So does a secondary Worklist missing from the cache
+ * (`worklists`, as `namespace/name`), for the Block it works on its parent through. A Block
+ * with neither (a worker outside the cluster, a secondary in another one) is judged by its lease
+ * alone.
  */
 export function workerLiveness(
   blocks: readonly Block[],
   podPhases: ReadonlyMap<string, string | undefined>,
   now: number,
+  worklists: ReadonlySet<string> = new Set(),
   graceMs = POD_GRACE_MS,
 ): WorkerLiveness {
   const dead = new Set<string>();
   let recheckAfterMs: number | undefined;
   for (const b of blocks) {
     const pod = b.metadata.labels?.[POD_LABEL];
-    if (!pod) continue;
-    const phase = podPhases.get(pod);
-    if (podPhases.has(pod)) {
+    const secondary = b.metadata.annotations?.[SECONDARY_ANNOTATION];
+    if (!pod && !secondary) continue;
+    if (pod && podPhases.has(pod)) {
+      const phase = podPhases.get(pod);
       if (phase === 'Failed' || phase === 'Succeeded') dead.add(b.metadata.name!);
       continue;
     }
+    if (!pod && worklists.has(secondary!)) continue;
     const age = now - new Date(String(b.metadata.creationTimestamp ?? 0)).getTime();
     if (age > graceMs) dead.add(b.metadata.name!);
     else recheckAfterMs = Math.min(recheckAfterMs ?? Infinity, graceMs - age + 1);

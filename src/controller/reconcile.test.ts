@@ -1109,3 +1109,86 @@ describe("reconcile's one requeue decision", () => {
     expect(plan.events).toEqual([{ type: 'Warning', ...problem }]);
   });
 });
+
+// A secondary Worklist (spec.source.worklist) in reconcile: its ledger scoped to the parent range
+// its Block in the parent's namespace shows, reports upward in the plan (docs/secondary.md).
+describe('reconcile a secondary Worklist', () => {
+  const parentRange = { index: 200, size: 30, token: 5 };
+  function secondary(parentStatus?: Block['status'], report?: BlockSpecReport) {
+    const w = new World(
+      { source: { worklist: { name: 'top', namespace: 'up' } }, blockSize: 10 },
+      'w0',
+      'w1',
+    );
+    w.total = 1000;
+    const parentBlock: Block | undefined = parentStatus
+      ? {
+          apiVersion: 'teamtask.dev/v1alpha1',
+          kind: 'Block',
+          metadata: { name: 'ns.primes', namespace: 'up', generation: 2 },
+          spec: { worklist: 'top', ...(report ? { report } : {}) },
+          status: parentStatus,
+        }
+      : undefined;
+    const observed = () => ({ ...w.observed(), upstream: { block: parentBlock, parentLeaseMs: 60_000 } });
+    return { w, observed };
+  }
+
+  it("hands its workers the parent range's items only, in its own blocks", () => {
+    const { observed } = secondary({ phase: 'Ready', ...parentRange });
+    const plan = reconcile(observed(), T0);
+    expect(assignments(plan.status).map((a) => [a.block, a.index, a.size])).toEqual([
+      ['w0', 200, 10],
+      ['w1', 210, 10],
+    ]);
+    expect(plan.status.upstream).toEqual({ working: parentRange });
+    expect(plan.upstream).toMatchObject({ create: false, report: { token: 5, done: '', failed: '' } });
+  });
+
+  it('makes its Block in the parent namespace first, and hands out nothing until the parent gives it a range', () => {
+    const { observed } = secondary();
+    const plan = reconcile(observed(), T0);
+    expect(plan.upstream).toEqual({ create: true, report: undefined });
+    expect(assignments(plan.status)).toEqual([]);
+    expect([...plan.blockStatuses.values()].map((s) => s.phase)).toEqual(['Pending', 'Pending']);
+  });
+
+  it('hands out nothing while its parent is missing (observe found none)', () => {
+    const { w } = secondary({ phase: 'Ready', ...parentRange });
+    const plan = reconcile({ ...w.observed(), upstream: undefined }, T0);
+    expect(assignments(plan.status)).toEqual([]);
+    expect(plan.upstream).toBeUndefined();
+  });
+
+  it("reports a range complete upward once its workers' reports cover it, asking for its workers' worth", () => {
+    const { w, observed } = secondary({ phase: 'Ready', ...parentRange });
+    const first = reconcile(observed(), T0);
+    w.worklist = { ...w.worklist, status: first.status };
+    for (const [name, status] of first.blockStatuses) w.blocks.set(name, { ...w.blocks.get(name)!, status });
+    w.report('w0', { done: '200-209', complete: true });
+    w.report('w1', { done: '210-219', complete: true });
+    const second = reconcile(observed(), later(1));
+    w.worklist = { ...w.worklist, status: second.status };
+    for (const [name, status] of second.blockStatuses) w.blocks.set(name, { ...w.blocks.get(name)!, status });
+    w.report('w0', { done: '220-229', complete: true });
+    const third = reconcile(observed(), later(2));
+    expect(third.upstream?.report).toMatchObject({
+      token: 5,
+      done: '200-229',
+      failed: '',
+      complete: true,
+      // Two workers, 8 of its blocks of 10 each.
+      rangeSize: 160,
+    });
+    expect(third.status.completedItems).toBe(30);
+    // Not complete itself: its parent may have more for it.
+    expect(third.status.completionTime).toBeUndefined();
+  });
+
+  it('is complete once its parent says Drained and none of its ranges is out', () => {
+    const { observed } = secondary({ phase: 'Drained' });
+    const plan = reconcile(observed(), T0);
+    expect(plan.status.completionTime).toBeDefined();
+    expect([...plan.blockStatuses.values()].map((s) => s.phase)).toEqual(['Drained', 'Drained']);
+  });
+});

@@ -33,6 +33,12 @@ import { ABANDONED_BLOCK_MS } from '../ledger/limits.js';
 import { RangeSet } from '../ledger/range-set.js';
 import { rangeSize } from '../ledger/range-size.js';
 import { planSteals } from '../ledger/steal.js';
+import {
+  upstreamStep,
+  UPSTREAM_REPORT_EVERY_MS,
+  type Upstream,
+  type UpstreamStep,
+} from '../ledger/upstream.js';
 import { blockStatus, isReleased, sameBlockStatus } from './block-status.js';
 import { CONFIGMAP_TTL_MS, type SourceState } from './source.js';
 import { failure, transitionEvents, unreadableSourceStatus, worklistStatus } from './worklist-status.js';
@@ -59,6 +65,16 @@ export interface Observed {
   readonly assignmentWaitMs?: number;
   /** For a ConfigMap source: what the controller found when it last read it, and the cluster's limit. */
   readonly source?: SourceState;
+  /** For a secondary (spec.source.worklist): where it stands with its parent (docs/secondary.md). */
+  readonly upstream?: ObservedUpstream;
+}
+
+/** A secondary's parent as the controller sees it. */
+export interface ObservedUpstream {
+  /** Its Block in the parent's namespace; undefined until made. */
+  readonly block?: Block;
+  /** The parent's lease: a report upward renews it. */
+  readonly parentLeaseMs: number;
 }
 
 /** One quota'd resource of a ResourceQuota: `count/blocks.teamtask.dev` 3 of 3, say. */
@@ -107,6 +123,8 @@ export interface Plan {
   readonly throttled: boolean;
   readonly reports: readonly ReportSeen[];
   readonly events: readonly WorklistEvent[];
+  /** A secondary's Block in the parent's namespace: make it (it has none yet), and the report to write on it. */
+  readonly upstream?: { readonly create: boolean; readonly report?: BlockSpecReport };
   /**
    * When to look again even if nothing changes, like controller-runtime's Result.RequeueAfter:
    * the earliest of half a lease before (or at) a lease's expiry, an abandoned Block's deadline,
@@ -156,6 +174,10 @@ export function reconcile(o: Observed, now: Date): Plan {
   ledger = reclaimed.ledger;
   const retried = applyRetry(ledger, o.worklist);
   ledger = retried.ledger;
+  // A secondary's place in its parent's ledger, once its own workers' reports are folded (what
+  // they finished goes upward in this pass); its ledger is scoped to the parent's range.
+  const up = o.worklist.spec.source.worklist ? upstream(ledger, o, blocks, t) : undefined;
+  if (up) ledger = up.ledger;
   const stop = failure(o.worklist, ledger, o.source?.maxBlocks);
   const assigned = assignWaiting(ledger, o, blocks, policy, t, stop !== undefined, folded.ended);
   ledger = assigned.ledger;
@@ -166,8 +188,9 @@ export function reconcile(o: Observed, now: Date): Plan {
   for (const ask of steals.asks) ledger = askToYield(ledger, ask.block, ask.from) ?? ledger;
 
   // Drained (the worker may exit) only once every item is completed or failed: a range out now
-  // may still come back (its worker dies, its lease runs out) and need an idle worker.
-  const drained = isFinished(ledger);
+  // may still come back (its worker dies, its lease runs out) and need an idle worker. A
+  // secondary: once its parent has nothing left for it and none of its ranges is out.
+  const drained = up ? up.drained && ledger.assignments.size === 0 : isFinished(ledger);
   const situation = {
     drained,
     suspended: o.worklist.spec.suspend === true,
@@ -210,8 +233,9 @@ export function reconcile(o: Observed, now: Date): Plan {
     ? 0
     : [...blocks.live.keys()].filter((name) => !o.deadWorkers.has(name) && !ledger.lost.has(name)).length;
   const status = {
-    ...worklistStatus(o.worklist, ledger, workers, o.quotas ?? [], stop, o.source?.problem, now),
+    ...worklistStatus(o.worklist, ledger, workers, o.quotas ?? [], stop, o.source?.problem, now, drained),
     retryApplied: retried.retryApplied,
+    ...(up ? { upstream: up.upstream } : {}),
   };
   events.push(...transitionEvents(o.worklist.status, status));
 
@@ -228,6 +252,15 @@ export function reconcile(o: Observed, now: Date): Plan {
     throttled: assigned.throttled,
     reports: folded.reports,
     events,
+    ...(o.upstream && up
+      ? {
+          upstream: {
+            // Not again once finished: the parent deletes a finished worker's Block in time.
+            create: o.upstream.block === undefined && !status.completionTime,
+            report: up.report,
+          },
+        }
+      : {}),
     requeueAfterMs: requeueAfter(
       ledger,
       policy.leaseMs,
@@ -240,6 +273,8 @@ export function reconcile(o: Observed, now: Date): Plan {
         plus(steals.wakeInMs, REQUEUE_MARGIN_MS),
         // An item ConfigMap can go at any time: looked at again while the Worklist runs.
         o.source && !status.completionTime ? CONFIGMAP_TTL_MS : undefined,
+        // A report upward that falls due with nothing changing (a renewal, held-back progress).
+        up?.wakeInMs,
       ],
     ),
   };
@@ -369,6 +404,32 @@ function reclaimGone(
     ledger = markLost(ledger, name, present.get(name)?.metadata.generation ?? 0, t);
   }
   return { ledger, names, events };
+}
+
+/** A secondary asks its parent for this many of its own blocks per worker in a range: few switches, small tails. */
+export const UPSTREAM_BLOCKS_PER_WORKER = 8;
+
+/**
+ * A secondary's pass over its parent Block (ledger/upstream.ts): the parent range it works on,
+ * its ledger scoped to it, a range the parent took back disowned, and the report upward.
+ */
+function upstream(ledger: Ledger, o: Observed, { live }: Blocks, t: number): UpstreamStep {
+  const s = o.worklist.status?.upstream;
+  const up: Upstream = {
+    ...(s?.working ? { working: s.working } : {}),
+    ...(s?.finished ? { finished: s.finished } : {}),
+  };
+  // Its parent missing (or its own ancestor: the Ready condition says so): nothing to hand out
+  // until it is back, and nothing to say upward.
+  if (!o.upstream)
+    return { ledger: { ...ledger, scope: RangeSet.EMPTY }, upstream: up, revoked: [], drained: false };
+  const block = o.upstream.block;
+  const workers = Math.max(1, [...live.keys()].filter((name) => !o.deadWorkers.has(name)).length);
+  return upstreamStep(ledger, up, { status: block?.status, report: block?.spec.report }, t, {
+    reportEveryMs: UPSTREAM_REPORT_EVERY_MS,
+    leaseMs: o.upstream.parentLeaseMs,
+    rangeSize: workers * UPSTREAM_BLOCKS_PER_WORKER * o.worklist.spec.blockSize,
+  });
 }
 
 /** A retry request (kubectl teamtask retry) puts items back into the pool, once per id. */

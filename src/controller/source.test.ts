@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sourceState } from './source.js';
+import type { Worklist } from '../api/v1alpha1/index.js';
+import { parentState, sourceState } from './source.js';
 
 describe('sourceState', () => {
   it.each<{
@@ -54,5 +55,56 @@ describe('sourceState', () => {
     { name: 'no limits ConfigMap is no cap', limits: undefined, want: undefined },
   ])('$name', ({ limits, want }) => {
     expect(sourceState({ name: 'h' }, { data: { items: 'a' } }, limits).source.maxBlocks).toBe(want);
+  });
+});
+
+describe('parentState', () => {
+  const wl = (ns: string, name: string, parent?: string): Worklist => ({
+    apiVersion: 'teamtask.dev/v1alpha1',
+    kind: 'Worklist',
+    metadata: { namespace: ns, name },
+    spec: {
+      blockSize: 10,
+      source: parent
+        ? { worklist: { name: parent.split('/')[1]!, namespace: parent.split('/')[0] } }
+        : { range: { start: 1, end: 100 } },
+    },
+  });
+  const cache =
+    (...ws: Worklist[]) =>
+    (ns: string, name: string) =>
+      ws.find((w) => w.metadata.namespace === ns && w.metadata.name === name);
+
+  it.each([
+    {
+      name: 'a parent with items of its own is the parent',
+      self: wl('b', 's', 'a/p'),
+      there: [wl('a', 'p')],
+      problem: undefined,
+    },
+    {
+      name: 'a parent that is itself a secondary is the parent',
+      self: wl('c', 's', 'b/m'),
+      there: [wl('b', 'm', 'a/p'), wl('a', 'p')],
+      problem: undefined,
+    },
+    {
+      name: 'a parent not in the cache is ParentNotFound',
+      self: wl('b', 's', 'a/p'),
+      there: [],
+      problem: 'ParentNotFound',
+    },
+    {
+      name: 'a parent whose chain leads back here is a SourceCycle',
+      self: wl('c', 's', 'b/m'),
+      there: [wl('b', 'm', 'a/p'), wl('a', 'p', 'c/s')],
+      problem: 'SourceCycle',
+    },
+    { name: 'its own parent is a SourceCycle', self: wl('c', 's', 'c/s'), there: [], problem: 'SourceCycle' },
+  ])('$name', ({ self, there, problem }) => {
+    const found = parentState(self, cache(self, ...there));
+    expect(found.problem?.reason).toBe(problem);
+    if (problem !== 'ParentNotFound')
+      expect(found.parent?.metadata.name).toBe(self.spec.source.worklist!.name);
   });
 });

@@ -1,5 +1,5 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import type { WorklistSpecSourceConfigMap } from '../api/v1alpha1/index.js';
+import type { Worklist, WorklistSpecSourceConfigMap } from '../api/v1alpha1/index.js';
 import { itemsKey } from '../api/defaults.js';
 import { itemLines, maxBlocksPerWorklist } from '../api/source.js';
 
@@ -45,4 +45,46 @@ export function sourceState(
       maxBlocks: maxBlocksPerWorklist(limits),
     },
   };
+}
+
+/** Parents followed at most, looking for a cycle: deeper trees are refused too. */
+export const MAX_TREE_DEPTH = 16;
+
+/**
+ * A secondary's parent (spec.source.worklist) as the cache holds it, or why it has none to work
+ * on: not found, or a cycle (a Worklist that is its own ancestor, which admission cannot see).
+ */
+export function parentState(
+  w: Worklist,
+  lookup: (namespace: string, name: string) => Worklist | undefined,
+): { parent?: Worklist; problem?: { reason: string; message: string } } {
+  const ref = w.spec.source.worklist!;
+  const self = `${w.metadata.namespace}/${w.metadata.name}`;
+  const ns = ref.namespace ?? w.metadata.namespace!;
+  const parent = lookup(ns, ref.name);
+  if (!parent) {
+    return {
+      problem: {
+        reason: 'ParentNotFound',
+        message: `parent Worklist ${ns}/${ref.name} is not found: nothing to work on; create it, or point spec.source.worklist at another one`,
+      },
+    };
+  }
+  const chain = [self];
+  for (let cur: Worklist | undefined = parent; cur;) {
+    const key = `${cur.metadata.namespace}/${cur.metadata.name}`;
+    if (key === self || chain.length > MAX_TREE_DEPTH) {
+      return {
+        parent,
+        problem: {
+          reason: 'SourceCycle',
+          message: `spec.source.worklist leads back to this Worklist (${[...chain, key].join(' → ')}), or deeper than ${MAX_TREE_DEPTH} Worklists: nothing to work on; create it again with a parent that has items of its own`,
+        },
+      };
+    }
+    chain.push(key);
+    const up: Worklist['spec']['source']['worklist'] = cur.spec.source.worklist;
+    cur = up ? lookup(up.namespace ?? cur.metadata.namespace!, up.name) : undefined;
+  }
+  return { parent };
 }

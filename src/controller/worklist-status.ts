@@ -95,9 +95,10 @@ export function worklistStatus(
   stop: { reason: string; message: string } | undefined,
   sourceProblem: SourceState['problem'],
   now: Date,
+  /** Every item done: for a secondary, every item its parent had for it. */
+  finished = isFinished(l),
 ): WorklistStatus {
   const prev = w.status ?? {};
-  const finished = isFinished(l);
   const generation = w.metadata.generation;
   let conditions = setCondition(
     prev.conditions,
@@ -113,7 +114,9 @@ export function worklistStatus(
           type: WorklistConditions.Complete,
           status: 'False',
           reason: 'InProgress',
-          message: `${l.total - l.completed.size - l.failed.size} items to go`,
+          message: w.spec.source.worklist
+            ? `working on its parent's items: ${l.completed.size} completed, ${l.failed.size} failed so far`
+            : `${l.total - l.completed.size - l.failed.size} items to go`,
           observedGeneration: generation,
         },
     now,

@@ -36,6 +36,12 @@ export interface ParentBlock {
   readonly report?: BlockSpecReport;
 }
 
+/**
+ * How often a secondary reports progress upward at most: a worker's pace (its PROGRESS_EVERY_MS).
+ * What a secondary's crash makes run again elsewhere is what finished since.
+ */
+export const UPSTREAM_REPORT_EVERY_MS = 5000;
+
 export interface UpstreamOptions {
   /** Progress upward at most this often (a switch or a complete range goes at once). */
   readonly reportEveryMs: number;

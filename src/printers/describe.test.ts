@@ -106,4 +106,21 @@ describe('describe worklist', () => {
     expect(text).toContain('Job:            <none> (workers run elsewhere)');
     expect(text).toContain('Events:         <none>');
   });
+
+  it('names the parent of a secondary, and the parent range it works on', () => {
+    const text = describeWorklist({
+      worklist: {
+        ...worklist,
+        spec: { ...worklist.spec, source: { worklist: { name: 'top', namespace: 'up' } } },
+        status: { ...worklist.status, upstream: { working: { index: 4000, size: 6400, token: 12 } } },
+      },
+      blocks: [],
+      pods: [],
+      events: [],
+      now,
+    });
+    expect(text).toMatch(
+      /Worklist up\/top \(its items, at its offsets; working on its range 4000\+6400, token 12\)/,
+    );
+  });
 });

@@ -133,6 +133,11 @@ function source(w: Worklist): string {
   const src = w.spec.source;
   if (src.range) return `range ${src.range.start}-${src.range.end}`;
   if (src.inline) return `inline, ${src.inline.length} item${src.inline.length === 1 ? '' : 's'}`;
+  if (src.worklist) {
+    const parent = `${src.worklist.namespace ?? w.metadata.namespace}/${src.worklist.name}`;
+    const working = w.status?.upstream?.working;
+    return `Worklist ${parent} (its items, at its offsets${working ? `; working on its range ${working.index}+${working.size}, token ${working.token}` : ''})`;
+  }
   return `ConfigMap ${src.configMap!.name}, key ${itemsKey(src.configMap)}`;
 }
 

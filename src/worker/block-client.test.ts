@@ -36,6 +36,8 @@ function existing(o: { worklist?: string; uid?: string; pod?: string; deleting?:
 class FakeCluster {
   blocks = new Map<string, Block>();
   worklistThere = true;
+  /** Worklists of other namespaces, by `namespace/name`: secondaries' parents. */
+  parents = new Map<string, Worklist>();
   created: Block[] = [];
   merges: unknown[] = [];
   patches: JsonPatch[] = [];
@@ -93,8 +95,13 @@ class FakeCluster {
             return worklist;
           },
         },
-        readConfigMap: async (name): Promise<V1ConfigMap> => {
-          if (name !== 'primes-items') throw apiError(404);
+        readWorklistIn: async (namespace, name) => {
+          const w = this.parents.get(`${namespace}/${name}`);
+          if (!w) throw apiError(404);
+          return w;
+        },
+        readConfigMap: async (name, namespace): Promise<V1ConfigMap> => {
+          if (name !== 'primes-items' || namespace !== 'ns') throw apiError(404);
           return { data: { items: 'a\nb\n\nc\n' } };
         },
         sleep: async (ms) => {
@@ -331,6 +338,45 @@ describe('the Block client: reading, reporting, deleting', () => {
 
   it("reads a ConfigMap source's items, one a line", async () => {
     const { client } = new FakeCluster().client();
-    expect(await client.readLines(worklist)).toEqual(['a', 'b', 'c']);
+    const fromConfigMap: Worklist = {
+      ...worklist,
+      spec: { ...worklist.spec, source: { configMap: { name: 'primes-items' } } },
+    };
+    expect(await client.readItems(fromConfigMap)).toEqual({
+      source: { configMap: { name: 'primes-items' } },
+      lines: ['a', 'b', 'c'],
+    });
+  });
+
+  it("reads a secondary's items from its parent, up the tree, in the parent's namespace", async () => {
+    const cluster = new FakeCluster();
+    const child = (
+      name: string,
+      namespace: string,
+      parent: { name: string; namespace?: string },
+    ): Worklist => ({
+      ...worklist,
+      metadata: { name, namespace },
+      spec: { ...worklist.spec, source: { worklist: parent } },
+    });
+    const top: Worklist = {
+      ...worklist,
+      metadata: { name: 'top', namespace: 'ns' },
+      spec: { ...worklist.spec, source: { configMap: { name: 'primes-items' } } },
+    };
+    cluster.parents.set('ns/top', top);
+    cluster.parents.set('mid/middle', child('middle', 'mid', { name: 'top', namespace: 'ns' }));
+    const { client } = cluster.client();
+    expect(await client.readItems(child('leaf', 'leaf', { name: 'middle', namespace: 'mid' }))).toEqual({
+      source: top.spec.source,
+      lines: ['a', 'b', 'c'],
+    });
+    await expect(client.readItems(child('leaf', 'leaf', { name: 'nope', namespace: 'mid' }))).rejects.toThrow(
+      'worklist "nope" not found in namespace mid',
+    );
+    cluster.parents.set('mid/loop', child('loop', 'mid', { name: 'leaf', namespace: 'leaf' }));
+    await expect(client.readItems(child('leaf', 'leaf', { name: 'loop', namespace: 'mid' }))).rejects.toThrow(
+      /its own parent's parent/,
+    );
   });
 });

@@ -72,11 +72,11 @@ export class Worker {
 
   async run(signal: AbortSignal): Promise<WorkerResult> {
     const worklist = await this.api.readWorklist();
-    const lines = worklist.spec.source.configMap ? await this.api.readLines(worklist) : undefined;
+    const { source, lines } = await this.api.readItems(worklist);
     const executor = executorFor({
       ...this.o,
       blockSize: worklist.spec.blockSize,
-      item: (offset) => itemAt(worklist.spec.source, offset, lines),
+      item: (offset) => itemAt(source, offset, lines),
       log: this.log,
     });
     await this.api.create(worklist, signal);

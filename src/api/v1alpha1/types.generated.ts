@@ -17,7 +17,15 @@ export interface WorklistSpecSourceConfigMap {
   key?: string;
 }
 
-/** The items. Exactly one of range, inline or configMap. */
+/** Another Worklist, the parent: this one (a secondary) takes large ranges of the parent's items as one of its workers does and hands them out in its own blocks to its own workers, reporting upward as they complete (docs/secondary.md). Its items are the parent's, at the parent's offsets. */
+export interface WorklistSpecSourceWorklist {
+  /** The parent Worklist's name. */
+  name: string;
+  /** The parent's namespace (default this Worklist's). */
+  namespace?: string;
+}
+
+/** The items. Exactly one of range, inline, configMap or worklist. */
 export interface WorklistSpecSource {
   /** The integers from start to end, both included, in order. */
   range?: WorklistSpecSourceRange;
@@ -25,6 +33,8 @@ export interface WorklistSpecSource {
   inline?: string[];
   /** One item per non-empty line of a key of a ConfigMap in the Worklist's namespace. */
   configMap?: WorklistSpecSourceConfigMap;
+  /** Another Worklist, the parent: this one (a secondary) takes large ranges of the parent's items as one of its workers does and hands them out in its own blocks to its own workers, reporting upward as they complete (docs/secondary.md). Its items are the parent's, at the parent's offsets. */
+  worklist?: WorklistSpecSourceWorklist;
 }
 
 /** A request to put items back into the pool (kubectl teamtask retry): the failed items, and/or offsets as ranges, completed ones included. Applied once per id; status.retryApplied says which id was. */
@@ -39,7 +49,7 @@ export interface WorklistSpecRetry {
 
 /** What to process and how to hand it out. */
 export interface WorklistSpec {
-  /** The items. Exactly one of range, inline or configMap. */
+  /** The items. Exactly one of range, inline, configMap or worklist. */
   source: WorklistSpecSource;
   /** How many items a worker takes at a time. Immutable. */
   blockSize: number;
@@ -58,6 +68,30 @@ export interface WorklistSpec {
 export interface WorklistStatusRetry {
   ranges: string;
   attempts: number;
+}
+
+export interface WorklistStatusUpstreamWorking {
+  /** The parent's fencing token of the range. */
+  token: number;
+  /** The range's first offset in the parent. */
+  index: number;
+  /** Items in the range. */
+  size: number;
+}
+
+export interface WorklistStatusUpstreamFinished {
+  /** The parent's fencing token of the range. */
+  token: number;
+  /** The range's first offset in the parent. */
+  index: number;
+  /** Items in the range. */
+  size: number;
+}
+
+/** A secondary's place in its parent's ledger: the parent range whose items it hands out (working), and the one it finished before, until the parent has folded that switch. */
+export interface WorklistStatusUpstream {
+  working?: WorklistStatusUpstreamWorking;
+  finished?: WorklistStatusUpstreamFinished;
 }
 
 export interface WorklistStatusLost {
@@ -104,6 +138,8 @@ export interface WorklistStatus {
   retry?: WorklistStatusRetry[];
   /** Ranges handed out so far, plus one; the fencing token of the next range. */
   nextToken?: number;
+  /** A secondary's place in its parent's ledger: the parent range whose items it hands out (working), and the one it finished before, until the parent has folded that switch. */
+  upstream?: WorklistStatusUpstream;
   /** Blocks whose lease ran out, with their generation then: they get no new range until their worker writes to them again. */
   lost?: WorklistStatusLost[];
   /** Finished items (completed and failed) at two recent times, 30 s or more apart: kubectl teamtask status measures the current rate against the older one. Moved only when the count moves, so they cost no write of their own. */

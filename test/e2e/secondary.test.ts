@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isTrue } from '../../src/api/conditions.js';
+import { WorklistConditions } from '../../src/api/v1alpha1/index.js';
+import { upstreamBlockName } from '../../src/api/names.js';
+import { eventually, freshNamespace, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
+import { range, worklistYaml } from '../support/objects.js';
+import { readBlock, readWorklist } from '../support/read.js';
+import { Background, startController, withoutInClusterController } from '../support/processes.js';
+import { InProcessWorker, RunCounts } from '../support/workers.js';
+
+// Secondary Worklists in one cluster (docs/secondary.md): a parent, and secondaries in other
+// namespaces whose source is the parent, each with its own block size and its own workers (the
+// real worker runtime, in this process), against the real controller process and API server.
+// What is checked is the parent's ledger, the one exact one, and what the workers ran.
+
+type Namespace = Awaited<ReturnType<typeof freshNamespace>>;
+let parentNs: Namespace;
+const secondaryNs: Namespace[] = [];
+let controller: Background | undefined;
+
+beforeAll(async () => {
+  expect(teamtask('install').status).toBe(0);
+  await withoutInClusterController();
+  parentNs = await freshNamespace('e2e-parent');
+  for (let i = 0; i < 3; i++) secondaryNs.push(await freshNamespace(`e2e-secondary-${i}`));
+  controller = startController('--no-leader-elect');
+});
+afterAll(async () => {
+  await controller?.stop();
+  await Promise.all([parentNs, ...secondaryNs].map((ns) => ns?.remove()));
+});
+
+const create = (namespace: string, name: string, spec: unknown) =>
+  expect(kubectlStdin(worklistYaml(name, spec), 'create', '-n', namespace).stderr).toBe('');
+
+const complete = (namespace: string, name: string) =>
+  eventually(
+    `${namespace}/${name} to be Complete`,
+    async () => {
+      const w = await readWorklist(namespace, name);
+      return isTrue(w.status?.conditions, WorklistConditions.Complete) ? w : undefined;
+    },
+    240_000,
+  );
+
+describe('secondary Worklists in one cluster', () => {
+  it('three secondaries with their own block sizes and workers complete a parent of 200,000 items, each item exactly once', async () => {
+    const total = 200_000;
+    create(parentNs.name, 'top', { source: range(1, total), blockSize: 1000 });
+    const sizes = [100, 250, 500];
+    sizes.forEach((blockSize, i) =>
+      create(secondaryNs[i]!.name, 'share', {
+        source: { worklist: { name: 'top', namespace: parentNs.name } },
+        blockSize,
+        maxAttempts: 1,
+      }),
+    );
+    const runs = new RunCounts(total);
+    const items = new Map<number, string>();
+    const workers = secondaryNs.flatMap((ns) =>
+      [0, 1].map(
+        (k) =>
+          new InProcessWorker(ns.name, 'share', `share-${k}`, async (item, offset) => {
+            // The parent's item at the parent's offset: 1 + offset for the range 1-200000.
+            items.set(offset, item);
+            return runs.execute()(item, offset);
+          }),
+      ),
+    );
+    const parent = await complete(parentNs.name, 'top');
+    expect(parent.status).toMatchObject({
+      completedItems: total,
+      failedItems: 0,
+      completed: `0-${total - 1}`,
+    });
+    expect(runs.notOnce()).toEqual([]);
+    expect([...items].filter(([offset, item]) => item !== String(offset + 1)).slice(0, 5)).toEqual([]);
+    // Every secondary finishes once its parent has nothing left for it, and its workers exit.
+    for (const ns of secondaryNs) {
+      const w = await complete(ns.name, 'share');
+      expect(w.status?.upstream).toEqual({});
+    }
+    await Promise.all(workers.map((w) => w.finished));
+    // What each secondary completed adds up to the parent's items: no range was taken back.
+    const shares = await Promise.all(
+      secondaryNs.map(async (ns) => (await readWorklist(ns.name, 'share')).status!.completedItems!),
+    );
+    expect(shares.reduce((a, b) => a + b, 0)).toBe(total);
+    // Each took its share: three trees of different block sizes under one ledger.
+    expect(shares.filter((n) => n === 0)).toEqual([]);
+  });
+
+  it('a secondary deleted mid-run: its share goes back to the parent and the other one finishes it, nothing lost', async () => {
+    const total = 40_000;
+    create(parentNs.name, 'mid', { source: range(1, total), blockSize: 500, leaseSeconds: 30 });
+    for (const i of [0, 1])
+      create(secondaryNs[i]!.name, 'part', {
+        source: { worklist: { name: 'mid', namespace: parentNs.name } },
+        blockSize: 50,
+      });
+    const runs = new RunCounts(total);
+    // 1 ms an item: 40 s of work for one worker, so the deletion lands mid-run.
+    const workersOf = (i: number) =>
+      [0, 1].map((k) => new InProcessWorker(secondaryNs[i]!.name, 'part', `part-${k}`, runs.execute(1)));
+    const kept = workersOf(0);
+    const doomed = workersOf(1);
+    // The doomed secondary holds a parent range, and has finished some of its items.
+    const held = await eventually('the second secondary to hold a parent range with items done', async () => {
+      const w = await readWorklist(secondaryNs[1]!.name, 'part');
+      return w.status?.upstream?.working && (w.status.completedItems ?? 0) > 0
+        ? w.status.upstream.working
+        : undefined;
+    });
+    expect(kubectl('delete', 'worklist', 'part', '-n', secondaryNs[1]!.name, '--wait=false').status).toBe(0);
+    await Promise.all(doomed.map((w) => w.stop().catch(() => undefined)));
+    const parent = await complete(parentNs.name, 'mid');
+    expect(parent.status).toMatchObject({
+      completedItems: total,
+      failedItems: 0,
+      completed: `0-${total - 1}`,
+    });
+    // Every item ran; those the deleted secondary ran but had not reported upward ran twice at most.
+    expect([...runs.counts].filter((c) => c === 0)).toEqual([]);
+    // The parent took back the range it held (its Block's worker counted dead once the secondary was gone).
+    await eventually("the deleted secondary's Block in the parent namespace to go", async () => {
+      try {
+        await readBlock(parentNs.name, upstreamBlockName(secondaryNs[1]!.name, 'part'));
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+    expect(held.size).toBeGreaterThan(0);
+    await complete(secondaryNs[0]!.name, 'part');
+    await Promise.all(kept.map((w) => w.finished));
+  });
+});
