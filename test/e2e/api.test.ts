@@ -148,12 +148,17 @@ describe('the API server refuses a bad Worklist with a message that says what to
     {
       name: 'an empty source',
       spec: { source: {}, blockSize: 10 },
-      message: 'spec.source needs exactly one of range, inline or configMap',
+      message: 'spec.source needs exactly one of range, inline, configMap or worklist',
     },
     {
       name: 'two sources',
       spec: { source: { ...range(1, 10), inline: ['a'] }, blockSize: 10 },
-      message: 'spec.source needs exactly one of range, inline or configMap',
+      message: 'spec.source needs exactly one of range, inline, configMap or worklist',
+    },
+    {
+      name: 'a parent Worklist without a name',
+      spec: { source: { worklist: { namespace: 'up' } }, blockSize: 10 },
+      message: 'spec.source.worklist.name: Required value',
     },
     { name: 'no block size', spec: { source: range(1, 10) }, message: 'spec.blockSize: Required value' },
     {
