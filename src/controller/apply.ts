@@ -109,6 +109,8 @@ export class Applier {
           spec: {
             worklist: parent.metadata.name!,
             worker: `worklist ${secondary.metadata.namespace}/${secondary.metadata.name}`,
+            // It can give up the end of its range that it never handed out (upstream.ts).
+            splittable: true,
           },
         });
         this.metrics.inc('blockWrites');

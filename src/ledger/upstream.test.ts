@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { BlockSpecReport, BlockStatus } from '../api/v1alpha1/index.js';
 import {
   applyReport,
+  askToYield,
+  asked,
   assign,
   assignNext,
   emptyLedger,
@@ -17,7 +19,14 @@ import {
   type Policy,
 } from './ledger.js';
 import { RangeSet } from './range-set.js';
-import { disown, upstreamStep, type ParentRange, type Upstream, type UpstreamOptions } from './upstream.js';
+import {
+  disown,
+  spanOf,
+  upstreamStep,
+  type ParentRange,
+  type Upstream,
+  type UpstreamOptions,
+} from './upstream.js';
 
 const s = (text: string) => RangeSet.parse(text);
 const o: UpstreamOptions = { reportEveryMs: 5000, leaseMs: 60_000 };
@@ -203,6 +212,84 @@ describe('a secondary Worklist upstream', () => {
     expect(upstreamStep(ledger(), { working: r1 }, { status: ready(r1) }, T, o).drained).toBe(false);
   });
 
+  it("answers the parent's ask to yield from where it handed out nothing of the range, and hands out nothing from there", () => {
+    // w0 holds 100-109; 110-149 was never handed out here.
+    const l = assign(
+      { ...ledger('0-9'), scope: spanOf(r1) },
+      'w0',
+      { blockSize: 10, maxAttempts: 3, leaseMs: 60_000 },
+      T,
+    )!.ledger;
+    const step = upstreamStep(
+      l,
+      { working: r1 },
+      { status: { ...ready(r1, r2), yieldFrom: 105 }, report: { token: 7, renewTime: iso(T - 10) } },
+      T,
+      o,
+    );
+    // At once: an idle worker of the parent waits for it.
+    expect(step.report).toEqual({ token: 7, done: '', failed: '', yieldFrom: 110, renewTime: iso(T) });
+    expect(unassigned(step.ledger).isEmpty).toBe(true);
+    expect(step.ledger.assignments.get('w0')).toMatchObject({ index: 100, size: 10 });
+  });
+
+  it('answers from the offset asked when that is later than what it handed out', () => {
+    const step = upstreamStep(
+      ledger('100-119'),
+      { working: r1 },
+      { status: { ...ready(r1), yieldFrom: 140 }, report: { token: 7, renewTime: iso(T - 10) } },
+      T,
+      o,
+    );
+    expect(step.report).toMatchObject({ yieldFrom: 140 });
+    expect(unassigned(step.ledger).toString()).toBe('120-139');
+  });
+
+  it('never switches to the next range once it answered, and says the kept part complete', () => {
+    const mine: BlockSpecReport = {
+      token: 7,
+      done: '100-109',
+      failed: '',
+      yieldFrom: 110,
+      renewTime: iso(T - 10),
+    };
+    const step = upstreamStep(
+      ledger('100-109'),
+      { working: r1 },
+      { status: ready(r1, r2), report: mine },
+      T,
+      o,
+    );
+    expect(step.upstream).toEqual({ working: r1 });
+    expect(step.report).toEqual({
+      token: 7,
+      done: '100-109',
+      failed: '',
+      complete: true,
+      yieldFrom: 110,
+      renewTime: iso(T),
+    });
+  });
+
+  it('takes the shorter range the parent shows once it folded the answer', () => {
+    const mine: BlockSpecReport = {
+      token: 7,
+      done: '100-104',
+      failed: '',
+      yieldFrom: 110,
+      renewTime: iso(T),
+    };
+    const step = upstreamStep(
+      ledger('100-104'),
+      { working: r1 },
+      { status: ready({ ...r1, size: 10 }), report: mine },
+      T + 10,
+      o,
+    );
+    expect(step.upstream).toEqual({ working: { ...r1, size: 10 } });
+    expect(unassigned(step.ledger).toString()).toBe('105-109');
+  });
+
   it('disowns nothing but the range: items and ranges elsewhere stay', () => {
     const l: Ledger = {
       ...ledger('0-9,200-209'),
@@ -264,6 +351,7 @@ describe('secondaries under random histories', () => {
         size: a.size,
         token: a.token,
         ...(n ? { next: { index: n.index, size: n.size, token: n.token } } : {}),
+        ...(asked(w.parent, a) ? { yieldFrom: a.yieldFrom } : {}),
       };
     }
     const lost = w.parent.lost.get(name);
@@ -292,6 +380,7 @@ describe('secondaries under random histories', () => {
             done: s(r.done ?? ''),
             failed: s(r.failed ?? ''),
             complete: r.complete,
+            ...(r.yieldFrom !== undefined ? { yieldFrom: r.yieldFrom } : {}),
             renewedAt: r.renewTime ? Date.parse(r.renewTime) : undefined,
             finished: r.finished
               ? {
@@ -396,6 +485,12 @@ describe('secondaries under random histories', () => {
     ).ledger;
   }
 
+  /** The parent asks a secondary to yield its range from an offset on (tail stealing), once per range. */
+  function askToYieldFrom(w: World, i: number, at: number): void {
+    const a = w.parent.assignments.get(parentBlock(i));
+    if (a) w.parent = askToYield(w.parent, a.block, a.index + (at % (a.size + 1))) ?? w.parent;
+  }
+
   /** The parent's lease on a secondary ran out: its ranges go back, its Block is Lost. */
   function expire(w: World, i: number): boolean {
     const name = parentBlock(i);
@@ -445,6 +540,10 @@ describe('secondaries under random histories', () => {
       }),
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('expire' as const), i: fc.nat(SECONDARIES - 1) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('ask' as const), i: fc.nat(SECONDARIES - 1), at: fc.nat(40) }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.nat(3000) }) },
   );
 
@@ -476,6 +575,9 @@ describe('secondaries under random histories', () => {
           break;
         case 'expire':
           if (expireAllowed) expired = expire(w, st.i) || expired;
+          break;
+        case 'ask':
+          askToYieldFrom(w, st.i, st.at);
           break;
         case 'tick':
           w.now += st.ms;

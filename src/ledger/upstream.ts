@@ -1,5 +1,5 @@
 import type { BlockSpecReport, BlockStatus } from '../api/v1alpha1/index.js';
-import type { Ledger } from './ledger.js';
+import { unassigned, type Ledger } from './ledger.js';
 import { RangeSet } from './range-set.js';
 
 /**
@@ -112,6 +112,13 @@ export function disown(l: Ledger, range: RangeSet): { ledger: Ledger; revoked: s
   };
 }
 
+/** Where the range's end that this ledger never handed out starts (the range's end when none is). */
+function untouchedFrom(l: Ledger, r: ParentRange): number {
+  const end = r.index + r.size;
+  const last = unassigned(l).intersect(spanOf(r)).ranges.at(-1);
+  return last && last.end === end - 1 ? last.start : end;
+}
+
 /** A report's content, without when it was written: what decides whether it needs writing again. */
 const content = (r: BlockSpecReport | undefined) => JSON.stringify(r ? { ...r, renewTime: undefined } : {});
 
@@ -155,6 +162,23 @@ export function upstreamStep(
   const ended = (r: ParentRange) =>
     mine?.token === r.token && (mine.complete === true || mine.release === true);
   if (!working && current && !ended(current)) working = current;
+  // The parent folded our answer to its ask to yield: the range under our token ends there now.
+  if (working && current?.token === working.token && current.size < working.size) working = current;
+
+  // Tail stealing one level up (docs/protocol.md): the parent asks us to start nothing of the
+  // range from an offset on, nor its next range. What we never handed out (the range's untouched
+  // end) can go: we answer from there (the asked offset if later), once, carry the answer in
+  // every report on the range after, hand out nothing from there on, and never switch.
+  let yielded = working && mine?.token === working.token ? mine.yieldFrom : undefined;
+  const asked = parent.status?.yieldFrom;
+  const answering =
+    working !== undefined && yielded === undefined && asked !== undefined && current?.token === working.token;
+  if (answering) yielded = Math.max(asked, untouchedFrom({ ...ledger, scope: spanOf(working!) }, working!));
+  /** The range as far as we keep it. */
+  const kept = (r: ParentRange) =>
+    yielded === undefined || r.token !== working?.token
+      ? r
+      : { ...r, size: Math.max(0, Math.min(r.size, yielded - r.index)) };
 
   const renewTime = new Date(now).toISOString();
   const ask = o.rangeSize ? { rangeSize: o.rangeSize } : {};
@@ -168,9 +192,9 @@ export function upstreamStep(
   /** Written once per reportEveryMs while the parent shows our Block Lost. */
   let comeBack = false;
   if (working) {
-    const { done, failed } = outcome(working);
-    const all = done.size + failed.size === working.size;
-    if (all && next && next.token !== working.token && !finished) {
+    const { done, failed } = outcome(kept(working));
+    const all = done.size + failed.size === kept(working).size;
+    if (all && next && next.token !== working.token && !finished && yielded === undefined) {
       // Every item of it done or failed, and the parent's next range waits: switch, in one write.
       report = {
         token: next.token,
@@ -189,6 +213,7 @@ export function upstreamStep(
         done: done.toString(),
         failed: failed.toString(),
         ...(all ? { complete: true } : {}),
+        ...(yielded !== undefined ? { yieldFrom: yielded } : {}),
         ...(finished && before
           ? {
               finished: {
@@ -201,7 +226,8 @@ export function upstreamStep(
         renewTime,
         ...ask,
       };
-      urgent = all && !(mine?.token === working.token && mine.complete === true);
+      // An idle worker of the parent waits for our answer.
+      urgent = answering || (all && !(mine?.token === working.token && mine.complete === true));
     }
   } else if (parent.status?.phase === 'Lost') {
     // The parent gives a Lost Block nothing until its holder writes to it again: a sign of life.
@@ -209,7 +235,7 @@ export function upstreamStep(
     comeBack = true;
   }
 
-  const scope = working ? spanOf(working) : RangeSet.EMPTY;
+  const scope = working && kept(working).size > 0 ? spanOf(kept(working)) : RangeSet.EMPTY;
   ledger = { ...ledger, scope };
   const lastWritten = mine?.renewTime ? Date.parse(mine.renewTime) : -Infinity;
   const age = now - lastWritten;

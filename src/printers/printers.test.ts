@@ -17,7 +17,7 @@ const worklists: KubernetesObject[] = [
   } as KubernetesObject,
   {
     metadata: { name: 'hosts', namespace: 'ops', creationTimestamp: new Date('2026-11-21T09:00:00Z') },
-    spec: { blockSize: 10, suspend: true },
+    spec: { blockSize: 10, suspend: true, source: { worklist: { name: 'all-hosts', namespace: 'fleet' } } },
   } as KubernetesObject,
 ];
 const blocks: KubernetesObject[] = [
@@ -51,9 +51,9 @@ describe('get tables', () => {
   it('adds the priority columns with -o wide and a NAMESPACE column with -A', () => {
     expect(printTable(worklists, columns('Worklist'), { now, wide: true, withNamespace: true })).toBe(
       [
-        'NAMESPACE   NAME     ITEMS    COMPLETED   FAILED   WORKERS   AGE    BLOCK SIZE   SUSPENDED',
-        'work        primes   100000   41000       3        4         5m     1000         ',
-        'ops         hosts                                            3d3h   10           true',
+        'NAMESPACE   NAME     ITEMS    COMPLETED   FAILED   WORKERS   AGE    BLOCK SIZE   SUSPENDED   PARENT',
+        'work        primes   100000   41000       3        4         5m     1000                     ',
+        'ops         hosts                                            3d3h   10           true        all-hosts',
       ].join('\n'),
     );
   });
