@@ -89,6 +89,8 @@ describe('IdleClock', () => {
     idle.rangeStarted({ token: 9 });
     for (const offset of [3, 4]) await run('x', offset);
     expect(idle.samples).toEqual([40]);
+    // Each item took 5: what an item really took, whatever its cost said.
+    expect([idle.busyMs, idle.items]).toEqual([25, 5]);
   });
 });
 

@@ -55,6 +55,9 @@ export class ClaimClock {
  */
 export class IdleClock {
   readonly samples: number[] = [];
+  /** Time spent in the item function, summed, and the items timed: what an item really took here. */
+  busyMs = 0;
+  items = 0;
   private last: { range: number; end: number } | undefined;
   private current = 0;
 
@@ -75,7 +78,10 @@ export class IdleClock {
       try {
         return await fn(item, offset, ...rest);
       } finally {
-        this.last = { range, end: now() };
+        const end = now();
+        this.busyMs += end - start;
+        this.items++;
+        this.last = { range, end };
       }
     };
   }

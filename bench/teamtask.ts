@@ -45,6 +45,13 @@ export interface TeamtaskRun {
   conflictsPerClaim: number;
   claimP50Ms?: number;
   claimP99Ms?: number;
+  /**
+   * What an item took in the item function on average, as timed around it (IdleClock): its cost
+   * plus the lateness of its sleep's timer, which grows when the benchmark's process is busy.
+   */
+  itemMs?: number;
+  /** The share of the workers' time (workers × seconds) spent in item functions. */
+  busyShare?: number;
   /** A worker's time between the end of one range and the start of the next (IdleClock). */
   idleP50Ms?: number;
   idleP99Ms?: number;
@@ -152,6 +159,8 @@ export async function runTeamtask(
     conflictsPerClaim: claims ? round(api.conflicts / claims, 4) : 0,
     claimP50Ms: round(percentile(clock.samples, 50) ?? NaN, 1),
     claimP99Ms: round(percentile(clock.samples, 99) ?? NaN, 1),
+    itemMs: round(idle.reduce((n, c) => n + c.busyMs, 0) / Math.max(1, o.items), 3),
+    busyShare: round(idle.reduce((n, c) => n + c.busyMs, 0) / 1000 / (o.workers * seconds), 3),
     idleP50Ms: round(percentile(idleSamples, 50) ?? NaN, 1),
     idleP99Ms: round(percentile(idleSamples, 99) ?? NaN, 1),
     maxLiveBlocks: Math.max(0, ...timeline.map((s) => s.liveBlocks)),

@@ -185,6 +185,10 @@ describe('npm run bench, the smoke version', () => {
       expect(t.claims, name).toBeGreaterThanOrEqual(1);
       // A worker that ran more than one range was idle between them: timed.
       if (t.ranges > t.workers) expect(t.idleP99Ms, name).toBeGreaterThanOrEqual(0);
+      // Every item was timed: a part of the workers' time (of items with a cost, a visible one).
+      expect(t.busyShare, name).toBeLessThanOrEqual(1);
+      if (t.fn !== 'zero') expect(t.busyShare, name).toBeGreaterThan(0);
+      if (t.fn !== 'zero') expect(t.itemMs, name).toBeGreaterThan(0.5);
     }
   });
 
