@@ -20,7 +20,13 @@ import {
   type ObservedUpstream,
   type Plan,
 } from './reconcile.js';
-import { CONFIGMAP_TTL_MS, parentState, sourceState, type SourceState } from './source.js';
+import {
+  CONFIGMAP_TTL_MS,
+  parentState,
+  sourceState,
+  usableUpstreamBlock,
+  type SourceState,
+} from './source.js';
 
 export interface ControllerOptions {
   /** Reconcile workers running at once (each key is still handled by one at a time). */
@@ -228,7 +234,7 @@ export class Controller {
     };
     if (!parent || problem) return { parent, source };
     const name = upstreamBlockName(w.metadata.namespace!, w.metadata.name!);
-    const cached = this.caches.blocks.get(name, parent.metadata.namespace);
+    const cached = usableUpstreamBlock(this.caches.blocks.get(name, parent.metadata.namespace), parent);
     return {
       parent,
       source,

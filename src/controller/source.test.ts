@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Worklist } from '../api/v1alpha1/index.js';
-import { parentState, sourceState } from './source.js';
+import type { Block, Worklist } from '../api/v1alpha1/index.js';
+import { parentState, sourceState, usableUpstreamBlock } from './source.js';
 
 describe('sourceState', () => {
   it.each<{
@@ -106,5 +106,38 @@ describe('parentState', () => {
     expect(found.problem?.reason).toBe(problem);
     if (problem !== 'ParentNotFound')
       expect(found.parent?.metadata.name).toBe(self.spec.source.worklist!.name);
+  });
+});
+
+describe('usableUpstreamBlock', () => {
+  const parent: Worklist = {
+    apiVersion: 'teamtask.dev/v1alpha1',
+    kind: 'Worklist',
+    metadata: { namespace: 'up', name: 'top', uid: 'now' },
+    spec: { blockSize: 10, source: { range: { start: 1, end: 10 } } },
+  };
+  const block = (uid: string, deleting = false): Block => ({
+    apiVersion: 'teamtask.dev/v1alpha1',
+    kind: 'Block',
+    metadata: {
+      name: 'ns.s',
+      namespace: 'up',
+      ownerReferences: [{ apiVersion: 'teamtask.dev/v1alpha1', kind: 'Worklist', name: 'top', uid }],
+      ...(deleting ? { deletionTimestamp: new Date() } : {}),
+    },
+    spec: { worklist: 'top' },
+  });
+
+  it.each([
+    { name: "the parent's own Block is taken at its word", b: block('now'), usable: true },
+    {
+      name: 'a Block being deleted is none: the parent takes its ranges back',
+      b: block('now', true),
+      usable: false,
+    },
+    { name: 'a Block of an earlier parent of the same name is none', b: block('before'), usable: false },
+    { name: 'no Block is none', b: undefined, usable: false },
+  ])('$name', ({ b, usable }) => {
+    expect(usableUpstreamBlock(b, parent) !== undefined).toBe(usable);
   });
 });

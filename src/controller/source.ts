@@ -1,5 +1,5 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import type { Worklist, WorklistSpecSourceConfigMap } from '../api/v1alpha1/index.js';
+import type { Block, Worklist, WorklistSpecSourceConfigMap } from '../api/v1alpha1/index.js';
 import { itemsKey } from '../api/defaults.js';
 import { itemLines, maxBlocksPerWorklist } from '../api/source.js';
 
@@ -87,4 +87,16 @@ export function parentState(
     cur = up ? lookup(up.namespace ?? cur.metadata.namespace!, up.name) : undefined;
   }
   return { parent };
+}
+
+/**
+ * A secondary's Block in its parent's namespace as the secondary may take its word: not one
+ * being deleted (the parent folds it and takes its ranges back; its status says so no more), not
+ * one owned by an earlier parent of the same name (its ranges are that parent's, gone). Such a
+ * Block is no Block: the secondary hands out nothing of what it showed.
+ */
+export function usableUpstreamBlock(b: Block | undefined, parent: Worklist): Block | undefined {
+  if (!b || b.metadata.deletionTimestamp) return undefined;
+  const owner = b.metadata.ownerReferences?.find((r) => r.kind === 'Worklist');
+  return owner && owner.uid !== parent.metadata.uid ? undefined : b;
 }

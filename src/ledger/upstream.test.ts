@@ -290,6 +290,51 @@ describe('a secondary Worklist upstream', () => {
     expect(unassigned(step.ledger).toString()).toBe('105-109');
   });
 
+  it('runs again what the parent hands out again: an earlier word on those items is not about this range', () => {
+    // Item 120 failed here before and was reported so; the parent hands it back (its retry).
+    const again: ParentRange = { token: 12, index: 120, size: 1 };
+    const step = upstreamStep(
+      ledger('100-119,121-149', '120'),
+      {},
+      { status: ready(again), report: { token: 7, done: '100-119,121-149', failed: '120', complete: true } },
+      T,
+      o,
+    );
+    expect(step.upstream).toEqual({ working: again });
+    expect(step.ledger.failed.isEmpty).toBe(true);
+    expect(unassigned(step.ledger).toString()).toBe('120');
+    expect(step.report).toMatchObject({ token: 12, done: '', failed: '' });
+    expect(step.report?.complete).toBeUndefined();
+  });
+
+  it('decides nothing from a view of the parent Block older than its own status (tokens only grow)', () => {
+    const r0: ParentRange = { token: 3, index: 0, size: 50 };
+    const step = upstreamStep(
+      ledger('100-109'),
+      { working: r1 },
+      { status: ready(r0), report: { token: 3, done: '0-9', renewTime: iso(T - 60_000) } },
+      T,
+      o,
+    );
+    expect(step.upstream).toEqual({ working: r1 });
+    expect(step.report).toBeUndefined();
+    expect(step.revoked).toEqual([]);
+    expect(step.ledger.completed.toString()).toBe('100-109');
+    expect(unassigned(step.ledger).isEmpty).toBe(true);
+  });
+
+  it('writes a switch its status already made at once, however recent its last report', () => {
+    // The status switched to r2 (its workers may start it), the report upward was lost.
+    const step = upstreamStep(
+      ledger('100-149'),
+      { working: r2, finished: r1 },
+      { status: ready(r1, r2), report: { token: 7, done: '100-139', renewTime: iso(T - 10) } },
+      T,
+      o,
+    );
+    expect(step.report).toMatchObject({ token: 9, finished: { token: 7, done: '100-149' } });
+  });
+
   it('disowns nothing but the range: items and ranges elsewhere stay', () => {
     const l: Ledger = {
       ...ledger('0-9,200-209'),

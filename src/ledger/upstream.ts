@@ -141,19 +141,42 @@ export function upstreamStep(
     r !== undefined && (current?.token === r.token || next?.token === r.token);
   let { working, finished } = up;
   let ledger = l;
-  let revoked: string[] = [];
+  const revoked: string[] = [];
+  // A range newly ours: whatever this ledger still says of its items (from an earlier hold of
+  // them, reported or taken back since) is not about this hold: the parent hands them out again
+  // to be run again (its retry, a `retry` of the parent, a parent made anew).
+  const take = (r: ParentRange) => {
+    const out = disown(ledger, spanOf(r));
+    ledger = out.ledger;
+    revoked.push(...out.revoked);
+    return r;
+  };
+
+  // A view of the parent Block older than our own status (an informer behind, a new leader's):
+  // every range it shows has a token below the one we work on, and tokens only grow. Nothing is
+  // decided from it: no new hand-out, nothing said upward, until it catches up.
+  const behind = (t: number) => [current, next].every((r) => r === undefined || r.token < t);
+  if (working && current && behind(working.token)) {
+    return {
+      ledger: { ...l, scope: RangeSet.EMPTY },
+      upstream: up,
+      revoked: [],
+      drained: false,
+      wakeInMs: o.reportEveryMs,
+    };
+  }
 
   // Our switch report landed before our own status said so (a crash between the two writes).
   if (working && mine?.finished?.token === working.token && mine.token !== working.token) {
     const to = [current, next].find((r) => r?.token === mine.token);
-    if (to) [finished, working] = [working, to];
+    if (to) [finished, working] = [working, take(to)];
   }
   if (working && !shows(working)) {
     // Gone from the parent Block: folded after we said every item of it is done, or taken back
     // (our lease ran out, our Block was lost or deleted): then nothing of it is ours any more.
     const reportedComplete =
       (mine?.token === working.token && mine.complete === true) || mine?.finished?.token === working.token;
-    if (!reportedComplete) ({ ledger, revoked } = disown(ledger, spanOf(working)));
+    if (!reportedComplete) take(working);
     working = undefined;
   }
   // The switch is folded once the parent shows the range we work on as its current one.
@@ -161,7 +184,7 @@ export function upstreamStep(
   // A range to work on: the parent's current one, unless it is the one we just said was complete.
   const ended = (r: ParentRange) =>
     mine?.token === r.token && (mine.complete === true || mine.release === true);
-  if (!working && current && !ended(current)) working = current;
+  if (!working && current && !ended(current)) working = take(current);
   // The parent folded our answer to its ask to yield: the range under our token ends there now.
   if (working && current?.token === working.token && current.size < working.size) working = current;
 
@@ -204,7 +227,7 @@ export function upstreamStep(
         renewTime,
         ...ask,
       };
-      [finished, working] = [working, next];
+      [finished, working] = [working, take(next)];
       urgent = true;
     } else {
       const before = finished ? outcome(finished) : undefined;
@@ -242,6 +265,10 @@ export function upstreamStep(
   const renewEveryMs = Math.max(1, Math.floor(o.leaseMs / 3));
   let write: BlockSpecReport | undefined;
   let wakeInMs: number | undefined;
+  // A report on another range than the last one written, or one that must carry the final
+  // report on the finished range and did not: the parent must hear it before anything else
+  // (our workers may start the range it switches to once our status says so).
+  if (report && mine && (report.token !== mine.token || (report.finished && !mine.finished))) urgent = true;
   if (report) {
     const changed = content(report) !== content(mine);
     if (urgent || ((changed || comeBack) && age >= o.reportEveryMs) || age >= renewEveryMs) write = report;
