@@ -184,11 +184,11 @@ export class Controller {
     const pods = new Map(
       this.caches.pods.list(namespace).map((p) => [p.metadata!.name!, p.status?.phase] as const),
     );
-    // Secondaries whose Blocks work on this Worklist: one gone means its Block's worker is dead.
-    const worklists = new Set(
-      this.caches.worklists.list().map((w) => `${w.metadata.namespace}/${w.metadata.name}`),
-    );
-    const workers = workerLiveness(blocks, pods, this.now(), worklists);
+    // A secondary's Block here: its worker is dead once the secondary is gone from the cache.
+    const workers = workerLiveness(blocks, pods, this.now(), (key) => {
+      const [ns, name] = key.split('/') as [string, string];
+      return this.caches.worklists.get(name, ns) !== undefined;
+    });
     const budget = this.limits.budget(key);
     const secondary = worklist.spec.source.worklist ? this.observeParent(worklist) : undefined;
     return {

@@ -15,7 +15,7 @@ export interface WorkerLiveness {
 /**
  * A pod missing from the cache counts only once its Block is older than `graceMs`: the pod's
  * own watch event may trail its Block's. So does a secondary Worklist missing from the cache
- * (`worklists`, as `namespace/name`), for the Block it works on its parent through. A Block
+ * (`worklistExists`, asked of `namespace/name`), for the Block it works on its parent through. A Block
  * with neither (a worker outside the cluster, a secondary in another one) is judged by its lease
  * alone.
  */
@@ -23,7 +23,7 @@ export function workerLiveness(
   blocks: readonly Block[],
   podPhases: ReadonlyMap<string, string | undefined>,
   now: number,
-  worklists: ReadonlySet<string> = new Set(),
+  worklistExists: (key: string) => boolean = () => false,
   graceMs = POD_GRACE_MS,
 ): WorkerLiveness {
   const dead = new Set<string>();
@@ -37,7 +37,7 @@ export function workerLiveness(
       if (phase === 'Failed' || phase === 'Succeeded') dead.add(b.metadata.name!);
       continue;
     }
-    if (!pod && worklists.has(secondary!)) continue;
+    if (!pod && worklistExists(secondary!)) continue;
     const age = now - new Date(String(b.metadata.creationTimestamp ?? 0)).getTime();
     if (age > graceMs) dead.add(b.metadata.name!);
     else recheckAfterMs = Math.min(recheckAfterMs ?? Infinity, graceMs - age + 1);
