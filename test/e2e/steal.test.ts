@@ -108,12 +108,18 @@ describe('tail stealing', () => {
 
   it('loses nothing and runs nothing twice when the controller is killed between its ask and the answer', async () => {
     const { a, b, out } = await slowRangeAndAnIdleWorker('midsteal');
+    // a is held still until the controller is gone: a worker that reads its Block between two
+    // polls of this test would otherwise answer, and the controller move the tail, unseen (the
+    // ask and the answer can both fall within one poll). Its running item goes on meanwhile; b
+    // needs seconds to run out of ranges, so the ask comes after this.
+    a.child.kill('SIGSTOP');
     await eventually('the controller to ask a to yield', async () =>
       (await readBlock(ns.name, 'midsteal-a')).status?.yieldFrom !== undefined ? true : undefined,
     );
     controller!.child.kill('SIGKILL');
     await controller!.exited;
     controller = undefined;
+    a.child.kill('SIGCONT');
     // a answers while no controller runs: its answer waits in its Block.
     const answer = await eventually(
       'a to answer',
