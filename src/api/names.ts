@@ -14,6 +14,8 @@ export const POD_LABEL = 'teamtask.dev/pod';
  * dead once the secondary is gone.
  */
 export const SECONDARY_ANNOTATION = 'teamtask.dev/secondary';
+/** The key of a secondary's kubeconfig Secret (spec.source.worklist.kubeconfigSecret) that holds the kubeconfig. */
+export const KUBECONFIG_SECRET_KEY = 'kubeconfig';
 /** A secondary Worklist's Block in its parent's namespace (docs/secondary.md). */
 export const upstreamBlockName = (namespace: string, name: string) => `${namespace}.${name}`;
 /** On every object Teamtask makes. */

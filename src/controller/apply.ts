@@ -15,7 +15,7 @@ import {
   upstreamBlockName,
 } from '../api/names.js';
 import { explain, isApiError } from '../kube/errors.js';
-import { TeamtaskClient } from '../kube/teamtask-client.js';
+import { TeamtaskClient, type ResourceClient } from '../kube/teamtask-client.js';
 import { inBatches } from './batches.js';
 import { statusPatch } from './block-status.js';
 import type { WriteExpectations } from './expectations.js';
@@ -72,18 +72,18 @@ export class Applier {
   /**
    * A secondary's side of its parent's protocol: makes its Block in the parent's namespace (as
    * a worker makes its own: our finalizer, owned by the parent Worklist), then writes the report
-   * upward into its spec, as a worker's JSON patch does. Returns the Block as last written.
-   * Nothing while the parent is not in the cache (the plan had none either).
+   * upward into its spec, as a worker's JSON patch does. `blocks` is the parent namespace's
+   * client, in the parent's cluster. Returns the Block as last written.
    */
   async writeUpstream(
     secondary: Worklist,
-    parent: Worklist | undefined,
+    parent: Worklist,
+    blocks: ResourceClient<Block>,
     plan: { create: boolean; report?: BlockSpecReport },
+    elsewhere: boolean,
   ): Promise<Block | undefined> {
-    if (!parent) return undefined;
-    const namespace = parent.metadata.namespace!;
     const name = upstreamBlockName(secondary.metadata.namespace!, secondary.metadata.name!);
-    const blocks = this.client.blocks(namespace);
+    const who = `${secondary.metadata.namespace}/${secondary.metadata.name}`;
     let written: Block | undefined;
     if (plan.create) {
       this.assertMayWrite();
@@ -93,9 +93,9 @@ export class Applier {
           kind: 'Block',
           metadata: {
             name,
-            annotations: {
-              [SECONDARY_ANNOTATION]: `${secondary.metadata.namespace}/${secondary.metadata.name}`,
-            },
+            // In the parent's cluster only: its controller tells by it that the secondary is
+            // gone. A secondary elsewhere is judged by its lease alone, as a worker off-cluster.
+            ...(elsewhere ? {} : { annotations: { [SECONDARY_ANNOTATION]: who } }),
             finalizers: [BLOCK_FINALIZER],
             ownerReferences: [
               {
@@ -108,7 +108,7 @@ export class Applier {
           },
           spec: {
             worklist: parent.metadata.name!,
-            worker: `worklist ${secondary.metadata.namespace}/${secondary.metadata.name}`,
+            worker: `worklist ${who}${elsewhere ? ' (another cluster)' : ''}`,
             // It can give up the end of its range that it never handed out (upstream.ts).
             splittable: true,
           },

@@ -4,6 +4,8 @@ import { LIMITS_CONFIGMAP, SYSTEM_NAMESPACE, upstreamBlockName } from '../api/na
 import { effectiveSpec } from '../api/defaults.js';
 import { countItems } from '../api/source.js';
 import { explain, isApiError } from '../kube/errors.js';
+import { withTimeout } from '../kube/other-cluster.js';
+import { TeamtaskClient, type ResourceClient } from '../kube/teamtask-client.js';
 import { Applier } from './apply.js';
 import { orphanPlan, ownBlocks } from './block-status.js';
 import { Caches } from './caches.js';
@@ -13,6 +15,7 @@ import { workerLiveness } from './pods.js';
 import { quotaUses } from './quotas.js';
 import { WorkQueue } from './queue.js';
 import { AssignmentLimits } from './rate-limit.js';
+import { REMOTE_CALL_TIMEOUT_MS, REMOTE_POLL_MS, RemoteParents } from './remote.js';
 import {
   reconcile,
   refusedReportEvent,
@@ -43,6 +46,14 @@ export interface ControllerOptions {
   now?: () => number;
 }
 
+/** Where a secondary's reports upward go: its parent, and the parent namespace's Blocks (in the parent's cluster). */
+interface UpstreamTarget {
+  readonly parent: Worklist;
+  readonly blocks: ResourceClient<Block>;
+  /** The parent is in another cluster (spec.source.worklist.kubeconfigSecret). */
+  readonly elsewhere: boolean;
+}
+
 export const DEFAULT_LIMITS = { qps: 100, burst: 200, worklistQps: 50, worklistBurst: 100 };
 /** A Block changed under a finalizer removal (a last report landed): look again this soon. */
 const CHANGED_UNDER_US_MS = 100;
@@ -57,7 +68,9 @@ export class Controller {
   readonly metrics: Metrics;
   private readonly queue = new WorkQueue();
   private readonly core: CoreV1Api;
+  private readonly client: TeamtaskClient;
   private readonly caches: Caches;
+  private readonly remote: RemoteParents;
   private readonly applier: Applier;
   private readonly expectations = new WriteExpectations();
   private readonly marks = new ReportMarks();
@@ -83,6 +96,8 @@ export class Controller {
       leader: this.synced && (options.mayWrite?.() ?? true),
     }));
     this.core = kc.makeApiClient(CoreV1Api);
+    this.client = new TeamtaskClient(kc);
+    this.remote = new RemoteParents(this.core, this.now);
     this.caches = new Caches(kc, options.namespace, this.log);
     this.applier = new Applier(kc, this.expectations, this.metrics, {
       mayWrite: options.mayWrite,
@@ -167,13 +182,27 @@ export class Controller {
     // ranges), and never a wait for the watch to bring it: the write's own answer serves.
     const worklist = this.expectations.current(key, cached);
 
-    const observed = await this.observe(key, structuredClone(worklist), ownBlocks(worklist, named));
+    const { observed, target } = await this.observe(
+      key,
+      structuredClone(worklist),
+      ownBlocks(worklist, named),
+    );
     const plan = reconcile(observed, new Date(this.now()));
-    return this.apply(key, observed, plan);
+    const after = await this.apply(key, observed, plan, target);
+    // No watch reaches a parent in another cluster: look at it again soon while running.
+    const polling = worklist.spec.source.worklist?.kubeconfigSecret && !plan.status.completionTime;
+    return polling ? Math.min(after ?? Infinity, REMOTE_POLL_MS) : after;
   }
 
-  /** Everything reconcile() looks at, from the caches and the item ConfigMap. */
-  private async observe(key: string, worklist: Worklist, blocks: Block[]): Promise<Observed> {
+  /**
+   * Everything reconcile() looks at, from the caches and the item ConfigMap (and a parent in
+   * another cluster, read now); for a secondary, where its reports upward go.
+   */
+  private async observe(
+    key: string,
+    worklist: Worklist,
+    blocks: Block[],
+  ): Promise<{ observed: Observed; target?: UpstreamTarget }> {
     const namespace = worklist.metadata.namespace!;
     // A ConfigMap source is looked at while the Worklist runs (it may be deleted under it, which
     // the admission policy cannot prevent either), and its item count is fixed once the ledger
@@ -190,8 +219,8 @@ export class Controller {
       return this.caches.worklists.get(name, ns) !== undefined;
     });
     const budget = this.limits.budget(key);
-    const secondary = worklist.spec.source.worklist ? this.observeParent(worklist) : undefined;
-    return {
+    const secondary = worklist.spec.source.worklist ? await this.observeParent(worklist) : undefined;
+    const observed: Observed = {
       worklist,
       blocks,
       deadWorkers: workers.dead,
@@ -208,19 +237,23 @@ export class Controller {
       source: read?.source ?? secondary?.source,
       upstream: secondary?.upstream,
     };
+    return { observed, target: secondary?.target };
   }
 
   /**
-   * A secondary's parent and its own Block in the parent's namespace, from the caches (our own
-   * last report upward where the cache has not caught up with it). No upstream at all while the
-   * parent is missing, or is this Worklist's own ancestor.
+   * A secondary's parent and its own Block in the parent's namespace: from the caches (our own
+   * last report upward where the cache has not caught up with it), or read now from the parent's
+   * cluster when it is another. No upstream at all while the parent is missing, unreachable, or
+   * this Worklist's own ancestor.
    */
-  private observeParent(w: Worklist): {
+  private async observeParent(w: Worklist): Promise<{
     parent?: Worklist;
     source: SourceState;
     upstream?: ObservedUpstream;
-  } {
-    const { parent, problem } = parentState(w, (ns, name) => this.caches.worklists.get(name, ns));
+    target?: UpstreamTarget;
+  }> {
+    const elsewhere = w.spec.source.worklist!.kubeconfigSecret !== undefined;
+    const { parent, problem, block, blocks } = elsewhere ? await this.remote.read(w) : this.cachedParent(w);
     const notStarted = parent && parent.status?.totalItems === undefined && !problem;
     const source: SourceState = {
       problem:
@@ -232,29 +265,47 @@ export class Controller {
             }
           : undefined),
     };
-    if (!parent || problem) return { parent, source };
-    const name = upstreamBlockName(w.metadata.namespace!, w.metadata.name!);
-    const cached = usableUpstreamBlock(this.caches.blocks.get(name, parent.metadata.namespace), parent);
+    if (!parent || problem || !blocks) return { parent, source };
+    const usable = usableUpstreamBlock(block, parent);
     return {
       parent,
       source,
       upstream: {
-        block: cached && this.upstreamReports.current(cached),
+        block: usable && this.upstreamReports.current(usable),
         parentLeaseMs: effectiveSpec(parent.spec).leaseSeconds * 1000,
       },
+      target: { parent, blocks, elsewhere },
+    };
+  }
+
+  /** A parent in this cluster, from the caches. */
+  private cachedParent(w: Worklist): ReturnType<typeof parentState> & {
+    block?: Block;
+    blocks?: ResourceClient<Block>;
+  } {
+    const { parent, problem } = parentState(w, (ns, name) => this.caches.worklists.get(name, ns));
+    if (!parent || problem) return { parent, problem };
+    const ns = parent.metadata.namespace!;
+    return {
+      parent,
+      block: this.caches.blocks.get(upstreamBlockName(w.metadata.namespace!, w.metadata.name!), ns),
+      blocks: this.client.blocks(ns),
     };
   }
 
   /** Writes the plan; returns when to look again. */
-  private async apply(key: string, o: Observed, plan: Plan): Promise<number | undefined> {
+  private async apply(
+    key: string,
+    o: Observed,
+    plan: Plan,
+    target: UpstreamTarget | undefined,
+  ): Promise<number | undefined> {
     const { worklist, blocks } = o;
     await this.applier.writeLedger(key, worklist, plan.status);
     // The ledger is written: what the plan did now counts.
     this.limits.take(key, plan.assigned);
-    if (plan.upstream) {
-      const ref = worklist.spec.source.worklist!;
-      const parent = this.caches.worklists.get(ref.name, ref.namespace ?? worklist.metadata.namespace);
-      const written = await this.applier.writeUpstream(worklist, parent, plan.upstream);
+    if (plan.upstream && target) {
+      const written = await this.writeUpstream(worklist, target, plan.upstream);
       if (written) this.upstreamReports.wrote(written);
     }
     const judged = this.marks.judge(plan.reports, blocks);
@@ -268,6 +319,36 @@ export class Controller {
     await this.applier.recordEvents(worklist, [...plan.events, ...refused]);
     if (!unchanged) return Math.min(CHANGED_UNDER_US_MS, plan.requeueAfterMs ?? Infinity);
     return plan.requeueAfterMs;
+  }
+
+  /**
+   * The report upward. To a parent in another cluster, only while this cluster answers too (a
+   * secondary cut off from its own workers must not keep renewing its parent's lease: its range
+   * then goes back to the parent in time), and never failing the pass: the secondary's own
+   * workers get their ranges whatever the other cluster does.
+   */
+  private async writeUpstream(
+    w: Worklist,
+    t: UpstreamTarget,
+    plan: NonNullable<Plan['upstream']>,
+  ): Promise<Block | undefined> {
+    if (!t.elsewhere) return this.applier.writeUpstream(w, t.parent, t.blocks, plan, false);
+    const key = `${w.metadata.namespace}/${w.metadata.name}`;
+    try {
+      await withTimeout(
+        this.client.worklists(w.metadata.namespace!).get(w.metadata.name!),
+        REMOTE_CALL_TIMEOUT_MS,
+        'reading the secondary in its own cluster',
+      );
+      return await withTimeout(
+        this.applier.writeUpstream(w, t.parent, t.blocks, plan, true),
+        REMOTE_CALL_TIMEOUT_MS,
+        "writing the secondary's report on its parent's cluster",
+      );
+    } catch (err) {
+      this.log(`${key}: no report upward this pass: ${explain(err).message}`);
+      return undefined;
+    }
   }
 
   /** What the plan did, in the metrics. */

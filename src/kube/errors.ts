@@ -42,7 +42,21 @@ export function isTransient(err: unknown): boolean {
   return err instanceof ApiException && (err.code === 429 || err.code >= 500);
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EPIPE',
+  // undici's own: a server that accepts no connection in time (a stopped API server, a
+  // partition), or closes one mid-request.
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
 
 function networkCode(err: unknown): string | undefined {
   // undici wraps the socket error: `fetch failed` with the real one as `cause`.

@@ -29,6 +29,13 @@ describe('retrying', () => {
     { name: 'honours Retry-After', failures: [api(429, { 'retry-after': '2' })], waits: [2000] },
     { name: 'retries a 503', failures: [api(503)], waits: [250] },
     { name: 'retries a refused connection', failures: [refused()], waits: [250] },
+    {
+      name: 'retries a connection not accepted in time (a stopped API server)',
+      failures: [
+        Object.assign(new TypeError('fetch failed'), { cause: { code: 'UND_ERR_CONNECT_TIMEOUT' } }),
+      ],
+      waits: [250],
+    },
   ])('$name', async ({ failures, waits }) => {
     const run = await script(failures);
     expect(run.result).toBe('ok');

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { BLOCK_FINALIZER, type Block, type Worklist } from '../api/v1alpha1/index.js';
 import { POD_LABEL, WORKLIST_LABEL } from '../api/names.js';
 import type { JsonPatch } from '../kube/teamtask-client.js';
-import { BlockClient, BlockGone, type BlockClientOptions } from './block-client.js';
+import { HintedError } from '../kube/errors.js';
+import { BlockClient, BlockGone, type BlockClientOptions, type ItemReaders } from './block-client.js';
 
 const apiError = (code: number, message = 'x') =>
   new ApiException(code, 'x', JSON.stringify({ kind: 'Status', message }), {});
@@ -38,6 +39,10 @@ class FakeCluster {
   worklistThere = true;
   /** Worklists of other namespaces, by `namespace/name`: secondaries' parents. */
   parents = new Map<string, Worklist>();
+  /** The lines of ConfigMap ns/primes-items. */
+  items = 'a\nb\n\nc\n';
+  /** Other clusters, by the `namespace/name` of the kubeconfig Secret here that reaches them. */
+  elsewhere = new Map<string, FakeCluster>();
   created: Block[] = [];
   merges: unknown[] = [];
   patches: JsonPatch[] = [];
@@ -95,15 +100,7 @@ class FakeCluster {
             return worklist;
           },
         },
-        readWorklistIn: async (namespace, name) => {
-          const w = this.parents.get(`${namespace}/${name}`);
-          if (!w) throw apiError(404);
-          return w;
-        },
-        readConfigMap: async (name, namespace): Promise<V1ConfigMap> => {
-          if (name !== 'primes-items' || namespace !== 'ns') throw apiError(404);
-          return { data: { items: 'a\nb\n\nc\n' } };
-        },
+        ...this.readers(),
         sleep: async (ms) => {
           this.sleeps.push(ms);
           this.onSleep?.();
@@ -112,6 +109,26 @@ class FakeCluster {
       },
     );
     return { client, log };
+  }
+
+  /** The reads of items this cluster serves. */
+  readers(): ItemReaders {
+    return {
+      readWorklistIn: async (namespace, name) => {
+        const w = this.parents.get(`${namespace}/${name}`);
+        if (!w) throw apiError(404);
+        return w;
+      },
+      readConfigMap: async (name, namespace): Promise<V1ConfigMap> => {
+        if (name !== 'primes-items' || namespace !== 'ns') throw apiError(404);
+        return { data: { items: this.items } };
+      },
+      otherCluster: async (namespace, secret) => {
+        const there = this.elsewhere.get(`${namespace}/${secret}`);
+        if (!there) throw new HintedError(`Secret ${namespace}/${secret} is not found`, 'create it');
+        return there.readers();
+      },
+    };
   }
 }
 
@@ -378,5 +395,34 @@ describe('the Block client: reading, reporting, deleting', () => {
     await expect(client.readItems(child('leaf', 'leaf', { name: 'loop', namespace: 'mid' }))).rejects.toThrow(
       /its own parent's parent/,
     );
+  });
+
+  it('reads the items of a parent in another cluster through the kubeconfig Secret the secondary names, and says when it is missing', async () => {
+    const here = new FakeCluster();
+    const there = new FakeCluster();
+    there.items = 'x\ny\n';
+    const top: Worklist = {
+      ...worklist,
+      metadata: { name: 'top', namespace: 'ns' },
+      spec: { ...worklist.spec, source: { configMap: { name: 'primes-items' } } },
+    };
+    there.parents.set('ns/top', top);
+    // The same names here: only the other cluster's may be read.
+    here.parents.set('ns/top', { ...top, spec: { ...top.spec, source: { range: { start: 1, end: 3 } } } });
+    here.elsewhere.set('leaf/to-top', there);
+    const secondary = (secret: string): Worklist => ({
+      ...worklist,
+      metadata: { name: 'leaf', namespace: 'leaf' },
+      spec: {
+        ...worklist.spec,
+        source: { worklist: { name: 'top', namespace: 'ns', kubeconfigSecret: secret } },
+      },
+    });
+    const { client } = here.client();
+    expect(await client.readItems(secondary('to-top'))).toEqual({
+      source: top.spec.source,
+      lines: ['x', 'y'],
+    });
+    await expect(client.readItems(secondary('nope'))).rejects.toThrow('Secret leaf/nope is not found');
   });
 });

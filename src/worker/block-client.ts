@@ -12,6 +12,7 @@ import { itemsKey } from '../api/defaults.js';
 import { itemLines } from '../api/source.js';
 import { apiStatus, explain, HintedError, isApiError } from '../kube/errors.js';
 import { retrying } from '../kube/retry.js';
+import { otherCluster } from '../kube/other-cluster.js';
 import { TeamtaskClient, worklistNotFound, type ResourceClient } from '../kube/teamtask-client.js';
 import {
   DELETING_BLOCK_WAIT_MS,
@@ -71,9 +72,26 @@ export interface BlockClientDeps {
   /** A Worklist of another namespace: a secondary's parent. */
   readWorklistIn: (namespace: string, name: string) => Promise<Worklist>;
   readConfigMap: (name: string, namespace: string) => Promise<V1ConfigMap>;
+  /**
+   * The same two reads in another cluster, through the kubeconfig a Secret of `namespace` (in this
+   * cluster) holds: a secondary's parent there (spec.source.worklist.kubeconfigSecret).
+   */
+  otherCluster: (namespace: string, secret: string) => Promise<ItemReaders>;
   /** Every wait, the retries' included (tests pass one that does not wait). */
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** What reading a Worklist's items takes, in one cluster. */
+export type ItemReaders = Pick<BlockClientDeps, 'readWorklistIn' | 'readConfigMap' | 'otherCluster'>;
+
+const readersOf = (client: TeamtaskClient, core: CoreV1Api): ItemReaders => ({
+  readWorklistIn: (namespace, name) => client.worklists(namespace).get(name),
+  readConfigMap: (name, namespace) => core.readNamespacedConfigMap({ name, namespace }),
+  otherCluster: async (namespace, secret) => {
+    const there = await otherCluster(core, namespace, secret);
+    return readersOf(there.client, there.core);
+  },
+});
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -98,8 +116,7 @@ export class BlockClient implements BlockApi {
     return new BlockClient(o, {
       blocks: client.blocks(o.namespace),
       worklists: client.worklists(o.namespace),
-      readWorklistIn: (namespace, name) => client.worklists(namespace).get(name),
-      readConfigMap: (name, namespace) => core.readNamespacedConfigMap({ name, namespace }),
+      ...readersOf(client, core),
     });
   }
 
@@ -116,20 +133,31 @@ export class BlockClient implements BlockApi {
   }
 
   async readItems(w: Worklist): Promise<{ source: WorklistSpecSource; lines?: string[] }> {
+    // The cluster the Worklist at hand is in: this one, until a parent is in another.
+    let cluster: { readers: ItemReaders; name: string } = { readers: this.api, name: '' };
     const seen = new Set<string>();
     for (;;) {
       const namespace = w.metadata.namespace ?? this.o.namespace;
-      seen.add(`${namespace}/${w.metadata.name}`);
+      seen.add(`${cluster.name}${namespace}/${w.metadata.name}`);
       const parent = w.spec.source.worklist;
       if (!parent) break;
+      if (parent.kubeconfigSecret) {
+        const secret = parent.kubeconfigSecret;
+        const from = cluster.readers;
+        const readers = await this.call('read the kubeconfig Secret', () =>
+          from.otherCluster(namespace, secret),
+        );
+        cluster = { readers, name: `${cluster.name}${namespace}/${secret}:` };
+      }
       const ns = parent.namespace ?? namespace;
-      if (seen.has(`${ns}/${parent.name}`))
+      if (seen.has(`${cluster.name}${ns}/${parent.name}`))
         throw new HintedError(
           `worklist ${ns}/${parent.name} is its own parent's parent: its items are nowhere`,
           'point spec.source.worklist of one of them at a Worklist with items of its own',
         );
+      const readers = cluster.readers;
       try {
-        w = await this.call('read the parent Worklist', () => this.api.readWorklistIn(ns, parent.name));
+        w = await this.call('read the parent Worklist', () => readers.readWorklistIn(ns, parent.name));
       } catch (err) {
         throw worklistNotFound(err, ns, parent.name);
       }
@@ -137,8 +165,9 @@ export class BlockClient implements BlockApi {
     const source = w.spec.source;
     if (!source.configMap) return { source };
     const namespace = w.metadata.namespace ?? this.o.namespace;
+    const readers = cluster.readers;
     const cm = await this.call('read the items', () =>
-      this.api.readConfigMap(source.configMap!.name, namespace),
+      readers.readConfigMap(source.configMap!.name, namespace),
     );
     return { source, lines: itemLines(cm.data?.[itemsKey(source.configMap)] ?? '') };
   }

@@ -10,6 +10,8 @@ set -euo pipefail
 kcp_stop kwok
 kcp_stop kube-scheduler
 kcp_stop kube-controller-manager
-node_down
+# A control plane without a node (TEAMTASK_KCP_REAL_NODE=0) changed nothing on the host.
+[ "$KCP_REAL_NODE" = 1 ] && node_down
 kcp_stop kube-apiserver
 kcp_stop etcd
+rm -f "$KCP_STATE/control-plane-only"

@@ -60,6 +60,14 @@ KCP_NODE_HOST_DIRS=(/var/log/containers /var/log/pods /var/lib/cni /var/run/netn
   /var/lib/containerd /run/containerd /etc/cni /opt/cni /opt/containerd /var/run/nri
   /usr/libexec/kubernetes)
 
+# TEAMTASK_KCP_REAL_NODE=0: a control plane only, all on loopback (no node, no bridge, nothing
+# changed on the host), for a second cluster beside the first on the same machine (its own
+# TEAMTASK_KCP_STATE and ports). up.sh marks its state folder so, and a later down.sh or status.sh
+# follows the mark, whatever the environment then says.
+KCP_REAL_NODE=${TEAMTASK_KCP_REAL_NODE:-1}
+[ -e "$KCP_STATE/control-plane-only" ] && KCP_REAL_NODE=0
+if [ "$KCP_REAL_NODE" = 1 ]; then KCP_API_IP=$KCP_NODE_IP; else KCP_API_IP=127.0.0.1; fi
+
 # Start order; down.sh stops them in reverse.
 KCP_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 KCP_NODE_COMPONENTS=(containerd kubelet kube-proxy)

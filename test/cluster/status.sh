@@ -4,5 +4,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 kcp_binaries_present || exit 1
-for c in "${KCP_COMPONENTS[@]}" "${KCP_NODE_COMPONENTS[@]}"; do kcp_pid "$c" >/dev/null || exit 1; done
+components=("${KCP_COMPONENTS[@]}")
+[ "$KCP_REAL_NODE" = 1 ] && components+=("${KCP_NODE_COMPONENTS[@]}")
+for c in "${components[@]}"; do kcp_pid "$c" >/dev/null || exit 1; done
 "$KCP_BIN/kubectl" --kubeconfig "$KCP_KUBECONFIG" get --raw /readyz >/dev/null 2>&1

@@ -31,7 +31,7 @@ for port in "$KCP_ETCD_PORT" "$KCP_ETCD_PEER_PORT" "$KCP_APISERVER_PORT" "$KCP_K
   fi
 done
 # The kubelet's and kube-proxy's ports are fixed: one real node per machine.
-for port in 10248 10249 10256; do
+[ "$KCP_REAL_NODE" = 1 ] && for port in 10248 10249 10256; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     kcp_log "error: port $port on 127.0.0.1 is taken: another kubelet or kube-proxy runs on this machine"
     exit 1
@@ -40,12 +40,16 @@ done
 
 # If anything below fails, stop what was started: detached daemons would otherwise outlive the caller.
 trap 'status=$?; [ "$status" = 0 ] || bash "$CLUSTER_DIR/down.sh" >/dev/null 2>&1; exit "$status"' EXIT
-node_network_up
 started=$(date +%s)
 # A fresh cluster each start: tests and the demo must not see an earlier run's objects.
 rm -rf "$KCP_STATE/etcd" "$KCP_STATE/pki" "$KCP_STATE/logs" "$KCP_STATE/pids" "$KCP_KUBECONFIG"
 P=$KCP_STATE/pki
 mkdir -p "$P" "$KCP_STATE/logs" "$KCP_STATE/pids" "$KCP_STATE/etcd"
+if [ "$KCP_REAL_NODE" = 1 ]; then
+  node_network_up
+else
+  touch "$KCP_STATE/control-plane-only"
+fi
 
 # --- PKI: one CA, a serving cert for the apiserver, an admin client cert, SA signing keys ---
 (
@@ -54,7 +58,7 @@ mkdir -p "$P" "$KCP_STATE/logs" "$KCP_STATE/pids" "$KCP_STATE/etcd"
   q openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -sha256 -days 3650 -subj /CN=teamtask-e2e-ca -out ca.crt
   printf '%s\n' basicConstraints=CA:FALSE keyUsage=critical,digitalSignature,keyEncipherment \
     extendedKeyUsage=serverAuth \
-    subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.96.0.1,IP:$KCP_NODE_IP >server.ext
+    subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.96.0.1,IP:$KCP_API_IP >server.ext
   printf '%s\n' basicConstraints=CA:FALSE keyUsage=critical,digitalSignature,keyEncipherment \
     extendedKeyUsage=clientAuth >client.ext
   cert() { # name subject extfile
@@ -75,7 +79,7 @@ kind: Config
 clusters:
 - name: teamtask-e2e
   cluster:
-    server: https://$KCP_NODE_IP:$KCP_APISERVER_PORT
+    server: https://$KCP_API_IP:$KCP_APISERVER_PORT
     certificate-authority: $P/ca.crt
 users:
 - name: teamtask-e2e-admin
@@ -129,10 +133,12 @@ start etcd --name=teamtask-e2e --data-dir="$KCP_STATE/etcd" \
 wait_for etcd curl -sf "http://127.0.0.1:$KCP_ETCD_PORT/health"
 
 # On the bridge's address: pods reach it through the `kubernetes` Service, whose Endpoints
-# cannot hold a loopback address.
+# cannot hold a loopback address. Without a node, on loopback, and the Service has no endpoints.
+no_endpoints=()
+[ "$KCP_REAL_NODE" = 1 ] || no_endpoints=(--endpoint-reconciler-type=none)
 start kube-apiserver --etcd-servers="http://127.0.0.1:$KCP_ETCD_PORT" \
-  --bind-address="$KCP_NODE_IP" --secure-port="$KCP_APISERVER_PORT" \
-  --advertise-address="$KCP_NODE_IP" \
+  --bind-address="$KCP_API_IP" --secure-port="$KCP_APISERVER_PORT" \
+  --advertise-address="$KCP_API_IP" "${no_endpoints[@]}" \
   --kubelet-client-certificate="$P/apiserver-kubelet-client.crt" \
   --kubelet-client-key="$P/apiserver-kubelet-client.key" \
   --tls-cert-file="$P/apiserver.crt" --tls-private-key-file="$P/apiserver.key" --client-ca-file="$P/ca.crt" \
@@ -141,7 +147,7 @@ start kube-apiserver --etcd-servers="http://127.0.0.1:$KCP_ETCD_PORT" \
   --service-cluster-ip-range="$KCP_SERVICE_CIDR" --authorization-mode=Node,RBAC \
   --enable-admission-plugins=ResourceQuota --allow-privileged=true \
   --kubelet-preferred-address-types=InternalIP
-wait_for kube-apiserver https_ok "https://$KCP_NODE_IP:$KCP_APISERVER_PORT/readyz"
+wait_for kube-apiserver https_ok "https://$KCP_API_IP:$KCP_APISERVER_PORT/readyz"
 
 start kube-controller-manager --kubeconfig="$KCP_KUBECONFIG" \
   --authentication-kubeconfig="$KCP_KUBECONFIG" --authorization-kubeconfig="$KCP_KUBECONFIG" \
@@ -195,11 +201,14 @@ spec:
     - {key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule}
 NODE
 done
-kubectl wait --for=condition=Ready node -l type=kwok --timeout=60s >/dev/null
+[ "$NODES" = 0 ] || kubectl wait --for=condition=Ready node -l type=kwok --timeout=60s >/dev/null
 # Pods are refused until the ServiceAccount controller made `default`; later namespaces wait too.
 wait_for kube-controller-manager kubectl get serviceaccount default -n default
-node_started=$(date +%s)
-node_up
-
-kcp_log "ready in $(($(date +%s) - started))s (the real node in $(($(date +%s) - node_started))s): $NODES kwok nodes and $KCP_NODE_NAME; logs in $KCP_STATE/logs"
+if [ "$KCP_REAL_NODE" = 1 ]; then
+  node_started=$(date +%s)
+  node_up
+  kcp_log "ready in $(($(date +%s) - started))s (the real node in $(($(date +%s) - node_started))s): $NODES kwok nodes and $KCP_NODE_NAME; logs in $KCP_STATE/logs"
+else
+  kcp_log "ready in $(($(date +%s) - started))s (a control plane only, on 127.0.0.1): $NODES kwok nodes; logs in $KCP_STATE/logs"
+fi
 echo "$KCP_KUBECONFIG"

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { clusterEnv, REPO_ROOT } from './paths.js';
+import { SecondCluster } from './second-cluster.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -59,6 +60,8 @@ export default function setup(project: TestProject): () => Promise<void> {
   // Asynchronous and quiet: a blocking stop would stall vitest's own shutdown of its workers,
   // and the run's last line must stay the `N passed, N failed` summary.
   return async () => {
+    // A second cluster a test file started and could not stop (it crashed): never left running.
+    if (!external) await new SecondCluster().down();
     if (startedHere && !process.env.TEAMTASK_KEEP_CLUSTER) {
       await promisify(execFile)('bash', [join(cluster, 'down.sh')]);
     }

@@ -10,9 +10,10 @@ export class Background {
   stdout = '';
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[]) {
+  /** `env`: the environment to run in (default the cluster under test's). */
+  constructor(args: string[], env: NodeJS.ProcessEnv = testEnv()) {
     this.child = spawn('kubectl', ['teamtask', ...args], {
-      env: testEnv(),
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (d: Buffer) => (this.output += d.toString());

@@ -1,3 +1,4 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { kubeConfig } from './kube.js';
 
@@ -23,9 +24,11 @@ export class InProcessWorker {
       command?: string[];
       perBlock?: boolean;
       onRange?: WorkerOptions['onRange'];
+      /** The cluster to work in (default the cluster under test). */
+      kc?: KubeConfig;
     } = {},
   ) {
-    const worker = new Worker(kubeConfig(), {
+    const worker = new Worker(options.kc ?? kubeConfig(), {
       namespace,
       worklist,
       block,

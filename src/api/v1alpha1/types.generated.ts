@@ -23,6 +23,8 @@ export interface WorklistSpecSourceWorklist {
   name: string;
   /** The parent's namespace (default this Worklist's). */
   namespace?: string;
+  /** The parent is in another cluster: a Secret in this Worklist's namespace whose key `kubeconfig` holds a kubeconfig for it (its current context). Its credential needs only to get the parent Worklist (and a ConfigMap source) and to create, get and patch this secondary's one Block in the parent's namespace (docs/secondary.md). The controller and the workers read it; without it the parent is in this cluster. */
+  kubeconfigSecret?: string;
 }
 
 /** The items. Exactly one of range, inline, configMap or worklist. */

@@ -1,0 +1,60 @@
+import type { V1Secret } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { kubeConfigFromSecret, withTimeout } from './other-cluster.js';
+
+const kubeconfig = `apiVersion: v1
+kind: Config
+clusters: [{name: parent, cluster: {server: "https://127.0.0.1:16543"}}]
+users: [{name: secondary, user: {token: abc}}]
+contexts: [{name: parent, context: {cluster: parent, user: secondary}}]
+current-context: parent
+`;
+const secret = (data?: Record<string, string>): V1Secret => ({
+  metadata: { name: 'to-parent', namespace: 'leaf' },
+  ...(data ? { data } : {}),
+});
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+describe("a parent cluster's kubeconfig Secret", () => {
+  it('gives the kubeconfig under key kubeconfig, its current context selected', () => {
+    const kc = kubeConfigFromSecret(secret({ kubeconfig: b64(kubeconfig) }));
+    expect(kc.getCurrentCluster()?.server).toBe('https://127.0.0.1:16543');
+    expect(kc.getCurrentUser()?.token).toBe('abc');
+  });
+
+  it.each([
+    ['without the key', secret({ config: b64(kubeconfig) }), 'Secret leaf/to-parent has no key kubeconfig'],
+    ['without data at all', secret(), 'Secret leaf/to-parent has no key kubeconfig'],
+    [
+      'with text that is no kubeconfig',
+      secret({ kubeconfig: b64('{{{') }),
+      'key kubeconfig is no kubeconfig',
+    ],
+    [
+      'with no current context',
+      secret({ kubeconfig: b64(kubeconfig.replace('current-context: parent', '')) }),
+      'has no current context with a cluster',
+    ],
+  ])('is refused %s, saying what to put there', (_, s, message) => {
+    let err: unknown;
+    try {
+      kubeConfigFromSecret(s);
+    } catch (e) {
+      err = e;
+    }
+    expect(String((err as Error).message)).toContain(message);
+    expect((err as { hint: string }).hint).toMatch(/kubectl config view --minify --flatten/);
+  });
+});
+
+describe('a call to another cluster', () => {
+  it('gives its answer when it comes in time', async () => {
+    await expect(withTimeout(Promise.resolve(7), 50, 'reading')).resolves.toBe(7);
+  });
+
+  it('fails once its time is up when no answer comes (a stopped API server holds the request open)', async () => {
+    await expect(withTimeout(new Promise(() => {}), 20, 'reading the parent')).rejects.toThrow(
+      'reading the parent: no answer in 0.02 s',
+    );
+  });
+});

@@ -1,0 +1,74 @@
+import { CoreV1Api, KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { KUBECONFIG_SECRET_KEY } from '../api/names.js';
+import { HintedError, isApiError } from './errors.js';
+import { TeamtaskClient } from './teamtask-client.js';
+
+/**
+ * Another cluster, reached through a kubeconfig kept in a Secret (a secondary Worklist's parent
+ * elsewhere, spec.source.worklist.kubeconfigSecret): the controller and the workers both read it.
+ */
+export interface OtherCluster {
+  readonly kc: KubeConfig;
+  readonly client: TeamtaskClient;
+  readonly core: CoreV1Api;
+  /** The Secret's resourceVersion: a Secret replaced or edited makes a new client. */
+  readonly resourceVersion?: string;
+}
+
+/** The kubeconfig a Secret holds under KUBECONFIG_SECRET_KEY; a HintedError says what is wrong. */
+export function kubeConfigFromSecret(secret: V1Secret): KubeConfig {
+  const where = `Secret ${secret.metadata?.namespace}/${secret.metadata?.name}`;
+  const fix = `put a kubeconfig for the parent's cluster under key ${KUBECONFIG_SECRET_KEY} (kubectl config view --minify --flatten)`;
+  const data = secret.data?.[KUBECONFIG_SECRET_KEY];
+  if (data === undefined) throw new HintedError(`${where} has no key ${KUBECONFIG_SECRET_KEY}`, fix);
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromString(Buffer.from(data, 'base64').toString('utf8'));
+  } catch (err) {
+    throw new HintedError(
+      `${where}: key ${KUBECONFIG_SECRET_KEY} is no kubeconfig (${(err as Error).message})`,
+      fix,
+    );
+  }
+  if (!kc.getCurrentCluster())
+    throw new HintedError(
+      `${where}: the kubeconfig under key ${KUBECONFIG_SECRET_KEY} has no current context with a cluster`,
+      fix,
+    );
+  return kc;
+}
+
+/** Reads the Secret through `core` (this cluster) and makes the other cluster's clients. */
+export async function otherCluster(core: CoreV1Api, namespace: string, name: string): Promise<OtherCluster> {
+  let secret: V1Secret;
+  try {
+    secret = await core.readNamespacedSecret({ name, namespace });
+  } catch (err) {
+    if (!isApiError(err, 404)) throw err;
+    throw new HintedError(
+      `Secret ${namespace}/${name} is not found: the parent's cluster cannot be reached`,
+      `create it with a kubeconfig for the parent's cluster under key ${KUBECONFIG_SECRET_KEY}`,
+    );
+  }
+  return clientsOf(kubeConfigFromSecret(secret), secret.metadata?.resourceVersion);
+}
+
+export function clientsOf(kc: KubeConfig, resourceVersion?: string): OtherCluster {
+  return { kc, client: new TeamtaskClient(kc), core: kc.makeApiClient(CoreV1Api), resourceVersion };
+}
+
+/**
+ * The call's answer, or a rejection after `ms`: a cluster that stops answering (a partition, a
+ * stopped API server) holds a request open with no error, and nothing here may wait on it for good.
+ */
+export async function withTimeout<T>(call: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
