@@ -18,6 +18,21 @@ export const SECONDARY_ANNOTATION = 'teamtask.dev/secondary';
 export const KUBECONFIG_SECRET_KEY = 'kubeconfig';
 /** A secondary Worklist's Block in its parent's namespace (docs/secondary.md). */
 export const upstreamBlockName = (namespace: string, name: string) => `${namespace}.${name}`;
+/**
+ * In a parent's cluster, the identity of a secondary in another cluster (`create
+ * --from-worklist CONTEXT/NS/PARENT`): its ServiceAccount, Role, RoleBinding, token Secret and
+ * scope parameter in the parent's namespace, all of this name.
+ */
+export const SECONDARY_ACCOUNT_PREFIX = 'teamtask-secondary-';
+export const secondaryAccount = (namespace: string, name: string) =>
+  `${SECONDARY_ACCOUNT_PREFIX}${upstreamBlockName(namespace, name)}`;
+/** On a secondary identity's scope parameter (a ConfigMap): the admission policy teamtask-secondary-parent reads it. */
+export const SECONDARY_SCOPE_LABEL = 'teamtask.dev/secondary-scope';
+/** In a secondary's namespace, the kubeconfig Secret `create --from-worklist` makes for a parent elsewhere. */
+export const parentKubeconfigSecret = (worklist: string) => `${worklist}-parent`;
+/** In a parent's namespace, the Role that lets a secondary's workers (in the same cluster) read the parent. */
+export const parentReaderRole = (namespace: string, name: string) =>
+  `teamtask-reader-${upstreamBlockName(namespace, name)}`;
 /** On every object Teamtask makes. */
 export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
 export const PART_OF_VALUE = 'teamtask';

@@ -1,21 +1,41 @@
 import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
-import { CoreV1Api, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubernetesObjectApi,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import type { Worklist, WorklistSpecSourceConfigMap } from '../api/v1alpha1/index.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { commandLine } from '../cli/command-line.js';
 import { ownedObjects, worklistObject, type CreateOptions } from '../create/objects.js';
 import { undoOnFailure, type Undo } from '../create/rollback.js';
-import { parseSource } from '../create/source.js';
+import {
+  parentKubeconfig,
+  parentReaderObjects,
+  secondaryIdentityObjects,
+  type ClusterAccess,
+} from '../create/secondary.js';
+import { parseParentRef, parseSource } from '../create/source.js';
 import { itemsKey } from '../api/defaults.js';
-import { LIMITS_CONFIGMAP, SYSTEM_NAMESPACE } from '../api/names.js';
+import {
+  LIMITS_CONFIGMAP,
+  parentKubeconfigSecret,
+  secondaryAccount,
+  SYSTEM_NAMESPACE,
+  workerServiceAccount,
+} from '../api/names.js';
+import { loadKube, type ResolvedKube } from '../kube/config.js';
 import { itemLines, maxBlocksPerWorklist } from '../api/source.js';
 import { objectRef, worklistRef } from '../printers/ref.js';
 import { HintedError, isApiError } from '../kube/errors.js';
 import { TeamtaskClient } from '../kube/teamtask-client.js';
 import { toWire } from '../kube/wire.js';
 
-const SOURCES = ['range', 'items', 'from-file', 'from-configmap'];
+const SOURCES = ['range', 'items', 'from-file', 'from-configmap', 'from-worklist'];
+/** How long a new token Secret may take to be filled by the token controller. */
+const TOKEN_WAIT_MS = 30_000;
 /** After each object's name in the human output. */
 const SUFFIX = { none: '', client: ' (dry run)', server: ' (server dry run)' } as const;
 
@@ -41,6 +61,11 @@ export default class Create extends BaseCommand<typeof Create> {
     }),
     'from-configmap': Flags.string({
       description: 'one item per non-empty line of NAME[/KEY] (key default: items)',
+      exactlyOne: SOURCES,
+    }),
+    'from-worklist': Flags.string({
+      description:
+        "a secondary of the Worklist [CONTEXT/]NAMESPACE/NAME: its items, in ranges taken from it (CONTEXT: a parent in that kubeconfig context's cluster; create makes a credential there that reaches only the parent and this secondary's Block, and keeps its kubeconfig in the Secret NAME-parent)",
       exactlyOne: SOURCES,
     }),
     'block-size': Flags.integer({ required: true, min: 1, description: 'items a worker takes at a time' }),
@@ -115,11 +140,45 @@ export default class Create extends BaseCommand<typeof Create> {
       memory: f.memory,
       serviceAccount: f['service-account'],
     };
-    const worklist = worklistObject(options);
     const mode = f['dry-run'];
+    const parent = f['from-worklist'] ? await this.parentOf(f['from-worklist'], options) : undefined;
+    const worklist = worklistObject(options);
     if (mode !== 'client' && options.source.configMap && !options.fileItems) {
       await this.checkConfigMap(options.source.configMap, options.blockSize);
     }
+    // Beside the parent first (a secondary elsewhere needs its token for its kubeconfig Secret),
+    // taken back if anything after fails.
+    const beside: Made[] = [];
+    const besideParent = async () => {
+      if (!parent) return;
+      const secondary = { namespace: options.namespace, name: options.name };
+      const toMake = parent.kube
+        ? secondaryIdentityObjects(parent.worklist, secondary)
+        : f.workers > 0 && !options.serviceAccount
+          ? parentReaderObjects(parent.worklist, secondary, workerServiceAccount(options.name))
+          : [];
+      const kc = parent.kube?.kc ?? this.kube.kc;
+      for (const o of toMake)
+        beside.push({ kc, o: mode === 'client' ? o : await makeIn(kc, o, mode === 'server') });
+      if (parent.kube) {
+        const name = secondaryAccount(secondary.namespace, secondary.name);
+        const token =
+          mode === 'none' ? await waitForToken(kc, parent.worklist.metadata.namespace!, name) : '<token>';
+        options.parentKubeconfig = parentKubeconfig(
+          clusterAccess(parent.kube),
+          token,
+          parent.worklist.metadata.namespace!,
+        );
+      }
+    };
+    const undoBeside: Undo = {
+      run: () => Promise.all(beside.map((m) => deleteIn(m.kc, m.o))),
+      what: beside.map((m) => objectRef(m.o)).join(', ') || 'nothing',
+      command: `kubectl delete ${beside.map((m) => objectRef(m.o)).join(' ')} -n ${parent?.worklist.metadata.namespace}${parent?.context ? ` --context ${parent.context}` : ''}`,
+      server: parent?.kube?.server ?? this.kube.server,
+    };
+    if (mode === 'none') await undoOnFailure(besideParent, undoBeside);
+    else await besideParent();
     // A client dry run makes nothing: without the Worklist's UID there are no owner references
     // (applied by hand, these objects are not removed with the Worklist). A server dry run has
     // the API server check each object, and stores none.
@@ -137,17 +196,74 @@ export default class Create extends BaseCommand<typeof Create> {
     const makeOwned = async () => {
       for (const o of ownedObjects(options, { uid: created.metadata.uid ?? '' })) objects.push(await make(o));
     };
-    if (mode === 'none') await undoOnFailure(makeOwned, this.deleting(created));
-    else await makeOwned();
+    if (mode === 'none') {
+      const all = this.deleting(created);
+      await undoOnFailure(makeOwned, {
+        ...all,
+        run: async () => {
+          await all.run();
+          await undoBeside.run();
+        },
+      });
+    } else await makeOwned();
+    // What was made beside the parent, elsewhere: said so, with the context.
+    const where = parent?.context
+      ? ` in context ${parent.context}, namespace ${parent.worklist.metadata.namespace}`
+      : parent
+        ? ` in namespace ${parent.worklist.metadata.namespace}`
+        : '';
+    const all = [...beside.map((m) => m.o), ...objects];
     this.print(
       {
-        data: { apiVersion: 'v1', kind: 'List', items: objects.map(toWire) },
-        names: () => objects.map(objectRef),
-        human: () => objects.map((o) => `${objectRef(o)} created${SUFFIX[mode]}`).join('\n'),
+        data: { apiVersion: 'v1', kind: 'List', items: all.map(toWire) },
+        names: () => all.map(objectRef),
+        human: () =>
+          [
+            ...beside.map((m) => `${objectRef(m.o)} created${where}${SUFFIX[mode]}`),
+            ...objects.map((o) => `${objectRef(o)} created${SUFFIX[mode]}`),
+          ].join('\n'),
       },
       f.output,
     );
-    return objects;
+    return all;
+  }
+
+  /**
+   * The parent `--from-worklist` names, read (it must exist: a secondary of nothing is a typo),
+   * and the source it makes: in another context's cluster, the parent's namespace always named
+   * and the kubeconfig Secret this secondary will hold.
+   */
+  private async parentOf(
+    text: string,
+    options: CreateOptions,
+  ): Promise<{ worklist: Worklist; kube?: ResolvedKube; context?: string }> {
+    const ref = parseParentRef(text, this.kube.namespace);
+    const elsewhere = ref.context !== undefined && ref.context !== this.kube.kc.getCurrentContext();
+    const kube = elsewhere
+      ? loadKube({ kubeconfig: this.flags.kubeconfig, context: ref.context })
+      : undefined;
+    if (elsewhere) {
+      options.source = {
+        worklist: {
+          name: ref.name,
+          namespace: ref.namespace,
+          kubeconfigSecret: parentKubeconfigSecret(options.name),
+        },
+      };
+    }
+    try {
+      const worklist = await new TeamtaskClient((kube ?? this.kube).kc)
+        .worklists(ref.namespace)
+        .get(ref.name);
+      return { worklist, kube, context: elsewhere ? ref.context : undefined };
+    } catch (err) {
+      if (!isApiError(err, 404)) throw err;
+      const ctx = elsewhere ? ` --context ${ref.context}` : '';
+      throw new HintedError(
+        `parent worklist "${ref.name}" not found in namespace ${ref.namespace}${elsewhere ? ` of context ${ref.context}` : ''}`,
+        `check the name: kubectl get worklists -n ${ref.namespace}${ctx}`,
+      );
+    }
   }
 
   /**
@@ -253,6 +369,50 @@ function readItems(path: string): string[] {
   const items = itemLines(text);
   if (items.length === 0) throw new HintedError(`${path} has no items`, 'put one item per line');
   return items;
+}
+
+/** An object made beside the parent, and the cluster it is in. */
+interface Made {
+  kc: KubeConfig;
+  o: KubernetesObject;
+}
+
+const makeIn = (kc: KubeConfig, o: KubernetesObject, dryRun: boolean): Promise<KubernetesObject> =>
+  KubernetesObjectApi.makeApiClient(kc).create(o, undefined, dryRun ? 'All' : undefined);
+
+async function deleteIn(kc: KubeConfig, o: KubernetesObject): Promise<void> {
+  try {
+    await KubernetesObjectApi.makeApiClient(kc).delete(o);
+  } catch (err) {
+    if (!isApiError(err, 404)) throw err;
+  }
+}
+
+/** The token the token controller puts into a new service-account-token Secret. */
+async function waitForToken(kc: KubeConfig, namespace: string, name: string): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const deadline = Date.now() + TOKEN_WAIT_MS;
+  for (;;) {
+    const token = (await core.readNamespacedSecret({ name, namespace })).data?.token;
+    if (token) return Buffer.from(token, 'base64').toString('utf8');
+    if (Date.now() > deadline)
+      throw new HintedError(
+        `Secret ${namespace}/${name} got no token in ${TOKEN_WAIT_MS / 1000} s`,
+        "the parent's cluster fills service-account-token Secrets with kube-controller-manager's token controller (--service-account-private-key-file): check it runs",
+      );
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** How the context reaches its cluster, the CA inline (a file path means nothing where the Secret is read). */
+function clusterAccess(kube: ResolvedKube): ClusterAccess {
+  const c = kube.kc.getCurrentCluster()!;
+  return {
+    server: c.server,
+    caData: c.caData ?? (c.caFile ? readFileSync(c.caFile).toString('base64') : undefined),
+    skipTLSVerify: c.skipTLSVerify,
+    tlsServerName: c.tlsServerName,
+  };
 }
 
 const withoutOwners = (o: KubernetesObject): KubernetesObject => ({

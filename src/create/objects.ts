@@ -5,6 +5,7 @@ import type {
   V1OwnerReference,
   V1Role,
   V1RoleBinding,
+  V1Secret,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, type Worklist, type WorklistSpec } from '../api/v1alpha1/index.js';
@@ -13,6 +14,7 @@ import {
   DEFAULT_ITEMS_KEY,
   ENV,
   itemsConfigMap,
+  KUBECONFIG_SECRET_KEY,
   MISSING_LIBRARIES_EXIT_CODE,
   PART_OF_LABEL,
   PART_OF_VALUE,
@@ -47,6 +49,11 @@ export interface CreateOptions {
   memory?: string;
   /** Run the workers as this existing ServiceAccount instead of one made for the Worklist. */
   serviceAccount?: string;
+  /**
+   * A parent in another cluster: the kubeconfig that reaches it, kept in the Secret that
+   * spec.source.worklist.kubeconfigSecret names.
+   */
+  parentKubeconfig?: string;
 }
 
 /** Where the runtime lands in the worker pod: the image's /app (the CLI and its Node), copied by an init container. */
@@ -98,6 +105,16 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
     ownerReferences,
   });
   const objects: KubernetesObject[] = [];
+  const secret = o.source.worklist?.kubeconfigSecret;
+  if (secret && o.parentKubeconfig !== undefined) {
+    const kubeconfig: V1Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta(secret),
+      data: { [KUBECONFIG_SECRET_KEY]: Buffer.from(o.parentKubeconfig).toString('base64') },
+    };
+    objects.push(kubeconfig);
+  }
   if (o.fileItems) {
     const cm: V1ConfigMap = {
       apiVersion: 'v1',
@@ -126,6 +143,10 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
         { apiGroups: [GROUP], resources: ['blocks'], verbs: ['create', 'get', 'patch', 'delete'] },
         ...(itemsSource
           ? [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [itemsSource], verbs: ['get'] }]
+          : []),
+        // A parent in another cluster: the kubeconfig that reaches it, to read its items there.
+        ...(secret
+          ? [{ apiGroups: [''], resources: ['secrets'], resourceNames: [secret], verbs: ['get'] }]
           : []),
       ],
     };

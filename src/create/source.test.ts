@@ -2,7 +2,7 @@ import type { V1ConfigMap, V1Role } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { WorklistSpec } from '../api/v1alpha1/index.js';
 import { ownedObjects, worklistObject, type CreateOptions } from './objects.js';
-import { parseSource, type SourceFlags } from './source.js';
+import { parseParentRef, parseSource, type SourceFlags } from './source.js';
 
 describe("create's item source", () => {
   it.each<{ name: string; flags: SourceFlags; source: WorklistSpec['source'] }>([
@@ -35,6 +35,21 @@ describe("create's item source", () => {
       name: "--from-file is the ConfigMap create makes for the file's lines, named after the Worklist",
       flags: { 'from-file': 'hosts.txt' },
       source: { configMap: { name: 'primes-items', key: 'items' } },
+    },
+    {
+      name: '--from-worklist NAME is a parent in the same namespace',
+      flags: { 'from-worklist': 'top' },
+      source: { worklist: { name: 'top' } },
+    },
+    {
+      name: '--from-worklist NS/NAME is a parent in another namespace',
+      flags: { 'from-worklist': 'team-a/top' },
+      source: { worklist: { name: 'top', namespace: 'team-a' } },
+    },
+    {
+      name: "--from-worklist CONTEXT/NS/NAME is a parent in another context's cluster (the Secret is added by create)",
+      flags: { 'from-worklist': 'arn:aws:eks:eu-west-1:1:cluster/prod/team-a/top' },
+      source: { worklist: { name: 'top', namespace: 'team-a' } },
     },
   ])('$name', ({ flags, source }) => {
     expect(parseSource(flags, 'primes')).toEqual(source);
@@ -69,10 +84,35 @@ describe("create's item source", () => {
       name: 'no source flag at all',
       flags: {},
       message: 'no item source given',
-      hint: 'give one of --range, --items, --from-file, --from-configmap',
+      hint: 'give one of --range, --items, --from-file, --from-configmap, --from-worklist',
+    },
+    {
+      name: 'a --from-worklist with an empty part',
+      flags: { 'from-worklist': 'team-a/' },
+      message: '--from-worklist "team-a/" is not [CONTEXT/]NAMESPACE/NAME',
+      hint: 'name the parent Worklist, e.g. --from-worklist team-a/top, or --from-worklist other-cluster/team-a/top',
     },
   ])('refuses $name, saying what to give', ({ flags, message, hint }) => {
     expect(() => parseSource(flags, 'primes')).toThrow(expect.objectContaining({ message, hint }));
+  });
+});
+
+describe('a --from-worklist parent', () => {
+  it.each([
+    ['top', { namespace: 'here', name: 'top' }],
+    ['team-a/top', { namespace: 'team-a', name: 'top' }],
+    ['kind-b/team-a/top', { context: 'kind-b', namespace: 'team-a', name: 'top' }],
+    // A context's name may hold slashes: read from the right.
+    [
+      'arn:aws:eks:eu-west-1:1:cluster/prod/team-a/top',
+      { context: 'arn:aws:eks:eu-west-1:1:cluster/prod', namespace: 'team-a', name: 'top' },
+    ],
+  ])('%s is read from the right', (text, ref) => {
+    expect(parseParentRef(text, 'here')).toEqual(ref);
+  });
+
+  it.each(['', 'a//b', '/team-a/top'])('refuses %j', (text) => {
+    expect(() => parseParentRef(text, 'here')).toThrow('is not [CONTEXT/]NAMESPACE/NAME');
   });
 });
 

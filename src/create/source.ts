@@ -8,6 +8,32 @@ export interface SourceFlags {
   items?: string;
   'from-file'?: string;
   'from-configmap'?: string;
+  'from-worklist'?: string;
+}
+
+/** A parent Worklist as `--from-worklist` names it: `[CONTEXT/]NAMESPACE/NAME`, or `NAME` in the namespace given. */
+export interface ParentRef {
+  /** A kubeconfig context: the parent's cluster, when it is not the one in use. */
+  context?: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * `--from-worklist [CONTEXT/]NAMESPACE/NAME`, read from the right: a context's name may hold
+ * slashes (an EKS ARN does), a namespace's and a Worklist's cannot.
+ */
+export function parseParentRef(text: string, namespace: string): ParentRef {
+  const parts = text.split('/');
+  const name = parts.pop()!;
+  const ns = parts.pop();
+  const context = parts.length ? parts.join('/') : undefined;
+  if (!name || ns === '' || context === '')
+    throw new HintedError(
+      `--from-worklist "${text}" is not [CONTEXT/]NAMESPACE/NAME`,
+      'name the parent Worklist, e.g. --from-worklist team-a/top, or --from-worklist other-cluster/team-a/top',
+    );
+  return { ...(context ? { context } : {}), namespace: ns ?? namespace, name };
 }
 
 /**
@@ -48,11 +74,15 @@ export function parseSource(f: SourceFlags, worklist: string): WorklistSpec['sou
     const [name, key] = f['from-configmap'].split('/');
     return { configMap: { name: name!, ...(key ? { key } : {}) } };
   }
+  if (f['from-worklist'] !== undefined) {
+    const { namespace, name } = parseParentRef(f['from-worklist'], '');
+    return { worklist: { name, ...(namespace ? { namespace } : {}) } };
+  }
   if (f['from-file'] !== undefined) {
     return { configMap: { name: itemsConfigMap(worklist), key: DEFAULT_ITEMS_KEY } };
   }
   throw new HintedError(
     'no item source given',
-    'give one of --range, --items, --from-file, --from-configmap',
+    'give one of --range, --items, --from-file, --from-configmap, --from-worklist',
   );
 }

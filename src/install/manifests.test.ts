@@ -25,6 +25,10 @@ describe('installObjects', () => {
         "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-worklist-limits",
         "validatingadmissionpolicy.admissionregistration.k8s.io/teamtask-worker-scope",
         "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-worker-scope",
+        "validatingadmissionpolicy.admissionregistration.k8s.io/teamtask-secondary-scope",
+        "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-secondary-scope",
+        "validatingadmissionpolicy.admissionregistration.k8s.io/teamtask-secondary-parent",
+        "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-secondary-parent",
         "deployment.apps/teamtask-controller",
       ]
     `);

@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTrue } from '../../src/api/conditions.js';
-import { KUBECONFIG_SECRET_KEY, upstreamBlockName } from '../../src/api/names.js';
-import { WorklistConditions, type Worklist } from '../../src/api/v1alpha1/index.js';
+import { KUBECONFIG_SECRET_KEY, secondaryAccount, upstreamBlockName } from '../../src/api/names.js';
+import { API_VERSION, WorklistConditions, type Block, type Worklist } from '../../src/api/v1alpha1/index.js';
+import { explain } from '../../src/kube/errors.js';
 import { TeamtaskClient } from '../../src/kube/teamtask-client.js';
 import { eventually, freshNamespace, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
 import { range, worklistYaml } from '../support/objects.js';
@@ -171,6 +175,131 @@ describe('a secondary Worklist in another cluster', () => {
       completed: `0-${total - 1}`,
     });
     await complete('the near secondary', () => readWorklist(nearNs.name, 'near'));
+  });
+
+  it("kubectl teamtask create --from-worklist CONTEXT/NS/PARENT makes a credential in the parent's cluster that reaches only the parent and its own Block, and the secondary completes with it", async () => {
+    const total = 2000;
+    expect(
+      kubectlStdin(
+        worklistYaml('small', { source: range(1, total), blockSize: 100 }),
+        'create',
+        '-n',
+        parentNs.name,
+      ).stderr,
+    ).toBe('');
+    // One kubeconfig with both clusters, as a user has: the second one in use.
+    const merged = new KubeConfig();
+    merged.loadFromString(kubectl('config', 'view', '--raw', '--minify', '--flatten').stdout);
+    const first = merged.getContextObject(merged.getCurrentContext())!;
+    const b = new KubeConfig();
+    b.loadFromString(
+      // The second cluster's CA inline too: the merged file is read from elsewhere.
+      spawnSync('kubectl', ['config', 'view', '--raw', '--minify', '--flatten'], {
+        env: second.shellEnv(secondKubeconfig),
+        encoding: 'utf8',
+      }).stdout,
+    );
+    merged.loadFromOptions({
+      clusters: [
+        { ...merged.getCurrentCluster()!, name: 'first' },
+        { ...b.getCurrentCluster()!, name: 'second' },
+      ],
+      users: [
+        { ...merged.getCurrentUser()!, name: 'first' },
+        { ...b.getCurrentUser()!, name: 'second' },
+      ],
+      contexts: [
+        { ...first, name: 'first', cluster: 'first', user: 'first' },
+        { name: 'second', cluster: 'second', user: 'second' },
+      ],
+      currentContext: 'second',
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'teamtask-merged-')), 'kubeconfig');
+    writeFileSync(file, merged.exportConfig());
+    const created = spawnSync(
+      'kubectl',
+      [
+        'teamtask',
+        'create',
+        'far2',
+        '-n',
+        farNs,
+        '--from-worklist',
+        `first/${parentNs.name}/small`,
+        '--block-size',
+        '50',
+        '--workers',
+        '0',
+      ],
+      { env: second.shellEnv(file), encoding: 'utf8' },
+    );
+    expect(created.stderr).toBe('');
+    const account = secondaryAccount(farNs, 'far2');
+    const there = `created in context first, namespace ${parentNs.name}`;
+    expect(created.stdout.split('\n').filter(Boolean)).toEqual([
+      `serviceaccount/${account} ${there}`,
+      `role.rbac.authorization.k8s.io/${account} ${there}`,
+      `rolebinding.rbac.authorization.k8s.io/${account} ${there}`,
+      `secret/${account} ${there}`,
+      `configmap/${account} ${there}`,
+      'worklist.teamtask.dev/far2 created',
+      'secret/far2-parent created',
+    ]);
+    const runs = new RunCounts(total);
+    const items = new Map<number, string>();
+    for (const k of [0, 1])
+      workers.push(
+        new InProcessWorker(
+          farNs,
+          'far2',
+          `far2-${k}`,
+          async (item, offset) => {
+            items.set(offset, item);
+            return runs.execute()(item, offset);
+          },
+          { kc: kcB },
+        ),
+      );
+    const done = await complete('the parent', () => readWorklist(parentNs.name, 'small'));
+    expect(done.status).toMatchObject({ completedItems: total, failedItems: 0 });
+    expect(runs.notOnce()).toEqual([]);
+    // The parent's items, read through the Secret's credential.
+    expect([...items].filter(([offset, item]) => item !== String(offset + 1)).slice(0, 5)).toEqual([]);
+    await complete('the secondary', () => new TeamtaskClient(kcB).worklists(farNs).get('far2'), 120_000);
+
+    // The credential reaches the parent and its own Block, nothing else.
+    const secret = await kcB
+      .makeApiClient(CoreV1Api)
+      .readNamespacedSecret({ name: 'far2-parent', namespace: farNs });
+    const asSecondary = new KubeConfig();
+    asSecondary.loadFromString(Buffer.from(secret.data![KUBECONFIG_SECRET_KEY]!, 'base64').toString('utf8'));
+    const blocks = new TeamtaskClient(asSecondary).blocks(parentNs.name);
+    const refusal = async (p: Promise<unknown>) => {
+      try {
+        await p;
+        return 'allowed';
+      } catch (err) {
+        return explain(err).message;
+      }
+    };
+    const blockOf = (name: string, worklist: string): Block => ({
+      apiVersion: API_VERSION,
+      kind: 'Block',
+      metadata: { name },
+      spec: { worklist, worker: 'intruder' },
+    });
+    expect(await refusal(blocks.create(blockOf('other', 'small'), { dryRun: true }))).toContain(
+      `the secondary ${upstreamBlockName(farNs, 'far2')} may only touch its own Block`,
+    );
+    expect(
+      await refusal(blocks.create(blockOf(upstreamBlockName(farNs, 'far2'), 'tree'), { dryRun: true })),
+    ).toContain('works on Worklist small only, not tree');
+    expect(await refusal(new TeamtaskClient(asSecondary).worklists(parentNs.name).list())).toMatch(
+      /^forbidden/,
+    );
+    expect(await refusal(new TeamtaskClient(asSecondary).worklists(parentNs.name).get('tree'))).toMatch(
+      /^forbidden/,
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTrue } from '../../src/api/conditions.js';
 import { WorklistConditions } from '../../src/api/v1alpha1/index.js';
-import { upstreamBlockName } from '../../src/api/names.js';
+import { parentReaderRole, upstreamBlockName } from '../../src/api/names.js';
 import { eventually, freshNamespace, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
 import { range, worklistYaml } from '../support/objects.js';
 import { readBlock, readWorklist } from '../support/read.js';
@@ -133,5 +133,57 @@ describe('secondary Worklists in one cluster', () => {
     expect(held.size).toBeGreaterThan(0);
     await complete(secondaryNs[0]!.name, 'part');
     await Promise.all(kept.map((w) => w.finished));
+  });
+
+  it("kubectl teamtask create --from-worklist NS/PARENT: worker pods read the parent's items through the Role made beside the parent", async () => {
+    const items = Array.from({ length: 20 }, (_, i) => `x${i}`);
+    expect(
+      teamtask(
+        'create',
+        'par',
+        '-n',
+        parentNs.name,
+        '--items',
+        items.join(','),
+        '--block-size',
+        '5',
+        '--workers',
+        '0',
+      ).stderr,
+    ).toBe('');
+    const created = teamtask(
+      'create',
+      'sec',
+      '-n',
+      secondaryNs[2]!.name,
+      '--from-worklist',
+      `${parentNs.name}/par`,
+      '--block-size',
+      '2',
+      '--workers',
+      '1',
+      '--image',
+      'debian:12-slim',
+      '--',
+      'sh',
+      '-c',
+      'case "$0" in x*) ;; *) exit 1;; esac',
+      '{}',
+    );
+    expect(created.stderr).toBe('');
+    const reader = parentReaderRole(secondaryNs[2]!.name, 'sec');
+    expect(created.stdout.split('\n').filter(Boolean)).toEqual([
+      `role.rbac.authorization.k8s.io/${reader} created in namespace ${parentNs.name}`,
+      `rolebinding.rbac.authorization.k8s.io/${reader} created in namespace ${parentNs.name}`,
+      'worklist.teamtask.dev/sec created',
+      'serviceaccount/teamtask-worker-sec created',
+      'role.rbac.authorization.k8s.io/teamtask-worker-sec created',
+      'rolebinding.rbac.authorization.k8s.io/teamtask-worker-sec created',
+      'job.batch/sec-workers created',
+    ]);
+    // The command exits 1 for anything but the parent's items: all 20 succeed only if the pod read them.
+    const parent = await complete(parentNs.name, 'par');
+    expect(parent.status).toMatchObject({ completedItems: 20, failedItems: 0 });
+    await complete(secondaryNs[2]!.name, 'sec');
   });
 });
