@@ -10,6 +10,7 @@ import { Applier } from './apply.js';
 import { orphanPlan, ownBlocks } from './block-status.js';
 import { Caches } from './caches.js';
 import { NewestBlocks, ReportMarks, WriteExpectations, type Judged } from './expectations.js';
+import { settledBy } from '../ledger/upstream.js';
 import { Metrics } from './metrics.js';
 import { workerLiveness } from './pods.js';
 import { quotaUses } from './quotas.js';
@@ -273,6 +274,7 @@ export class Controller {
       upstream: {
         block: usable && this.upstreamReports.current(usable),
         parentLeaseMs: effectiveSpec(parent.spec).leaseSeconds * 1000,
+        settled: settledBy(parent.status),
       },
       target: { parent, blocks, elsewhere },
     };

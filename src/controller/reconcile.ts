@@ -75,6 +75,8 @@ export interface ObservedUpstream {
   readonly block?: Block;
   /** The parent's lease: a report upward renews it. */
   readonly parentLeaseMs: number;
+  /** What the parent's ledger has settled (ledger/upstream.ts, settledBy). */
+  readonly settled?: RangeSet;
 }
 
 /** One quota'd resource of a ResourceQuota: `count/blocks.teamtask.dev` 3 of 3, say. */
@@ -425,7 +427,8 @@ function upstream(ledger: Ledger, o: Observed, { live }: Blocks, t: number): Ups
     return { ledger: { ...ledger, scope: RangeSet.EMPTY }, upstream: up, revoked: [], drained: false };
   const block = o.upstream.block;
   const workers = Math.max(1, [...live.keys()].filter((name) => !o.deadWorkers.has(name)).length);
-  return upstreamStep(ledger, up, { status: block?.status, report: block?.spec.report }, t, {
+  const parent = { status: block?.status, report: block?.spec.report, settled: o.upstream.settled };
+  return upstreamStep(ledger, up, parent, t, {
     reportEveryMs: UPSTREAM_REPORT_EVERY_MS,
     leaseMs: o.upstream.parentLeaseMs,
     rangeSize: workers * UPSTREAM_BLOCKS_PER_WORKER * o.worklist.spec.blockSize,

@@ -114,6 +114,23 @@ describe('a secondary Worklist upstream', () => {
     expect(unassigned(step.ledger).isEmpty).toBe(true);
   });
 
+  it('says outcomes too scattered for one report in parts: what the parent has not settled, complete only once the rest fits', () => {
+    const scattered = ledger('100-109,111-119,121-129,131-149', '110,120,130');
+    const small = { ...o, maxRanges: 2 };
+    const first = upstreamStep(scattered, { working: r1 }, { status: ready(r1) }, T, small);
+    expect(first.report).toMatchObject({ token: 7, done: '100-109,111-119', failed: '110,120' });
+    expect(first.report?.complete).toBeUndefined();
+    // The parent folded that report: the rest fits now, and the range is complete.
+    const rest = upstreamStep(
+      scattered,
+      { working: r1 },
+      { status: ready(r1), report: first.report, settled: s('100-120') },
+      T,
+      small,
+    );
+    expect(rest.report).toMatchObject({ token: 7, done: '121-129,131-149', failed: '130', complete: true });
+  });
+
   it("switches to the parent's next range in one write, carrying the final report on the finished one", () => {
     const step = upstreamStep(
       ledger('100-149'),
@@ -363,7 +380,9 @@ describe('secondaries under random histories', () => {
   const TOTAL = 90;
   const policy: Policy = { blockSize: 6, maxAttempts: 2, leaseMs: 30_000 };
   const own: Policy = { blockSize: 4, maxAttempts: 2, leaseMs: 30_000 };
-  const up: UpstreamOptions = { reportEveryMs: 1000, leaseMs: policy.leaseMs };
+  // Two ranges a report at most: outcomes that do not fit (two workers, failures) are common here.
+  const MAX_RANGES = 2;
+  const up: UpstreamOptions = { reportEveryMs: 1000, leaseMs: policy.leaseMs, maxRanges: MAX_RANGES };
   const SECONDARIES = 2;
   const WORKERS = ['w0', 'w1'];
 
@@ -458,10 +477,13 @@ describe('secondaries under random histories', () => {
   /** A secondary's pass: upstream first, then ranges for its own workers; it may crash between its writes. */
   function secondaryPass(w: World, i: number, crash: 'none' | 'before-report' | 'before-status'): void {
     const sec = w.secondaries[i]!;
+    // What the parent's status shows settled: completed, failed, in its retry pool.
+    let settled = w.parent.completed.union(w.parent.failed);
+    for (const set of w.parent.retry.values()) settled = settled.union(set);
     const step = upstreamStep(
       sec.ledger,
       sec.upstream,
-      { status: parentStatus(w, i), report: sec.block.report },
+      { status: parentStatus(w, i), report: sec.block.report, settled },
       w.now,
       { ...up, rangeSize: 12 },
     );
@@ -479,6 +501,10 @@ describe('secondaries under random histories', () => {
       sec.upstream = step.upstream;
     }
     if (step.report && crash !== 'before-report') {
+      // Never more than a report may hold: the API server would refuse it.
+      const r = step.report;
+      for (const ranges of [r.done, r.failed, r.finished?.done, r.finished?.failed])
+        expect(s(ranges ?? '').ranges.length).toBeLessThanOrEqual(MAX_RANGES);
       sec.block.report = step.report;
       sec.block.generation++;
     }

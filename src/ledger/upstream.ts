@@ -1,5 +1,6 @@
-import type { BlockSpecReport, BlockStatus } from '../api/v1alpha1/index.js';
+import type { BlockSpecReport, BlockStatus, WorklistStatus } from '../api/v1alpha1/index.js';
 import { unassigned, type Ledger } from './ledger.js';
+import { MAX_REPORT_RANGES } from './limits.js';
 import { RangeSet } from './range-set.js';
 
 /**
@@ -34,6 +35,18 @@ export interface Upstream {
 export interface ParentBlock {
   readonly status?: BlockStatus;
   readonly report?: BlockSpecReport;
+  /**
+   * What the parent's ledger has settled (completed, failed, or in its retry pool): what our
+   * reports need not say again when all of it would not fit in one (settledBy).
+   */
+  readonly settled?: RangeSet;
+}
+
+/** The items a parent's status has settled: completed, failed for good, or waiting in its retry pool. */
+export function settledBy(status: WorklistStatus | undefined): RangeSet {
+  let settled = RangeSet.parse(status?.completed ?? '').union(RangeSet.parse(status?.failed ?? ''));
+  for (const r of status?.retry ?? []) settled = settled.union(RangeSet.parse(r.ranges));
+  return settled;
 }
 
 /**
@@ -49,6 +62,8 @@ export interface UpstreamOptions {
   readonly leaseMs: number;
   /** How many of the parent's items to ask for in the next range (spec.report.rangeSize). */
   readonly rangeSize?: number;
+  /** Ranges a report's done, or its failed, holds at most (default MAX_REPORT_RANGES, as the parent accepts). */
+  readonly maxRanges?: number;
 }
 
 export interface UpstreamStep {
@@ -205,18 +220,32 @@ export function upstreamStep(
 
   const renewTime = new Date(now).toISOString();
   const ask = o.rangeSize ? { rangeSize: o.rangeSize } : {};
-  const outcome = (r: ParentRange) => ({
-    done: ledger.completed.intersect(spanOf(r)),
-    failed: ledger.failed.intersect(spanOf(r)),
-  });
+  const max = o.maxRanges ?? MAX_REPORT_RANGES;
+  const settled = parent.settled ?? RangeSet.EMPTY;
+  const fits = (x: { done: RangeSet; failed: RangeSet }) =>
+    x.done.ranges.length <= max && x.failed.ranges.length <= max;
+  /**
+   * What to say of a range: all of it, when that fits in one report (as a worker's report does);
+   * else what the parent has not settled yet, its first `max` ranges of each, and the rest in the
+   * reports after, once the parent folded these (failures scattered over a large parent range
+   * would otherwise make a report the API server refuses). `whole`: nothing is left unsaid, so
+   * the range may be called complete or switched from.
+   */
+  const outcome = (r: ParentRange) => {
+    const all = { done: ledger.completed.intersect(spanOf(r)), failed: ledger.failed.intersect(spanOf(r)) };
+    if (fits(all)) return { ...all, whole: true };
+    const owed = { done: all.done.subtract(settled), failed: all.failed.subtract(settled) };
+    return { done: first(owed.done, max), failed: first(owed.failed, max), whole: fits(owed) };
+  };
   let report: BlockSpecReport | undefined;
   /** Written this pass whatever the last one's age: a range ends. */
   let urgent = false;
   /** Written once per reportEveryMs while the parent shows our Block Lost. */
   let comeBack = false;
   if (working) {
-    const { done, failed } = outcome(kept(working));
-    const all = done.size + failed.size === kept(working).size;
+    const { done, failed, whole } = outcome(kept(working));
+    const k = kept(working);
+    const all = ledger.completed.union(ledger.failed).intersect(spanOf(k)).size === k.size && whole;
     if (all && next && next.token !== working.token && !finished && yielded === undefined) {
       // Every item of it done or failed, and the parent's next range waits: switch, in one write.
       report = {
@@ -287,3 +316,7 @@ export function upstreamStep(
     ...(wakeInMs !== undefined ? { wakeInMs } : {}),
   };
 }
+
+/** The first `n` ranges of a set. */
+const first = (set: RangeSet, n: number): RangeSet =>
+  set.ranges.length <= n ? set : RangeSet.of(...set.ranges.slice(0, n));
