@@ -14,6 +14,12 @@ export const POD_LABEL = 'teamtask.dev/pod';
  * dead once the secondary is gone.
  */
 export const SECONDARY_ANNOTATION = 'teamtask.dev/secondary';
+/**
+ * On the Block of a secondary in another cluster, for people and `status`: the secondary, as
+ * `namespace/name` there. The parent's controller cannot look it up, and judges the Block by
+ * its lease alone.
+ */
+export const SECONDARY_ELSEWHERE_ANNOTATION = 'teamtask.dev/secondary-elsewhere';
 /** The key of a secondary's kubeconfig Secret (spec.source.worklist.kubeconfigSecret) that holds the kubeconfig. */
 export const KUBECONFIG_SECRET_KEY = 'kubeconfig';
 /** A secondary Worklist's Block in its parent's namespace (docs/secondary.md). */

@@ -9,14 +9,21 @@ import {
   progressLine,
   progressOf,
   progressSummary,
+  secondaryKeyValues,
+  secondaryLine,
+  secondaryOf,
+  secondaryProgress,
+  type ItemStates,
   type Progress,
+  type SecondaryProgress,
 } from '../printers/progress.js';
 import { formatOutput } from '../cli/output.js';
 import { keepWatching } from '../cli/watch.js';
 import { blocksOf, readWorklist } from '../worklist/read.js';
 
 export default class Status extends BaseCommand<typeof Status> {
-  static override summary = "A Worklist's progress: a bar, items per second, ETA, and a map of its items.";
+  static override summary =
+    "A Worklist's progress: a bar, items per second, ETA, and a map of its items; a parent's secondaries under it.";
   static override description =
     'On a terminal: a progress bar (completed green, failed red, in flight yellow), the counts, the rate and the time left, and a one-line map of the item space (█ done, ▒ in flight, ✗ failed, · pending), redrawn in place with -w until the Worklist is complete. When stdout is not a terminal: one line of key=value fields per change. Colours follow NO_COLOR.';
   static override examples = [
@@ -57,6 +64,8 @@ export default class Status extends BaseCommand<typeof Status> {
           ? ((finished - first.finished) * 1000) / (now.getTime() - first.t)
           : undefined;
       p = progressOf(worklist, states, now, rate);
+      const tree = await this.secondaries(blocks, states, now);
+      if (tree.length) p = { ...p, secondaries: tree };
 
       if (output) {
         // JSON once per change (with -w, one line each); YAML on every look.
@@ -71,6 +80,7 @@ export default class Status extends BaseCommand<typeof Status> {
           `${p.name.slice(0, 30)}  ${bar(p, Math.max(10, width - Math.min(p.name.length, 30) - 10), style)}`,
           progressSummary(p).slice(0, columns),
           itemMap(states, width, style),
+          ...tree.map((t) => secondaryLine(t).slice(0, columns)),
         ];
         // Redraw in place: back over what was drawn, clearing each line.
         const up = drawn ? `\x1b[${drawn}A` : '';
@@ -79,13 +89,38 @@ export default class Status extends BaseCommand<typeof Status> {
       } else {
         const line = progressLine({ ...p, itemsPerSecond: undefined, etaSeconds: undefined });
         // Plain lines, one per change (rate and ETA aside, which change on every look).
-        if (line !== lastLine) this.log(progressLine(p));
-        lastLine = line;
+        const tail = tree.map(
+          (t) => `  ${secondaryKeyValues({ ...t, itemsPerSecond: undefined, etaSeconds: undefined })}`,
+        );
+        const seen = [line, ...tail].join('\n');
+        if (seen !== lastLine) {
+          this.log(progressLine(p));
+          for (const t of tree) this.log(`  ${secondaryKeyValues(t)}`);
+        }
+        lastLine = seen;
       }
       return !watch || p.complete;
     };
     await keepWatching(look, { signal: this.abortOnSignals(), intervalMs: this.flags.interval });
     return p!;
+  }
+
+  /**
+   * The secondary Worklists working on this one (their Blocks here), each read where it is in
+   * this cluster; one elsewhere, or that cannot be read, is shown as the parent sees it.
+   */
+  private async secondaries(blocks: Block[], states: ItemStates, now: Date): Promise<SecondaryProgress[]> {
+    const { kc } = this.kube;
+    return Promise.all(
+      blocks
+        .filter((b) => secondaryOf(b) && !b.metadata.deletionTimestamp)
+        .map(async (b) => {
+          const who = secondaryOf(b)!;
+          const [ns, name] = who.name.split('/') as [string, string];
+          const w = who.elsewhere ? undefined : await readWorklist(kc, ns, name).catch(() => undefined);
+          return secondaryProgress(b, states, w, now);
+        }),
+    );
   }
 
   private async read(): Promise<{ worklist: Worklist; blocks: Block[] }> {

@@ -12,6 +12,7 @@ import {
   CONTROLLER_NAME,
   REPORTING_COMPONENT,
   SECONDARY_ANNOTATION,
+  SECONDARY_ELSEWHERE_ANNOTATION,
   upstreamBlockName,
 } from '../api/names.js';
 import { explain, isApiError } from '../kube/errors.js';
@@ -93,9 +94,10 @@ export class Applier {
           kind: 'Block',
           metadata: {
             name,
-            // In the parent's cluster only: its controller tells by it that the secondary is
-            // gone. A secondary elsewhere is judged by its lease alone, as a worker off-cluster.
-            ...(elsewhere ? {} : { annotations: { [SECONDARY_ANNOTATION]: who } }),
+            // In the parent's cluster, the parent's controller tells by it that the secondary
+            // is gone. A secondary elsewhere is judged by its lease alone, as a worker
+            // off-cluster: its annotation is for people.
+            annotations: { [elsewhere ? SECONDARY_ELSEWHERE_ANNOTATION : SECONDARY_ANNOTATION]: who },
             finalizers: [BLOCK_FINALIZER],
             ownerReferences: [
               {

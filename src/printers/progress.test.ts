@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Block, Worklist } from '../api/v1alpha1/index.js';
-import { bar, itemMap, itemStates, progressLine, progressOf, progressSummary } from './progress.js';
+import {
+  bar,
+  itemMap,
+  itemStates,
+  progressLine,
+  progressOf,
+  progressSummary,
+  secondaryLine,
+  secondaryOf,
+  secondaryProgress,
+} from './progress.js';
 
 const now = new Date('2026-11-24T12:00:00Z');
 const worklist: Worklist = {
@@ -81,5 +91,81 @@ describe('status', () => {
     expect(progressSummary(p)).toBe(
       '45/100 completed · 1 failed · 5 in flight · 49 pending · 2.3 items/s · ETA 24s',
     );
+  });
+});
+
+describe("a parent's status: its secondaries", () => {
+  const states = itemStates(worklist, blocks);
+  const block = (annotations: Record<string, string>, status: Block['status']): Block => ({
+    apiVersion: 'teamtask.dev/v1alpha1',
+    kind: 'Block',
+    metadata: { name: 'team-b.share', annotations },
+    spec: { worklist: 'primes' },
+    status,
+  });
+  const holding = { phase: 'Ready' as const, index: 50, size: 20, token: 9 };
+  const secondary = (ready: { status: 'True' | 'False'; reason: string }): Worklist => ({
+    ...worklist,
+    metadata: { name: 'share', namespace: 'team-b' },
+    spec: { source: { worklist: { name: 'primes', namespace: 'team-a' } }, blockSize: 2 },
+    status: {
+      totalItems: 100,
+      completed: '50-59',
+      startTime: new Date(now.getTime() - 10_000).toISOString(),
+      conditions: [{ type: 'Ready', lastTransitionTime: now.toISOString(), message: '', ...ready }],
+    },
+  });
+
+  it.each([
+    {
+      name: 'one in this cluster: what it holds of the parent, its own count, rate, ETA and Ready',
+      b: block({ 'teamtask.dev/secondary': 'team-b/share' }, holding),
+      w: secondary({ status: 'True', reason: 'Ready' }),
+      want: {
+        name: 'team-b/share',
+        holds: '50-69',
+        completed: 10,
+        itemsPerSecond: 1,
+        etaSeconds: 20,
+        health: 'Ready',
+      },
+      line: '└ team-b/share · holds 50-69 · 10 completed · 1 items/s · ETA 20s · Ready',
+    },
+    {
+      name: 'one that cannot reach its parent: its reason',
+      b: block({ 'teamtask.dev/secondary': 'team-b/share' }, holding),
+      w: secondary({ status: 'False', reason: 'ParentUnreachable' }),
+      want: { health: 'ParentUnreachable' },
+      line: undefined,
+    },
+    {
+      name: 'one in another cluster: the parent view only',
+      b: block({ 'teamtask.dev/secondary-elsewhere': 'team-c/far' }, holding),
+      w: undefined,
+      want: { name: 'team-c/far', elsewhere: true, holds: '50-69', health: 'Ready' },
+      line: '└ team-c/far (another cluster) · holds 50-69 · Ready',
+    },
+    {
+      name: 'one whose lease ran out: Lost, holding nothing',
+      b: block({ 'teamtask.dev/secondary-elsewhere': 'team-c/far' }, { phase: 'Lost' }),
+      w: undefined,
+      want: { holds: '', health: 'Lost' },
+      line: '└ team-c/far (another cluster) · holds nothing · Lost',
+    },
+    {
+      name: 'one gone from this cluster while its Block lives on',
+      b: block({ 'teamtask.dev/secondary': 'team-b/share' }, holding),
+      w: undefined,
+      want: { health: 'NotFound' },
+      line: undefined,
+    },
+  ])('$name', ({ b, w, want, line }) => {
+    const p = secondaryProgress(b, states, w, now);
+    expect(p).toMatchObject(want);
+    if (line) expect(secondaryLine(p)).toBe(line);
+  });
+
+  it('is none for a Block of a plain worker', () => {
+    expect(secondaryOf(blocks[0]!)).toBeUndefined();
   });
 });

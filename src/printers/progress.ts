@@ -2,7 +2,28 @@ import { WorklistConditions, type Block, type Worklist } from '../api/v1alpha1/i
 import { isTrue } from '../api/conditions.js';
 import { ledgerOf } from '../ledger/ledger.js';
 import { RangeSet } from '../ledger/range-set.js';
+import { SECONDARY_ANNOTATION, SECONDARY_ELSEWHERE_ANNOTATION } from '../api/names.js';
 import { humanDuration } from './age.js';
+
+/**
+ * A secondary Worklist working on this one (docs/secondary.md), as its parent's `status` shows
+ * it: what it holds of the parent, and, when it is in this cluster, its own progress.
+ */
+export interface SecondaryProgress {
+  /** `namespace/name`. */
+  name: string;
+  /** In another cluster: only the parent's view of it is known. */
+  elsewhere?: boolean;
+  /** The parent's offsets it holds now, e.g. "1000-1999". */
+  holds: string;
+  /** Items of the parent it completed (its own ledger's count), when readable. */
+  completed?: number;
+  itemsPerSecond?: number;
+  /** Until the range it holds is done, at its rate. */
+  etaSeconds?: number;
+  /** Ready (the parent's Block, and the secondary's own condition), or why not. */
+  health: string;
+}
 
 /** Where a Worklist stands, as `kubectl teamtask status -o json` prints it. */
 export interface Progress {
@@ -18,6 +39,8 @@ export interface Progress {
   itemsPerSecond?: number;
   etaSeconds?: number;
   complete: boolean;
+  /** The secondary Worklists working on it, if any. */
+  secondaries?: SecondaryProgress[];
 }
 
 /** The item space by state, from the ledger and the Blocks' newer reports. */
@@ -161,4 +184,86 @@ export function progressSummary(p: Progress): string {
       ? ''
       : ` · ETA ${humanDuration(p.etaSeconds * 1000)}`;
   return `${p.completed}/${p.total} completed · ${p.failed} failed · ${p.inFlight} in flight · ${p.pending} pending${rate}${eta}`;
+}
+
+/** Who a parent's Block belongs to, when a secondary Worklist works through it. */
+export function secondaryOf(b: Block): { name: string; elsewhere: boolean } | undefined {
+  const here = b.metadata.annotations?.[SECONDARY_ANNOTATION];
+  if (here) return { name: here, elsewhere: false };
+  const there = b.metadata.annotations?.[SECONDARY_ELSEWHERE_ANNOTATION];
+  return there ? { name: there, elsewhere: true } : undefined;
+}
+
+/**
+ * A secondary as its parent's `status` shows it: from its Block in the parent's namespace (the
+ * parent's word: what it holds, its phase), the parent's item states, and the secondary itself
+ * when it could be read (undefined elsewhere, or gone): its count, rate and Ready condition.
+ */
+export function secondaryProgress(
+  block: Block,
+  parent: ItemStates,
+  secondary: Worklist | undefined,
+  now: Date,
+): SecondaryProgress {
+  const who = secondaryOf(block)!;
+  const st = block.status;
+  const held =
+    st?.phase === 'Ready' && typeof st.index === 'number' && typeof st.size === 'number' && st.size > 0
+      ? RangeSet.span(st.index, st.index + st.size - 1)
+      : RangeSet.EMPTY;
+  const own = secondary ? progressOf(secondary, itemStates(secondary, []), now) : undefined;
+  const left = held.subtract(parent.done).subtract(parent.failed).size;
+  const rate = own?.itemsPerSecond;
+  const ready = secondary?.status?.conditions?.find((c) => c.type === WorklistConditions.Ready);
+  const health =
+    st?.phase !== 'Ready' && st?.phase !== 'Drained'
+      ? (st?.phase ?? 'Pending')
+      : ready && ready.status !== 'True'
+        ? (ready.reason ?? 'NotReady')
+        : secondary || who.elsewhere
+          ? 'Ready'
+          : 'NotFound';
+  return {
+    name: who.name,
+    ...(who.elsewhere ? { elsewhere: true } : {}),
+    holds: held.toString(),
+    ...(own ? { completed: own.completed } : {}),
+    ...(rate !== undefined ? { itemsPerSecond: rate } : {}),
+    ...(held.isEmpty
+      ? {}
+      : rate
+        ? { etaSeconds: Math.ceil(left / rate) }
+        : left === 0
+          ? { etaSeconds: 0 }
+          : {}),
+    health,
+  };
+}
+
+/** One line per secondary under its parent's bar: `└ team-b/share 1000-1999 · 12345 completed · 800 items/s · ETA 2s · Ready`. */
+export function secondaryLine(s: SecondaryProgress): string {
+  return [
+    `└ ${s.name}${s.elsewhere ? ' (another cluster)' : ''}`,
+    s.holds ? `holds ${s.holds}` : 'holds nothing',
+    s.completed !== undefined ? `${s.completed} completed` : '',
+    s.itemsPerSecond !== undefined ? `${s.itemsPerSecond} items/s` : '',
+    s.etaSeconds !== undefined ? `ETA ${humanDuration(s.etaSeconds * 1000)}` : '',
+    s.health,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/** The same for a script or a log: `team-b/share holds=1000-1999 completed=12345 rate=800/s eta=2s health=Ready`. */
+export function secondaryKeyValues(s: SecondaryProgress): string {
+  return [
+    `${s.name}${s.elsewhere ? ' elsewhere' : ''}`,
+    `holds=${s.holds || '-'}`,
+    s.completed !== undefined ? `completed=${s.completed}` : '',
+    `rate=${s.itemsPerSecond ?? '-'}/s`,
+    `eta=${s.etaSeconds === undefined ? '-' : humanDuration(s.etaSeconds * 1000)}`,
+    `health=${s.health}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
 }

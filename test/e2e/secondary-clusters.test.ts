@@ -144,6 +144,13 @@ describe('a secondary Worklist in another cluster', () => {
       r && typeof r.index === 'number' && typeof r.size === 'number' ? [[r.index, r.index + r.size]] : [],
     );
     expect(heldRanges.length).toBeGreaterThan(0);
+    // The parent's status shows it, as the parent sees it.
+    const status = JSON.parse(teamtask('status', 'tree', '-n', parentNs.name, '-o', 'json').stdout) as {
+      secondaries?: unknown[];
+    };
+    expect(status.secondaries).toContainEqual(
+      expect.objectContaining({ name: `${farNs}/far`, elsewhere: true, health: 'Ready' }),
+    );
 
     const parent = await complete('the parent', () => readWorklist(parentNs.name, 'tree'));
     expect(parent.status).toMatchObject({

@@ -111,6 +111,15 @@ describe('secondary Worklists in one cluster', () => {
         ? w.status.upstream.working
         : undefined;
     });
+    // The parent's status shows the tree: the doomed secondary holds a range, has items done, is Ready.
+    const status = JSON.parse(teamtask('status', 'mid', '-n', parentNs.name, '-o', 'json').stdout) as {
+      secondaries?: { name: string; holds: string; completed?: number; health: string }[];
+    };
+    expect(status.secondaries?.find((x) => x.name === `${secondaryNs[1]!.name}/part`)).toMatchObject({
+      health: 'Ready',
+      completed: expect.any(Number) as number,
+      holds: expect.stringMatching(/^\d+/) as string,
+    });
     expect(kubectl('delete', 'worklist', 'part', '-n', secondaryNs[1]!.name, '--wait=false').status).toBe(0);
     await Promise.all(doomed.map((w) => w.stop().catch(() => undefined)));
     const parent = await complete(parentNs.name, 'mid');
