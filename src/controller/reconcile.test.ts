@@ -1153,6 +1153,15 @@ describe('reconcile a secondary Worklist', () => {
     expect([...plan.blockStatuses.values()].map((s) => s.phase)).toEqual(['Pending', 'Pending']);
   });
 
+  it('makes no Block in the parent namespace while it has no worker, or is suspended: it would hold parent ranges no one runs', () => {
+    const { w, observed } = secondary();
+    w.dead = new Set(['w0', 'w1']);
+    expect(reconcile(observed(), T0).upstream?.create).toBe(false);
+    w.dead = new Set();
+    w.worklist = { ...w.worklist, spec: { ...w.worklist.spec, suspend: true } };
+    expect(reconcile(observed(), T0).upstream?.create).toBe(false);
+  });
+
   it('hands out nothing while its parent is missing (observe found none)', () => {
     const { w } = secondary({ phase: 'Ready', ...parentRange });
     const plan = reconcile({ ...w.observed(), upstream: undefined }, T0);

@@ -258,7 +258,10 @@ export function reconcile(o: Observed, now: Date): Plan {
       ? {
           upstream: {
             // Not again once finished: the parent deletes a finished worker's Block in time.
-            create: o.upstream.block === undefined && !status.completionTime,
+            create:
+              o.upstream.block === undefined &&
+              !status.completionTime &&
+              !isIdle(o, [...blocks.live.keys()].filter((name) => !o.deadWorkers.has(name)).length),
             report: up.report,
           },
         }
@@ -426,14 +429,22 @@ function upstream(ledger: Ledger, o: Observed, { live }: Blocks, t: number): Ups
   if (!o.upstream)
     return { ledger: { ...ledger, scope: RangeSet.EMPTY }, upstream: up, revoked: [], drained: false };
   const block = o.upstream.block;
-  const workers = Math.max(1, [...live.keys()].filter((name) => !o.deadWorkers.has(name)).length);
+  const alive = [...live.keys()].filter((name) => !o.deadWorkers.has(name)).length;
+  const workers = Math.max(1, alive);
   const parent = { status: block?.status, report: block?.spec.report, settled: o.upstream.settled };
   return upstreamStep(ledger, up, parent, t, {
     reportEveryMs: UPSTREAM_REPORT_EVERY_MS,
     leaseMs: o.upstream.parentLeaseMs,
     rangeSize: workers * UPSTREAM_BLOCKS_PER_WORKER * o.worklist.spec.blockSize,
+    idle: isIdle(o, alive),
   });
 }
+
+/**
+ * No worker of the secondary's own could run a parent range now: none live, or it is suspended.
+ * It takes no range of its parent then (it makes no Block there yet), and gives back what it holds.
+ */
+const isIdle = (o: Observed, liveWorkers: number) => liveWorkers === 0 || o.worklist.spec.suspend === true;
 
 /** A retry request (kubectl teamtask retry) puts items back into the pool, once per id. */
 function applyRetry(

@@ -131,6 +131,36 @@ describe('a secondary Worklist upstream', () => {
     expect(rest.report).toMatchObject({ token: 7, done: '121-129,131-149', failed: '130', complete: true });
   });
 
+  it('takes no range while idle (no worker, or suspended), and gives back one the parent handed it, untouched', () => {
+    const step = upstreamStep(ledger(), {}, { status: ready(r1) }, T, { ...o, idle: true });
+    expect(step.upstream).toEqual({});
+    expect(step.ledger.scope?.isEmpty).toBe(true);
+    expect(step.report).toMatchObject({ token: 7, done: '', failed: '', release: true });
+  });
+
+  it('gives back the range it works on once idle and nothing of it is out: done and failed said, the rest released', () => {
+    const idle = { ...o, idle: true };
+    const out = assign(
+      { ...ledger('100-109', '110'), scope: spanOf(r1) },
+      'w0',
+      { blockSize: 5, maxAttempts: 1, leaseMs: 60_000 },
+      T,
+    )!;
+    // One of its own ranges is still out: it waits.
+    const waiting = upstreamStep(out.ledger, { working: r1 }, { status: ready(r1) }, T, idle);
+    expect(waiting.report?.release).toBeUndefined();
+    const step = upstreamStep(ledger('100-109', '110'), { working: r1 }, { status: ready(r1) }, T, idle);
+    expect(step.report).toMatchObject({ token: 7, done: '100-109', failed: '110', release: true });
+    expect(step.report?.next).toBeUndefined();
+  });
+
+  it('asks for ranges again once its workers are back: a report that is no release', () => {
+    const released: BlockSpecReport = { token: 7, done: '100-109', release: true, renewTime: iso(T) };
+    const step = upstreamStep(ledger(), {}, { status: { phase: 'Released' }, report: released }, T + 10, o);
+    expect(step.report).toMatchObject({ token: 7, done: '', failed: '' });
+    expect(step.report?.release).toBeUndefined();
+  });
+
   it("switches to the parent's next range in one write, carrying the final report on the finished one", () => {
     const step = upstreamStep(
       ledger('100-149'),
@@ -389,6 +419,8 @@ describe('secondaries under random histories', () => {
   interface Secondary {
     ledger: Ledger;
     upstream: Upstream;
+    /** Suspended: its workers get no new range of its own, and it takes none of the parent's. */
+    idle: boolean;
     /** Its Block in the parent's namespace. */
     block: { generation: number; report?: BlockSpecReport; foldedGeneration: number };
   }
@@ -444,6 +476,8 @@ describe('secondaries under random histories', () => {
             done: s(r.done ?? ''),
             failed: s(r.failed ?? ''),
             complete: r.complete,
+            release: r.release,
+            goOn: r.next,
             ...(r.yieldFrom !== undefined ? { yieldFrom: r.yieldFrom } : {}),
             renewedAt: r.renewTime ? Date.parse(r.renewTime) : undefined,
             finished: r.finished
@@ -461,6 +495,8 @@ describe('secondaries under random histories', () => {
         ended = res.outcome === 'applied' && w.parent.assignments.get(name)?.token !== before;
       }
       if (w.parent.lost.has(name)) return;
+      // A Block whose holder released its range and wants no other gets none (isReleased).
+      if (r?.release && !r.next) return;
       const given = { generation: sec.block.generation, size: r?.rangeSize ?? policy.blockSize };
       if (!w.parent.assignments.has(name)) {
         const res = assign(w.parent, name, policy, w.now, given);
@@ -485,11 +521,11 @@ describe('secondaries under random histories', () => {
       sec.upstream,
       { status: parentStatus(w, i), report: sec.block.report, settled },
       w.now,
-      { ...up, rangeSize: 12 },
+      { ...up, rangeSize: 12, idle: sec.idle },
     );
     let l = step.ledger;
     for (const worker of WORKERS) {
-      if (!l.assignments.has(worker)) {
+      if (!l.assignments.has(worker) && !sec.idle) {
         const res = assign(l, worker, own, w.now);
         if (res) l = res.ledger;
       }
@@ -616,6 +652,10 @@ describe('secondaries under random histories', () => {
       arbitrary: fc.record({ kind: fc.constant('ask' as const), i: fc.nat(SECONDARIES - 1), at: fc.nat(40) }),
     },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.nat(3000) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('suspend' as const), i: fc.nat(SECONDARIES - 1) }),
+    },
   );
 
   type Step = typeof step extends fc.Arbitrary<infer U> ? U : never;
@@ -627,6 +667,7 @@ describe('secondaries under random histories', () => {
       secondaries: Array.from({ length: SECONDARIES }, () => ({
         ledger: { ...emptyLedger(TOTAL), scope: RangeSet.EMPTY },
         upstream: {},
+        idle: false,
         block: { generation: 1, foldedGeneration: 1 },
       })),
       succeeded: Array.from({ length: TOTAL }, () => 0),
@@ -653,10 +694,14 @@ describe('secondaries under random histories', () => {
         case 'tick':
           w.now += st.ms;
           break;
+        case 'suspend':
+          w.secondaries[st.i]!.idle = !w.secondaries[st.i]!.idle;
+          break;
       }
       check(w);
     }
     // Everyone well from here on: passes and work until the parent is finished.
+    for (const sec of w.secondaries) sec.idle = false;
     for (let round = 0; round < 2000 && !isFinished(w.parent); round++) {
       w.now += 500;
       parentPass(w);

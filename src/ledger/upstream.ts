@@ -64,6 +64,11 @@ export interface UpstreamOptions {
   readonly rangeSize?: number;
   /** Ranges a report's done, or its failed, holds at most (default MAX_REPORT_RANGES, as the parent accepts). */
   readonly maxRanges?: number;
+  /**
+   * No worker of its own could run a range now (none live, or the secondary is suspended): it
+   * takes no parent range, and gives back the one it works on once nothing of it is out.
+   */
+  readonly idle?: boolean;
 }
 
 export interface UpstreamStep {
@@ -199,7 +204,7 @@ export function upstreamStep(
   // A range to work on: the parent's current one, unless it is the one we just said was complete.
   const ended = (r: ParentRange) =>
     mine?.token === r.token && (mine.complete === true || mine.release === true);
-  if (!working && current && !ended(current)) working = take(current);
+  if (!working && current && !ended(current) && !o.idle) working = take(current);
   // The parent folded our answer to its ask to yield: the range under our token ends there now.
   if (working && current?.token === working.token && current.size < working.size) working = current;
 
@@ -242,7 +247,33 @@ export function upstreamStep(
   let urgent = false;
   /** Written once per reportEveryMs while the parent shows our Block Lost. */
   let comeBack = false;
-  if (working) {
+  /** Our own ranges on the parent range: while any is out, the range cannot go back. */
+  const out = (r: ParentRange) =>
+    [...ledger.assignments.values(), ...ledger.next.values()].some(
+      (a) => !spanOf(r).intersect(RangeSet.span(a.index, a.index + a.size - 1)).isEmpty,
+    );
+  if (working && o.idle && !finished && !out(working) && outcome(kept(working)).whole) {
+    // Idle: what is done and failed goes up, the rest back to the parent's pool, costing
+    // nothing; a release asks for no other range (the parent gives none until we write again).
+    const { done, failed } = outcome(kept(working));
+    report = {
+      token: working.token,
+      done: done.toString(),
+      failed: failed.toString(),
+      release: true,
+      ...(yielded !== undefined ? { yieldFrom: yielded } : {}),
+      renewTime,
+    };
+    urgent = !(mine?.token === working.token && mine.release === true);
+  } else if (!working && o.idle && current && !ended(current)) {
+    // A range the parent gave us while we could not run it: back, untouched.
+    report = { token: current.token, done: '', failed: '', release: true, renewTime };
+    urgent = true;
+  } else if (!working && !o.idle && mine?.release === true && !mine.next && parent.status?.phase !== 'Lost') {
+    // Our workers are back: a report that is no release makes our Block eligible again.
+    report = { token: mine.token, done: '', failed: '', renewTime, ...ask };
+    urgent = true;
+  } else if (working) {
     const { done, failed, whole } = outcome(kept(working));
     const k = kept(working);
     const all = ledger.completed.union(ledger.failed).intersect(spanOf(k)).size === k.size && whole;
