@@ -1,4 +1,5 @@
 import type { ItemFunction } from './item-functions.js';
+import type { TreePlan } from './tree.js';
 
 /** What one `npm run bench` (or its smoke version in `npm test`) runs. */
 export interface BenchPlan {
@@ -23,6 +24,8 @@ export interface BenchPlan {
   scale?: { items: number; blockSize: number; workers: number };
   /** Many worker clients on one zero-cost Worklist: how large its ledger grows with them all at work. */
   crowd?: { items: number; blockSize: number; workers: number };
+  /** The same worker clients on one Worklist, then over secondaries of one parent (bench/tree.ts). */
+  tree?: TreePlan;
 }
 
 export const FULL_PLAN: BenchPlan = {
@@ -38,6 +41,9 @@ export const FULL_PLAN: BenchPlan = {
   tasks: { workers: [8, 32], perWorker: 40 },
   scale: { items: 10_000_000, blockSize: 1000, workers: 100 },
   crowd: { items: 5_000_000, blockSize: 1000, workers: 256 },
+  // The parent's blocks are 8 of the secondaries': a secondary of 50 workers asks for 400 of its
+  // own blocks (8 a worker), which the parent gives as 50 of its.
+  tree: { items: 4_000_000, workers: 400, secondaries: 8, blockSize: 1000, parentBlockSize: 8000 },
 };
 
 /** The smoke version: every scenario once, small, so `npm test` proves the benchmark still runs. */
@@ -54,6 +60,7 @@ export const SMOKE_PLAN: BenchPlan = {
   tasks: { workers: [2], perWorker: 3 },
   scale: { items: 20_000, blockSize: 1000, workers: 4 },
   crowd: { items: 12_000, blockSize: 500, workers: 6 },
+  tree: { items: 24_000, workers: 6, secondaries: 2, blockSize: 500, parentBlockSize: 2000 },
 };
 
 /** Items for a Teamtask or Indexed Job run: whole blocks, enough for the target time. */

@@ -5,6 +5,7 @@ import { costOf, itemFunction, type ItemFunction } from './item-functions.js';
 import type { QueueRun } from './redis-queue.js';
 import type { TaskRun } from './tasks.js';
 import type { CommandRun, TeamtaskRun } from './teamtask.js';
+import type { TreeRun } from './tree.js';
 
 /** Everything one `npm run bench` measured: what the JSON file holds. */
 export interface BenchResults {
@@ -25,6 +26,8 @@ export interface BenchResults {
   scale?: TeamtaskRun;
   /** Many worker clients on one Worklist (absent in results from before it was measured). */
   crowd?: TeamtaskRun;
+  /** The same clients on one Worklist and over secondaries of one parent (absent in results from before). */
+  tree?: { one: TreeRun; tree: TreeRun };
   /** etcd's database size at the end, as kube-apiserver reports it. */
   etcdBytes?: number;
 }
@@ -258,6 +261,40 @@ export function targets(r: BenchResults): Target[] {
           ),
         ]
       : []),
+    ...treeTargets(r.tree, row),
+  ];
+}
+
+/** Issue 16's: the parent's object and write rate with its workers behind secondaries, and the pace. */
+function treeTargets(
+  t: BenchResults['tree'],
+  row: (target: string, measured: string, met: boolean | undefined, anchor: string) => Target,
+): Target[] {
+  if (!t) return [];
+  const clients = `${t.tree.workers} worker clients over ${t.tree.secondaries} secondaries`;
+  const rate = t.one.worklistWritesPerSecond
+    ? t.tree.worklistWritesPerSecond / t.one.worklistWritesPerSecond
+    : undefined;
+  const pace = t.tree.itemsPerSecond / t.one.itemsPerSecond;
+  return [
+    row(
+      `parent ≤ 20 KB with ${clients}`,
+      `${fmt(t.tree.maxWorklistBytes / 1024, 1)} KB (one Worklist with them all: ${fmt(t.one.maxWorklistBytes / 1024, 1)} KB)`,
+      t.tree.maxWorklistBytes <= 20 * 1024,
+      'secondary-worklists',
+    ),
+    row(
+      "the parent's write rate ≤ 1/10 of one Worklist's with the same clients",
+      `${fmt(t.tree.worklistWritesPerSecond, 2)}/s against ${fmt(t.one.worklistWritesPerSecond, 2)}/s (${fmt(rate, 3)}×)`,
+      rate === undefined ? undefined : rate <= 0.1,
+      'secondary-worklists',
+    ),
+    row(
+      "items/s ≥ 1× one Worklist's with the same clients, each item once",
+      `${fmt(t.tree.itemsPerSecond)} against ${fmt(t.one.itemsPerSecond)} (${fmt(pace, 2)}×), ${t.tree.notOnce.length || t.one.notOnce.length ? 'NOT exactly once' : 'each item once'}`,
+      pace >= 1 && t.tree.notOnce.length === 0,
+      'secondary-worklists',
+    ),
   ];
 }
 
@@ -457,6 +494,39 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
       ]),
     ),
     '',
+    ...(r.tree
+      ? [
+          '## Secondary Worklists: the same clients on one Worklist, and over secondaries of one parent',
+          '',
+          table(
+            [
+              'run',
+              'workers',
+              'secondaries',
+              'items',
+              'blocks',
+              'seconds',
+              'items/s',
+              'writes of the shared Worklist',
+              'per second',
+              'its largest size',
+            ],
+            [r.tree.one, r.tree.tree].map((t) => [
+              t.system === 'teamtask-one' ? 'one Worklist' : 'a parent and its secondaries',
+              String(t.workers),
+              String(t.secondaries),
+              fmt(t.items),
+              t.parentBlockSize ? `${fmt(t.blockSize)} (parent ${fmt(t.parentBlockSize)})` : fmt(t.blockSize),
+              fmt(t.seconds, 1),
+              fmt(t.itemsPerSecond),
+              fmt(t.worklistWrites),
+              fmt(t.worklistWritesPerSecond, 2),
+              `${fmt(t.maxWorklistBytes / 1024, 1)} KB`,
+            ]),
+          ),
+          '',
+        ]
+      : []),
     ...((t) =>
       t.rows.length
         ? [

@@ -17,6 +17,7 @@ import { runTasksPerBlock, runTasksXargs } from './tasks.js';
 import { RedisServer, runRedisQueue } from './redis-queue.js';
 import { chartsOf, renderMarkdown, type BenchResults } from './report.js';
 import { runTeamtask, runTeamtaskCommand, runTeamtaskPerBlock, runXargs } from './teamtask.js';
+import { runTree } from './tree.js';
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -158,6 +159,14 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
         items,
         blockSize,
       });
+      save();
+    }
+    if (plan.tree) {
+      const t = plan.tree;
+      say(
+        `tree: ${t.items} items, ${t.workers} worker clients on one Worklist, then over ${t.secondaries} secondaries`,
+      );
+      results.tree = await runTree(ctx, t);
       save();
     }
     results.etcdBytes = storageBytes(await apiserverMetrics(kc));

@@ -108,6 +108,26 @@ describe('npm run bench, the smoke version', () => {
     }
   });
 
+  it('runs the same clients on one Worklist, then over secondaries of one parent, each item once, counting the writes it saw', () => {
+    const { one, tree } = r.tree!;
+    expect([one.notOnce, tree.notOnce]).toEqual([[], []]);
+    for (const [name, t] of [
+      ['one', one],
+      ['tree', tree],
+    ] as const) {
+      expect(ledger(name), name).toMatchObject({ completedItems: t.items, completed: `0-${t.items - 1}` });
+      // Its watch began after the Worklist was made: at most the versions this test's watch saw.
+      expect(t.worklistWrites, name).toBeGreaterThan(0);
+      expect(t.worklistWrites, name).toBeLessThan(worklist(name).length);
+      expect(t.maxWorklistBytes, name).toBeLessThanOrEqual(
+        Math.max(...worklist(name).map((c) => bytes(c.object))),
+      );
+    }
+    expect(tree.secondaries).toBe(2);
+    // Every secondary took a share of the parent.
+    for (const s of ['tree-s0', 'tree-s1']) expect(ledger(s)?.completedItems, s).toBeGreaterThan(0);
+  });
+
   it('samples the live Blocks and the Worklist it made within what existed, and the size of etcd', () => {
     // Sampled every 250 ms (every second for the scale run's timeline): a run shorter than that
     // may have no sample while its Blocks live, but the six together, seconds long, have.
