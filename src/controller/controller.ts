@@ -16,7 +16,7 @@ import { workerLiveness } from './pods.js';
 import { quotaUses } from './quotas.js';
 import { WorkQueue } from './queue.js';
 import { AssignmentLimits } from './rate-limit.js';
-import { REMOTE_CALL_TIMEOUT_MS, REMOTE_POLL_MS, RemoteParents } from './remote.js';
+import { ParentReader, REMOTE_CALL_TIMEOUT_MS, REMOTE_POLL_MS, RemoteParents } from './remote.js';
 import {
   reconcile,
   refusedReportEvent,
@@ -98,7 +98,12 @@ export class Controller {
     }));
     this.core = kc.makeApiClient(CoreV1Api);
     this.client = new TeamtaskClient(kc);
-    this.remote = new RemoteParents(this.core, this.now);
+    const reader = new ParentReader(this.core, this.now);
+    this.remote = new RemoteParents(
+      this.now,
+      (key) => this.queue.add(key),
+      (w) => reader.read(w),
+    );
     this.caches = new Caches(kc, options.namespace, this.log);
     this.applier = new Applier(kc, this.expectations, this.metrics, {
       mayWrite: options.mayWrite,
@@ -190,14 +195,15 @@ export class Controller {
     );
     const plan = reconcile(observed, new Date(this.now()));
     const after = await this.apply(key, observed, plan, target);
-    // No watch reaches a parent in another cluster: look at it again soon while running.
+    // No watch reaches a parent in another cluster: a pass this often starts the next poll of it
+    // while running (a poll that brings news asks for a pass of its own).
     const polling = worklist.spec.source.worklist?.kubeconfigSecret && !plan.status.completionTime;
     return polling ? Math.min(after ?? Infinity, REMOTE_POLL_MS) : after;
   }
 
   /**
    * Everything reconcile() looks at, from the caches and the item ConfigMap (and a parent in
-   * another cluster, read now); for a secondary, where its reports upward go.
+   * another cluster, as last polled); for a secondary, where its reports upward go.
    */
   private async observe(
     key: string,
@@ -220,7 +226,7 @@ export class Controller {
       return this.caches.worklists.get(name, ns) !== undefined;
     });
     const budget = this.limits.budget(key);
-    const secondary = worklist.spec.source.worklist ? await this.observeParent(worklist) : undefined;
+    const secondary = worklist.spec.source.worklist ? this.observeParent(worklist) : undefined;
     const observed: Observed = {
       worklist,
       blocks,
@@ -243,18 +249,18 @@ export class Controller {
 
   /**
    * A secondary's parent and its own Block in the parent's namespace: from the caches (our own
-   * last report upward where the cache has not caught up with it), or read now from the parent's
-   * cluster when it is another. No upstream at all while the parent is missing, unreachable, or
+   * last report upward where the cache has not caught up with it), or as last polled from the
+   * parent's cluster when it is another (remote.ts). No upstream at all while the parent is missing, unreachable, or
    * this Worklist's own ancestor.
    */
-  private async observeParent(w: Worklist): Promise<{
+  private observeParent(w: Worklist): {
     parent?: Worklist;
     source: SourceState;
     upstream?: ObservedUpstream;
     target?: UpstreamTarget;
-  }> {
+  } {
     const elsewhere = w.spec.source.worklist!.kubeconfigSecret !== undefined;
-    const { parent, problem, block, blocks } = elsewhere ? await this.remote.read(w) : this.cachedParent(w);
+    const { parent, problem, block, blocks } = elsewhere ? this.remote.read(w) : this.cachedParent(w);
     const notStarted = parent && parent.status?.totalItems === undefined && !problem;
     const source: SourceState = {
       problem:
@@ -342,11 +348,13 @@ export class Controller {
         REMOTE_CALL_TIMEOUT_MS,
         'reading the secondary in its own cluster',
       );
-      return await withTimeout(
+      const written = await withTimeout(
         this.applier.writeUpstream(w, t.parent, t.blocks, plan, true),
         REMOTE_CALL_TIMEOUT_MS,
         "writing the secondary's report on its parent's cluster",
       );
+      this.remote.wrote(w);
+      return written;
     } catch (err) {
       this.log(`${key}: no report upward this pass: ${explain(err).message}`);
       return undefined;
