@@ -26,14 +26,12 @@ export const KUBECONFIG_SECRET_KEY = 'kubeconfig';
 export const upstreamBlockName = (namespace: string, name: string) => `${namespace}.${name}`;
 /**
  * In a parent's cluster, the identity of a secondary in another cluster (`create
- * --from-worklist CONTEXT/NS/PARENT`): its ServiceAccount, Role, RoleBinding, token Secret and
- * scope parameter in the parent's namespace, all of this name.
+ * --from-worklist CONTEXT/NS/PARENT`): its ServiceAccount, Role, RoleBinding and token Secret
+ * in the parent's namespace, all of this name.
  */
 export const SECONDARY_ACCOUNT_PREFIX = 'teamtask-secondary-';
 export const secondaryAccount = (namespace: string, name: string) =>
   `${SECONDARY_ACCOUNT_PREFIX}${upstreamBlockName(namespace, name)}`;
-/** On a secondary identity's scope parameter (a ConfigMap): the admission policy teamtask-secondary-parent reads it. */
-export const SECONDARY_SCOPE_LABEL = 'teamtask.dev/secondary-scope';
 /** In a secondary's namespace, the kubeconfig Secret `create --from-worklist` makes for a parent elsewhere. */
 export const parentKubeconfigSecret = (worklist: string) => `${worklist}-parent`;
 /** In a parent's namespace, the Role that lets a secondary's workers (in the same cluster) read the parent. */

@@ -1,6 +1,5 @@
 import type {
   KubernetesObject,
-  V1ConfigMap,
   V1OwnerReference,
   V1PolicyRule,
   V1Role,
@@ -15,7 +14,6 @@ import {
   PART_OF_VALUE,
   parentReaderRole,
   SECONDARY_ANNOTATION,
-  SECONDARY_SCOPE_LABEL,
   secondaryAccount,
   upstreamBlockName,
   WORKLIST_LABEL,
@@ -83,8 +81,8 @@ export function parentReaderObjects(parent: Worklist, s: Secondary, account: str
  * secondaryAccount(): a ServiceAccount; a Role that reads the parent's items and touches the one
  * Block the secondary works through (create it, get and patch it by name); the binding; a
  * long-lived token Secret, filled by the token controller (a kubeconfig in a Secret outlives any
- * requested token); and the scope parameter of the admission policy teamtask-secondary-parent,
- * which pins the Worklist that Block may name (RBAC cannot look inside a Block).
+ * requested token). The admission policy teamtask-secondary-scope pins what RBAC cannot: the
+ * Block it creates is that one, and names a Worklist this identity may read (the parent).
  */
 export function secondaryIdentityObjects(parent: Worklist, s: Secondary): KubernetesObject[] {
   const name = secondaryAccount(s.namespace, s.name);
@@ -118,13 +116,7 @@ export function secondaryIdentityObjects(parent: Worklist, s: Secondary): Kubern
       annotations: { ...meta().annotations, 'kubernetes.io/service-account.name': name },
     },
   };
-  const scope: V1ConfigMap = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { ...meta(), labels: { ...meta().labels, [SECONDARY_SCOPE_LABEL]: 'true' } },
-    data: { serviceAccount: name, block, worklist: parent.metadata.name! },
-  };
-  return [account, role, binding, token, scope];
+  return [account, role, binding, token];
 }
 
 /** How a kubeconfig context reaches the parent's cluster, its CA inline: the Secret is read elsewhere. */

@@ -27,8 +27,6 @@ describe('installObjects', () => {
         "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-worker-scope",
         "validatingadmissionpolicy.admissionregistration.k8s.io/teamtask-secondary-scope",
         "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-secondary-scope",
-        "validatingadmissionpolicy.admissionregistration.k8s.io/teamtask-secondary-parent",
-        "validatingadmissionpolicybinding.admissionregistration.k8s.io/teamtask-secondary-parent",
         "deployment.apps/teamtask-controller",
       ]
     `);

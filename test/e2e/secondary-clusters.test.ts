@@ -248,7 +248,6 @@ describe('a secondary Worklist in another cluster', () => {
       `role.rbac.authorization.k8s.io/${account} ${there}`,
       `rolebinding.rbac.authorization.k8s.io/${account} ${there}`,
       `secret/${account} ${there}`,
-      `configmap/${account} ${there}`,
       'worklist.teamtask.dev/far2 created',
       'secret/far2-parent created',
     ]);
@@ -300,7 +299,7 @@ describe('a secondary Worklist in another cluster', () => {
     );
     expect(
       await refusal(blocks.create(blockOf(upstreamBlockName(farNs, 'far2'), 'tree'), { dryRun: true })),
-    ).toContain('works on Worklist small only, not tree');
+    ).toContain('may only name a Worklist it may read (its parent), not tree');
     expect(await refusal(new TeamtaskClient(asSecondary).worklists(parentNs.name).list())).toMatch(
       /^forbidden/,
     );
