@@ -171,10 +171,15 @@ export default class Create extends BaseCommand<typeof Create> {
         );
       }
     };
+    // Read when undoing: what was made beside the parent by then.
     const undoBeside: Undo = {
       run: () => Promise.all(beside.map((m) => deleteIn(m.kc, m.o))),
-      what: beside.map((m) => objectRef(m.o)).join(', ') || 'nothing',
-      command: `kubectl delete ${beside.map((m) => objectRef(m.o)).join(' ')} -n ${parent?.worklist.metadata.namespace}${parent?.context ? ` --context ${parent.context}` : ''}`,
+      get what() {
+        return beside.map((m) => objectRef(m.o)).join(', ');
+      },
+      get command() {
+        return `kubectl delete ${beside.map((m) => objectRef(m.o)).join(' ')} -n ${parent?.worklist.metadata.namespace}${parent?.context ? ` --context ${parent.context}` : ''}`;
+      },
       server: parent?.kube?.server ?? this.kube.server,
     };
     if (mode === 'none') await undoOnFailure(besideParent, undoBeside);
@@ -186,9 +191,13 @@ export default class Create extends BaseCommand<typeof Create> {
     let make = async (o: KubernetesObject): Promise<KubernetesObject> => withoutOwners(o);
     if (mode !== 'client') {
       const dryRun = mode === 'server';
-      created = await new TeamtaskClient(this.kube.kc)
-        .worklists(options.namespace)
-        .create(worklist, { dryRun });
+      const createWorklist = () =>
+        new TeamtaskClient(this.kube.kc).worklists(options.namespace).create(worklist, { dryRun });
+      // Refused (a quota, a policy, a name taken): nothing stays beside the parent either.
+      created =
+        mode === 'none' && beside.length
+          ? await undoOnFailure(createWorklist, undoBeside)
+          : await createWorklist();
       const api = KubernetesObjectApi.makeApiClient(this.kube.kc);
       make = (o) => api.create(o, undefined, dryRun ? 'All' : undefined);
     }
@@ -199,11 +208,13 @@ export default class Create extends BaseCommand<typeof Create> {
     if (mode === 'none') {
       const all = this.deleting(created);
       await undoOnFailure(makeOwned, {
-        ...all,
         run: async () => {
           await all.run();
           await undoBeside.run();
         },
+        what: [all.what, ...(beside.length ? [undoBeside.what] : [])].join(', '),
+        command: [all.command, ...(beside.length ? [undoBeside.command] : [])].join('; '),
+        server: all.server,
       });
     } else await makeOwned();
     // What was made beside the parent, elsewhere: said so, with the context.

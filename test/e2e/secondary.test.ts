@@ -195,4 +195,61 @@ describe('secondary Worklists in one cluster', () => {
     expect(parent.status).toMatchObject({ completedItems: 20, failedItems: 0 });
     await complete(secondaryNs[2]!.name, 'sec');
   });
+
+  it('kubectl teamtask create --from-worklist that the API server refuses leaves nothing beside the parent', async () => {
+    // No Worklist may be made in this namespace: the Role beside the parent is made first, then
+    // the Worklist is refused, and the Role and its binding must go again.
+    const ns = await freshNamespace('e2e-secondary-quota');
+    try {
+      expect(
+        kubectlStdin(
+          JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'ResourceQuota',
+            metadata: { name: 'no-worklists' },
+            spec: { hard: { 'count/worklists.teamtask.dev': '0' } },
+          }),
+          'create',
+          '-n',
+          ns.name,
+        ).stderr,
+      ).toBe('');
+      // The quota admits nothing it has not counted yet: wait for the quota controller.
+      await eventually('the quota to be counted', async () => {
+        const q = kubectl(
+          'get',
+          'resourcequota',
+          'no-worklists',
+          '-n',
+          ns.name,
+          '-o',
+          'jsonpath={.status.hard}',
+        );
+        return q.stdout.includes('count/worklists.teamtask.dev') ? true : undefined;
+      });
+      const refused = teamtask(
+        'create',
+        'nope',
+        '-n',
+        ns.name,
+        '--from-worklist',
+        `${parentNs.name}/par`,
+        '--block-size',
+        '2',
+        '--workers',
+        '1',
+        '--image',
+        'debian:12-slim',
+        '--',
+        'true',
+      );
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toContain('exceeded quota');
+      const reader = parentReaderRole(ns.name, 'nope');
+      const left = kubectl('get', 'role,rolebinding', '-n', parentNs.name, '-o', 'name');
+      expect(left.stdout.split('\n').filter((l) => l.endsWith(`/${reader}`))).toEqual([]);
+    } finally {
+      await ns.remove();
+    }
+  });
 });
