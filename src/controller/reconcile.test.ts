@@ -1162,6 +1162,27 @@ describe('reconcile a secondary Worklist', () => {
     expect(reconcile(observed(), T0).upstream?.create).toBe(false);
   });
 
+  it('counts a Lost worker as none: a secondary whose workers all went quiet past their lease makes no Block upstream', () => {
+    const { w, observed } = secondary();
+    const since = T0.toISOString();
+    w.worklist = {
+      ...w.worklist,
+      status: { ...w.worklist.status, lost: [{ block: 'w0', generation: 1, since }] },
+    };
+    expect(reconcile(observed(), T0).upstream?.create).toBe(true);
+    w.worklist = {
+      ...w.worklist,
+      status: {
+        ...w.worklist.status,
+        lost: [
+          { block: 'w0', generation: 1, since },
+          { block: 'w1', generation: 1, since },
+        ],
+      },
+    };
+    expect(reconcile(observed(), T0).upstream?.create).toBe(false);
+  });
+
   it('hands out nothing while its parent is missing (observe found none)', () => {
     const { w } = secondary({ phase: 'Ready', ...parentRange });
     const plan = reconcile({ ...w.observed(), upstream: undefined }, T0);

@@ -231,9 +231,7 @@ export function reconcile(o: Observed, now: Date): Plan {
     });
   }
   // Workers: Blocks whose worker may be at work; none once every item is done.
-  const workers = drained
-    ? 0
-    : [...blocks.live.keys()].filter((name) => !o.deadWorkers.has(name) && !ledger.lost.has(name)).length;
+  const workers = drained ? 0 : atWork(o, blocks, ledger);
   const status = {
     ...worklistStatus(o.worklist, ledger, workers, o.quotas ?? [], stop, o.source?.problem, now, drained),
     retryApplied: retried.retryApplied,
@@ -261,7 +259,7 @@ export function reconcile(o: Observed, now: Date): Plan {
             create:
               o.upstream.block === undefined &&
               !status.completionTime &&
-              !isIdle(o, [...blocks.live.keys()].filter((name) => !o.deadWorkers.has(name)).length),
+              !isIdle(o, atWork(o, blocks, ledger)),
             report: up.report,
           },
         }
@@ -418,7 +416,7 @@ export const UPSTREAM_BLOCKS_PER_WORKER = 8;
  * A secondary's pass over its parent Block (ledger/upstream.ts): the parent range it works on,
  * its ledger scoped to it, a range the parent took back disowned, and the report upward.
  */
-function upstream(ledger: Ledger, o: Observed, { live }: Blocks, t: number): UpstreamStep {
+function upstream(ledger: Ledger, o: Observed, { live }: Pick<Blocks, 'live'>, t: number): UpstreamStep {
   const s = o.worklist.status?.upstream;
   const up: Upstream = {
     ...(s?.working ? { working: s.working } : {}),
@@ -429,7 +427,7 @@ function upstream(ledger: Ledger, o: Observed, { live }: Blocks, t: number): Ups
   if (!o.upstream)
     return { ledger: { ...ledger, scope: RangeSet.EMPTY }, upstream: up, revoked: [], drained: false };
   const block = o.upstream.block;
-  const alive = [...live.keys()].filter((name) => !o.deadWorkers.has(name)).length;
+  const alive = atWork(o, { live }, ledger);
   const workers = Math.max(1, alive);
   const parent = { status: block?.status, report: block?.spec.report, settled: o.upstream.settled };
   return upstreamStep(ledger, up, parent, t, {
@@ -439,6 +437,10 @@ function upstream(ledger: Ledger, o: Observed, { live }: Blocks, t: number): Ups
     idle: isIdle(o, alive),
   });
 }
+
+/** Blocks whose worker may be at work: live, its pod not gone, not Lost (quiet past its lease). */
+const atWork = (o: Observed, { live }: Pick<Blocks, 'live'>, ledger: Ledger) =>
+  [...live.keys()].filter((name) => !o.deadWorkers.has(name) && !ledger.lost.has(name)).length;
 
 /**
  * No worker of the secondary's own could run a parent range now: none live, or it is suspended.
