@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { itemFunction } from './item-functions.js';
-import { commandItemsFor, FULL_PLAN, itemsFor, podPerBlockItemsFor } from './plan.js';
+import { commandItemsFor, FULL_PLAN, itemsFor, only, podPerBlockItemsFor } from './plan.js';
 
 describe('benchmark sizing', () => {
   it.each([
@@ -26,5 +26,18 @@ describe('benchmark sizing', () => {
   it('caps the process-per-item runs', () => {
     expect(commandItemsFor(FULL_PLAN, itemFunction('zero'), 4)).toBe(5000);
     expect(commandItemsFor(FULL_PLAN, itemFunction('100ms'), 1)).toBe(80);
+  });
+
+  it('keeps one scenario alone when asked, and nothing else of the plan', () => {
+    const tree = only(FULL_PLAN, 'tree');
+    expect(tree).toMatchObject({ label: 'full, tree only', functions: [], workers: [], reclaimSamples: 0 });
+    expect(tree.tree).toEqual(FULL_PLAN.tree);
+    expect([tree.tasks, tree.scale, tree.crowd]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('refuses a scenario it does not have, naming the ones it has', () => {
+    expect(() => only(FULL_PLAN, 'trees')).toThrow(
+      'TEAMTASK_BENCH_ONLY=trees: no such scenario; use one of tasks, scale, crowd, tree',
+    );
   });
 });

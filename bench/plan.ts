@@ -82,3 +82,30 @@ export const podPerBlockItemsFor = (plan: BenchPlan, fn: ItemFunction, workers: 
     Math.min(plan.maxPodsPerBlock, plan.podsPerWorker * workers) * fn.blockSize,
     itemsFor(plan, fn, workers),
   );
+
+/** The scenarios of a plan that run on their own (`TEAMTASK_BENCH_ONLY=tree npm run bench`). */
+export const LONE_SCENARIOS = ['tasks', 'scale', 'crowd', 'tree'] as const;
+export type LoneScenario = (typeof LONE_SCENARIOS)[number];
+
+/**
+ * `plan` with only `scenario` left in it: one scenario measured again without the half hour of
+ * the rest (its results say which plan ran: `full, tree only`). No item-function runs, no reclaim.
+ */
+export function only(plan: BenchPlan, scenario: string): BenchPlan {
+  if (!(LONE_SCENARIOS as readonly string[]).includes(scenario))
+    throw new Error(
+      `TEAMTASK_BENCH_ONLY=${scenario}: no such scenario; use one of ${LONE_SCENARIOS.join(', ')}`,
+    );
+  const s = scenario as LoneScenario;
+  return {
+    ...plan,
+    label: `${plan.label}, ${s} only`,
+    functions: [],
+    workers: [],
+    reclaimSamples: 0,
+    tasks: s === 'tasks' ? plan.tasks : undefined,
+    scale: s === 'scale' ? plan.scale : undefined,
+    crowd: s === 'crowd' ? plan.crowd : undefined,
+    tree: s === 'tree' ? plan.tree : undefined,
+  };
+}

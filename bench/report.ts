@@ -276,6 +276,7 @@ function treeTargets(
     ? t.tree.worklistWritesPerSecond / t.one.worklistWritesPerSecond
     : undefined;
   const pace = t.tree.itemsPerSecond / t.one.itemsPerSecond;
+  const withBlocks = (r: TreeRun) => (r.worklistWrites + r.blockWrites) / r.seconds;
   return [
     row(
       `parent ≤ 20 KB with ${clients}`,
@@ -285,7 +286,7 @@ function treeTargets(
     ),
     row(
       "the parent's write rate ≤ 1/10 of one Worklist's with the same clients",
-      `${fmt(t.tree.worklistWritesPerSecond, 2)}/s against ${fmt(t.one.worklistWritesPerSecond, 2)}/s (${fmt(rate, 3)}×)`,
+      `${fmt(t.tree.worklistWritesPerSecond, 2)}/s against ${fmt(t.one.worklistWritesPerSecond, 2)}/s (${fmt(rate, 3)}×); with its Blocks ${fmt(withBlocks(t.tree), 1)}/s against ${fmt(withBlocks(t.one), 1)}/s (${fmt(withBlocks(t.tree) / withBlocks(t.one), 3)}×)`,
       rate === undefined ? undefined : rate <= 0.1,
       'secondary-worklists',
     ),
@@ -509,6 +510,8 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
               'items/s',
               'writes of the shared Worklist',
               'per second',
+              'writes of its Blocks',
+              'all writes of Worklists and Blocks',
               'its largest size',
             ],
             [r.tree.one, r.tree.tree].map((t) => [
@@ -521,6 +524,8 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
               fmt(t.itemsPerSecond),
               fmt(t.worklistWrites),
               fmt(t.worklistWritesPerSecond, 2),
+              fmt(t.blockWrites),
+              fmt(t.allWrites),
               `${fmt(t.maxWorklistBytes / 1024, 1)} KB`,
             ]),
           ),

@@ -1,5 +1,12 @@
-import { Watch } from '@kubernetes/client-node';
-import type { Worklist } from '../src/api/v1alpha1/index.js';
+import { CustomObjectsApi, Watch } from '@kubernetes/client-node';
+import {
+  BLOCK_PLURAL,
+  GROUP,
+  VERSION,
+  WORKLIST_PLURAL,
+  type Block,
+  type Worklist,
+} from '../src/api/v1alpha1/index.js';
 import { kubectlStdin } from '../test/support/kube.js';
 import { range, worklistYaml } from '../test/support/objects.js';
 import { InProcessWorker, RunCounts } from '../test/support/workers.js';
@@ -26,6 +33,14 @@ export interface TreeRun {
   /** Writes of the Worklist the workers share (the parent, in a tree), as its watch saw them. */
   worklistWrites: number;
   worklistWritesPerSecond: number;
+  /**
+   * Writes of the shared Worklist's Blocks (its workers', or its secondaries' Blocks in the
+   * parent's namespace): since the pipelined protocol, a claim is a Block write, and the ledger
+   * is written once a pass for all of them.
+   */
+  blockWrites: number;
+  /** Writes of every Worklist and Block of the run (the parent's, the secondaries', their workers'): the API server's load. */
+  allWrites: number;
   maxWorklistBytes: number;
   notOnce: string[];
 }
@@ -38,23 +53,53 @@ export interface TreePlan {
   parentBlockSize: number;
 }
 
-/** Every change of one Worklist, by its watch: how many, and its largest size (its JSON). */
-async function watchWrites(ctx: BenchContext, name: string) {
-  let writes = 0;
-  let maxBytes = 0;
-  const req = await new Watch(ctx.kc).watch(
-    `/apis/teamtask.dev/v1alpha1/namespaces/${ctx.namespace}/worklists`,
-    { fieldSelector: `metadata.name=${name}` },
+/**
+ * Every write of the run's Worklists and Blocks, by two watches on the namespace (each event is
+ * one write: created, changed, deleted), from the lists' resourceVersion on (what was there
+ * before is no write of the run): those of the shared Worklist and its Blocks apart, and the
+ * shared Worklist's largest size (its JSON).
+ */
+async function watchWrites(ctx: BenchContext, shared: string) {
+  const counts = { worklistWrites: 0, blockWrites: 0, allWrites: 0, maxBytes: 0 };
+  const path = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${ctx.namespace}/${plural}`;
+  const watch = new Watch(ctx.kc);
+  const api = ctx.kc.makeApiClient(CustomObjectsApi);
+  const from = async (plural: string) => {
+    const list = (await api.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ctx.namespace,
+      plural,
+    })) as { metadata: { resourceVersion: string } };
+    return { resourceVersion: list.metadata.resourceVersion };
+  };
+  const worklists = await watch.watch(
+    path(WORKLIST_PLURAL),
+    await from(WORKLIST_PLURAL),
     (type: string, w: Worklist) => {
-      if (type === 'MODIFIED') writes++;
-      maxBytes = Math.max(maxBytes, JSON.stringify(w).length);
+      if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
+      counts.allWrites++;
+      if (w.metadata?.name !== shared) return;
+      if (type === 'MODIFIED') counts.worklistWrites++;
+      counts.maxBytes = Math.max(counts.maxBytes, JSON.stringify(w).length);
+    },
+    () => {},
+  );
+  const blocks = await watch.watch(
+    path(BLOCK_PLURAL),
+    await from(BLOCK_PLURAL),
+    (type: string, b: Block) => {
+      if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
+      counts.allWrites++;
+      if (b.spec?.worklist === shared) counts.blockWrites++;
     },
     () => {},
   );
   return {
     stop: () => {
-      req.abort();
-      return { writes, maxBytes };
+      worklists.abort();
+      blocks.abort();
+      return counts;
     },
   };
 }
@@ -86,7 +131,7 @@ async function measure(
   const started = performance.now();
   await work(ctx, o.worklists, o.plan.workers, counts);
   const seconds = (performance.now() - started) / 1000;
-  const { writes, maxBytes } = watch.stop();
+  const { worklistWrites, blockWrites, allWrites, maxBytes } = watch.stop();
   return {
     system: o.system,
     workers: o.plan.workers,
@@ -96,8 +141,10 @@ async function measure(
     ...(o.secondaries ? { parentBlockSize: o.plan.parentBlockSize } : {}),
     seconds: round(seconds, 2),
     itemsPerSecond: Math.round(o.plan.items / seconds),
-    worklistWrites: writes,
-    worklistWritesPerSecond: round(writes / seconds, 2),
+    worklistWrites,
+    worklistWritesPerSecond: round(worklistWrites / seconds, 2),
+    blockWrites,
+    allWrites,
     maxWorklistBytes: maxBytes,
     notOnce: counts.notOnce(),
   };

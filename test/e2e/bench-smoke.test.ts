@@ -122,7 +122,14 @@ describe('npm run bench, the smoke version', () => {
       expect(t.maxWorklistBytes, name).toBeLessThanOrEqual(
         Math.max(...worklist(name).map((c) => bytes(c.object))),
       );
+      // Its Blocks' writes: some (a claim is one), and at most the changes this test saw of them.
+      const blockChanges = seen.blocks.changes.filter((c) => c.object.spec.worklist === name).length;
+      expect(t.blockWrites, name).toBeGreaterThan(0);
+      expect(t.blockWrites, name).toBeLessThanOrEqual(blockChanges);
+      expect(t.allWrites, name).toBeGreaterThanOrEqual(t.worklistWrites + t.blockWrites);
     }
+    // The secondaries' ledgers and their workers' Blocks are written too.
+    expect(tree.allWrites).toBeGreaterThan(tree.worklistWrites + tree.blockWrites);
     expect(tree.secondaries).toBe(2);
     // Every secondary took a share of the parent.
     for (const s of ['tree-s0', 'tree-s1']) expect(ledger(s)?.completedItems, s).toBeGreaterThan(0);
