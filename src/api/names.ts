@@ -34,7 +34,13 @@ export const secondaryAccount = (namespace: string, name: string) =>
   `${SECONDARY_ACCOUNT_PREFIX}${upstreamBlockName(namespace, name)}`;
 /** In a secondary's namespace, the kubeconfig Secret `create --from-worklist` makes for a parent elsewhere. */
 export const parentKubeconfigSecret = (worklist: string) => `${worklist}-parent`;
-/** In a parent's namespace, the Role that lets a secondary's workers (in the same cluster) read the parent. */
+/** In a secondary's namespace, the kubeconfig Secret its workers read a parent elsewhere's items through (read-only). */
+export const parentItemsKubeconfigSecret = (worklist: string) => `${worklist}-parent-items`;
+/**
+ * In a parent's namespace, what lets a secondary's workers read the parent: a Role and binding
+ * for their ServiceAccount (the same cluster); for a parent elsewhere, an identity of its own
+ * (ServiceAccount, Role, binding, token Secret).
+ */
 export const parentReaderRole = (namespace: string, name: string) =>
   `teamtask-reader-${upstreamBlockName(namespace, name)}`;
 /** On every object Teamtask makes. */

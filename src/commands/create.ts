@@ -13,6 +13,7 @@ import { ownedObjects, worklistObject, type CreateOptions } from '../create/obje
 import { undoOnFailure, type Undo } from '../create/rollback.js';
 import {
   parentKubeconfig,
+  parentReaderIdentityObjects,
   parentReaderObjects,
   secondaryIdentityObjects,
   type ClusterAccess,
@@ -21,7 +22,9 @@ import { parseParentRef, parseSource } from '../create/source.js';
 import { itemsKey } from '../api/defaults.js';
 import {
   LIMITS_CONFIGMAP,
+  parentItemsKubeconfigSecret,
   parentKubeconfigSecret,
+  parentReaderRole,
   secondaryAccount,
   SYSTEM_NAMESPACE,
   workerServiceAccount,
@@ -153,7 +156,10 @@ export default class Create extends BaseCommand<typeof Create> {
       if (!parent) return;
       const secondary = { namespace: options.namespace, name: options.name };
       const toMake = parent.kube
-        ? secondaryIdentityObjects(parent.worklist, secondary)
+        ? [
+            ...secondaryIdentityObjects(parent.worklist, secondary),
+            ...parentReaderIdentityObjects(parent.worklist, secondary),
+          ]
         : f.workers > 0 && !options.serviceAccount
           ? parentReaderObjects(parent.worklist, secondary, workerServiceAccount(options.name))
           : [];
@@ -161,14 +167,12 @@ export default class Create extends BaseCommand<typeof Create> {
       for (const o of toMake)
         beside.push({ kc, o: mode === 'client' ? o : await makeIn(kc, o, mode === 'server') });
       if (parent.kube) {
-        const name = secondaryAccount(secondary.namespace, secondary.name);
-        const token =
-          mode === 'none' ? await waitForToken(kc, parent.worklist.metadata.namespace!, name) : '<token>';
-        options.parentKubeconfig = parentKubeconfig(
-          clusterAccess(parent.kube),
-          token,
-          parent.worklist.metadata.namespace!,
-        );
+        const ns = parent.worklist.metadata.namespace!;
+        const access = clusterAccess(parent.kube);
+        const kubeconfigOf = async (account: string) =>
+          parentKubeconfig(access, mode === 'none' ? await waitForToken(kc, ns, account) : '<token>', ns);
+        options.parentKubeconfig = await kubeconfigOf(secondaryAccount(secondary.namespace, secondary.name));
+        options.itemsKubeconfig = await kubeconfigOf(parentReaderRole(secondary.namespace, secondary.name));
       }
     };
     // Read when undoing: what was made beside the parent by then.
@@ -259,6 +263,7 @@ export default class Create extends BaseCommand<typeof Create> {
           name: ref.name,
           namespace: ref.namespace,
           kubeconfigSecret: parentKubeconfigSecret(options.name),
+          itemsKubeconfigSecret: parentItemsKubeconfigSecret(options.name),
         },
       };
     }

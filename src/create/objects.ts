@@ -54,6 +54,8 @@ export interface CreateOptions {
    * spec.source.worklist.kubeconfigSecret names.
    */
   parentKubeconfig?: string;
+  /** The kubeconfig the workers read the parent's items through (spec.source.worklist.itemsKubeconfigSecret). */
+  itemsKubeconfig?: string;
 }
 
 /** Where the runtime lands in the worker pod: the image's /app (the CLI and its Node), copied by an init container. */
@@ -105,16 +107,21 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
     ownerReferences,
   });
   const objects: KubernetesObject[] = [];
-  const secret = o.source.worklist?.kubeconfigSecret;
-  if (secret && o.parentKubeconfig !== undefined) {
-    const kubeconfig: V1Secret = {
+  const kubeconfigSecret = (name: string | undefined, kubeconfig: string | undefined) => {
+    if (!name || kubeconfig === undefined) return;
+    const secret: V1Secret = {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: meta(secret),
-      data: { [KUBECONFIG_SECRET_KEY]: Buffer.from(o.parentKubeconfig).toString('base64') },
+      metadata: meta(name),
+      data: { [KUBECONFIG_SECRET_KEY]: Buffer.from(kubeconfig).toString('base64') },
     };
-    objects.push(kubeconfig);
-  }
+    objects.push(secret);
+  };
+  kubeconfigSecret(o.source.worklist?.kubeconfigSecret, o.parentKubeconfig);
+  kubeconfigSecret(o.source.worklist?.itemsKubeconfigSecret, o.itemsKubeconfig);
+  // What the workers read a parent elsewhere through: never the credential that writes upward
+  // when a read-only one is there.
+  const secret = o.source.worklist?.itemsKubeconfigSecret ?? o.source.worklist?.kubeconfigSecret;
   if (o.fileItems) {
     const cm: V1ConfigMap = {
       apiVersion: 'v1',

@@ -82,24 +82,38 @@ export function parentReaderObjects(parent: Worklist, s: Secondary, account: str
  * Block the secondary works through (create it, get and patch it by name); the binding; a
  * long-lived token Secret, filled by the token controller (a kubeconfig in a Secret outlives any
  * requested token). The admission policy teamtask-secondary-scope pins what RBAC cannot: the
- * Block it creates is that one, and names a Worklist this identity may read (the parent).
+ * Block it creates is that one, and names a Worklist this identity may read (the parent). The
+ * controller alone holds it.
  */
 export function secondaryIdentityObjects(parent: Worklist, s: Secondary): KubernetesObject[] {
-  const name = secondaryAccount(s.namespace, s.name);
   const block = upstreamBlockName(s.namespace, s.name);
+  return identityObjects(parent, s, secondaryAccount(s.namespace, s.name), [
+    ...readRules(parent),
+    // `create` cannot be limited to a name by RBAC: the admission policy pins it.
+    { apiGroups: [GROUP], resources: ['blocks'], verbs: ['create'] },
+    { apiGroups: [GROUP], resources: ['blocks'], resourceNames: [block], verbs: ['get', 'patch'] },
+  ]);
+}
+
+/**
+ * A secondary in another cluster: the identity its workers read the parent's items with, all
+ * named parentReaderRole(): it reads the parent (and its item ConfigMap), nothing else, so that
+ * a worker pod never holds the credential that writes the secondary's Block.
+ */
+export function parentReaderIdentityObjects(parent: Worklist, s: Secondary): KubernetesObject[] {
+  return identityObjects(parent, s, parentReaderRole(s.namespace, s.name), readRules(parent));
+}
+
+/** A ServiceAccount in the parent's namespace, its Role of `rules`, the binding and a long-lived token Secret, all `name`. */
+function identityObjects(
+  parent: Worklist,
+  s: Secondary,
+  name: string,
+  rules: V1PolicyRule[],
+): KubernetesObject[] {
   const meta = () => parentMeta(parent, name, s);
   const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta() };
-  const role: V1Role = {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: meta(),
-    rules: [
-      ...readRules(parent),
-      // `create` cannot be limited to a name by RBAC: the admission policies pin it.
-      { apiGroups: [GROUP], resources: ['blocks'], verbs: ['create'] },
-      { apiGroups: [GROUP], resources: ['blocks'], resourceNames: [block], verbs: ['get', 'patch'] },
-    ],
-  };
+  const role: V1Role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(), rules };
   const binding: V1RoleBinding = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',

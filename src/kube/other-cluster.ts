@@ -5,7 +5,8 @@ import { TeamtaskClient } from './teamtask-client.js';
 
 /**
  * Another cluster, reached through a kubeconfig kept in a Secret (a secondary Worklist's parent
- * elsewhere, spec.source.worklist.kubeconfigSecret): the controller and the workers both read it.
+ * elsewhere: the controller reads spec.source.worklist.kubeconfigSecret, the workers
+ * itemsKubeconfigSecret when there is one).
  */
 export interface OtherCluster {
   readonly kc: KubeConfig;

@@ -425,4 +425,35 @@ describe('the Block client: reading, reporting, deleting', () => {
     });
     await expect(client.readItems(secondary('nope'))).rejects.toThrow('Secret leaf/nope is not found');
   });
+
+  it("reads them through the read-only Secret when the secondary names one, never through the controller's", async () => {
+    const here = new FakeCluster();
+    const there = new FakeCluster();
+    there.items = 'x\n';
+    const top: Worklist = {
+      ...worklist,
+      metadata: { name: 'top', namespace: 'ns' },
+      spec: { ...worklist.spec, source: { configMap: { name: 'primes-items' } } },
+    };
+    there.parents.set('ns/top', top);
+    // Only the read-only one is there: reading through the other would fail.
+    here.elsewhere.set('leaf/to-top-items', there);
+    const { client } = here.client();
+    const leaf: Worklist = {
+      ...worklist,
+      metadata: { name: 'leaf', namespace: 'leaf' },
+      spec: {
+        ...worklist.spec,
+        source: {
+          worklist: {
+            name: 'top',
+            namespace: 'ns',
+            kubeconfigSecret: 'to-top',
+            itemsKubeconfigSecret: 'to-top-items',
+          },
+        },
+      },
+    };
+    expect(await client.readItems(leaf)).toEqual({ source: top.spec.source, lines: ['x'] });
+  });
 });

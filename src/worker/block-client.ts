@@ -142,7 +142,8 @@ export class BlockClient implements BlockApi {
       const parent = w.spec.source.worklist;
       if (!parent) break;
       if (parent.kubeconfigSecret) {
-        const secret = parent.kubeconfigSecret;
+        // The read-only credential when there is one: workers never need the one that writes.
+        const secret = parent.itemsKubeconfigSecret ?? parent.kubeconfigSecret;
         const from = cluster.readers;
         const readers = await this.call('read the kubeconfig Secret', () =>
           from.otherCluster(namespace, secret),

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTrue } from '../../src/api/conditions.js';
-import { KUBECONFIG_SECRET_KEY, secondaryAccount, upstreamBlockName } from '../../src/api/names.js';
+import {
+  KUBECONFIG_SECRET_KEY,
+  parentReaderRole,
+  secondaryAccount,
+  upstreamBlockName,
+} from '../../src/api/names.js';
 import { API_VERSION, WorklistConditions, type Block, type Worklist } from '../../src/api/v1alpha1/index.js';
 import { explain } from '../../src/kube/errors.js';
 import { TeamtaskClient } from '../../src/kube/teamtask-client.js';
@@ -242,14 +247,20 @@ describe('a secondary Worklist in another cluster', () => {
     );
     expect(created.stderr).toBe('');
     const account = secondaryAccount(farNs, 'far2');
+    const reader = parentReaderRole(farNs, 'far2');
     const there = `created in context first, namespace ${parentNs.name}`;
     expect(created.stdout.split('\n').filter(Boolean)).toEqual([
       `serviceaccount/${account} ${there}`,
       `role.rbac.authorization.k8s.io/${account} ${there}`,
       `rolebinding.rbac.authorization.k8s.io/${account} ${there}`,
       `secret/${account} ${there}`,
+      `serviceaccount/${reader} ${there}`,
+      `role.rbac.authorization.k8s.io/${reader} ${there}`,
+      `rolebinding.rbac.authorization.k8s.io/${reader} ${there}`,
+      `secret/${reader} ${there}`,
       'worklist.teamtask.dev/far2 created',
       'secret/far2-parent created',
+      'secret/far2-parent-items created',
     ]);
     const runs = new RunCounts(total);
     const items = new Map<number, string>();
@@ -306,6 +317,26 @@ describe('a secondary Worklist in another cluster', () => {
     expect(await refusal(new TeamtaskClient(asSecondary).worklists(parentNs.name).get('tree'))).toMatch(
       /^forbidden/,
     );
+
+    // The workers' credential (the items Secret) reads the parent, and writes nothing.
+    const itemsSecret = await kcB
+      .makeApiClient(CoreV1Api)
+      .readNamespacedSecret({ name: 'far2-parent-items', namespace: farNs });
+    const asWorker = new KubeConfig();
+    asWorker.loadFromString(
+      Buffer.from(itemsSecret.data![KUBECONFIG_SECRET_KEY]!, 'base64').toString('utf8'),
+    );
+    expect(await refusal(new TeamtaskClient(asWorker).worklists(parentNs.name).get('small'))).toBe('allowed');
+    expect(
+      await refusal(
+        new TeamtaskClient(asWorker)
+          .blocks(parentNs.name)
+          .create(blockOf(upstreamBlockName(farNs, 'far2'), 'small'), { dryRun: true }),
+      ),
+    ).toMatch(/^forbidden/);
+    expect(
+      await refusal(new TeamtaskClient(asWorker).blocks(parentNs.name).get(upstreamBlockName(farNs, 'far2'))),
+    ).toMatch(/^forbidden/);
   });
 });
 
