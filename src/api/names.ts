@@ -22,6 +22,12 @@ export const SECONDARY_ANNOTATION = 'teamtask.dev/secondary';
 export const SECONDARY_ELSEWHERE_ANNOTATION = 'teamtask.dev/secondary-elsewhere';
 /** The key of a secondary's kubeconfig Secret (spec.source.worklist.kubeconfigSecret) that holds the kubeconfig. */
 export const KUBECONFIG_SECRET_KEY = 'kubeconfig';
+/**
+ * On a kubeconfig Secret, "true": whoever made it lets Teamtask use it. Without it a Worklist's
+ * author could point the controller at any Secret of the namespace, one they may not read, and
+ * have it act with that credential (a confused deputy).
+ */
+export const KUBECONFIG_SECRET_LABEL = 'teamtask.dev/kubeconfig';
 /** A secondary Worklist's Block in its parent's namespace (docs/secondary.md). */
 export const upstreamBlockName = (namespace: string, name: string) => `${namespace}.${name}`;
 /**

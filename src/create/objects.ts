@@ -15,6 +15,7 @@ import {
   ENV,
   itemsConfigMap,
   KUBECONFIG_SECRET_KEY,
+  KUBECONFIG_SECRET_LABEL,
   MISSING_LIBRARIES_EXIT_CODE,
   PART_OF_LABEL,
   PART_OF_VALUE,
@@ -112,7 +113,7 @@ export function ownedObjects(o: CreateOptions, owner: { uid: string }): Kubernet
     const secret: V1Secret = {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: meta(name),
+      metadata: { ...meta(name), labels: { ...meta(name).labels, [KUBECONFIG_SECRET_LABEL]: 'true' } },
       data: { [KUBECONFIG_SECRET_KEY]: Buffer.from(kubeconfig).toString('base64') },
     };
     objects.push(secret);

@@ -9,8 +9,11 @@ users: [{name: secondary, user: {token: abc}}]
 contexts: [{name: parent, context: {cluster: parent, user: secondary}}]
 current-context: parent
 `;
-const secret = (data?: Record<string, string>): V1Secret => ({
-  metadata: { name: 'to-parent', namespace: 'leaf' },
+const secret = (
+  data?: Record<string, string>,
+  labels: Record<string, string> = { 'teamtask.dev/kubeconfig': 'true' },
+): V1Secret => ({
+  metadata: { name: 'to-parent', namespace: 'leaf', labels },
   ...(data ? { data } : {}),
 });
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -20,6 +23,19 @@ describe("a parent cluster's kubeconfig Secret", () => {
     const kc = kubeConfigFromSecret(secret({ kubeconfig: b64(kubeconfig) }));
     expect(kc.getCurrentCluster()?.server).toBe('https://127.0.0.1:16543');
     expect(kc.getCurrentUser()?.token).toBe('abc');
+  });
+
+  it.each([
+    ['without the label', {}],
+    ['labelled anything but true', { 'teamtask.dev/kubeconfig': 'yes' }],
+  ])('is refused %s: only a Secret made for Teamtask is used, whatever it holds', (_, labels) => {
+    expect(() => kubeConfigFromSecret(secret({ kubeconfig: b64(kubeconfig) }, labels))).toThrow(
+      expect.objectContaining({
+        message:
+          'Secret leaf/to-parent is not labelled teamtask.dev/kubeconfig=true: Teamtask uses only kubeconfig Secrets made for it',
+        hint: 'if it is meant for Teamtask: kubectl label secret to-parent -n leaf teamtask.dev/kubeconfig=true',
+      }),
+    );
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { CoreV1Api, KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { KUBECONFIG_SECRET_KEY } from '../api/names.js';
+import { KUBECONFIG_SECRET_KEY, KUBECONFIG_SECRET_LABEL } from '../api/names.js';
 import { HintedError, isApiError } from './errors.js';
 import { TeamtaskClient } from './teamtask-client.js';
 
@@ -19,6 +19,11 @@ export interface OtherCluster {
 /** The kubeconfig a Secret holds under KUBECONFIG_SECRET_KEY; a HintedError says what is wrong. */
 export function kubeConfigFromSecret(secret: V1Secret): KubeConfig {
   const where = `Secret ${secret.metadata?.namespace}/${secret.metadata?.name}`;
+  if (secret.metadata?.labels?.[KUBECONFIG_SECRET_LABEL] !== 'true')
+    throw new HintedError(
+      `${where} is not labelled ${KUBECONFIG_SECRET_LABEL}=true: Teamtask uses only kubeconfig Secrets made for it`,
+      `if it is meant for Teamtask: kubectl label secret ${secret.metadata?.name} -n ${secret.metadata?.namespace} ${KUBECONFIG_SECRET_LABEL}=true`,
+    );
   const fix = `put a kubeconfig for the parent's cluster under key ${KUBECONFIG_SECRET_KEY} (kubectl config view --minify --flatten)`;
   const data = secret.data?.[KUBECONFIG_SECRET_KEY];
   if (data === undefined) throw new HintedError(`${where} has no key ${KUBECONFIG_SECRET_KEY}`, fix);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTrue } from '../../src/api/conditions.js';
 import {
   KUBECONFIG_SECRET_KEY,
+  KUBECONFIG_SECRET_LABEL,
   parentReaderRole,
   secondaryAccount,
   upstreamBlockName,
@@ -66,10 +67,11 @@ beforeAll(async () => {
   // What `kubectl config view --minify --flatten` gives: the first cluster's credentials, inline.
   const flat = kubectl('config', 'view', '--raw', '--minify', '--flatten');
   expect(flat.status).toBe(0);
+  flatKubeconfig = flat.stdout;
   await kcB.makeApiClient(CoreV1Api).createNamespacedSecret({
     namespace: farNs,
     body: {
-      metadata: { name: 'to-parent' },
+      metadata: { name: 'to-parent', labels: { [KUBECONFIG_SECRET_LABEL]: 'true' } },
       data: { [KUBECONFIG_SECRET_KEY]: Buffer.from(flat.stdout).toString('base64') },
     },
   });
@@ -93,7 +95,38 @@ const complete = (what: string, read: () => Promise<Worklist>, timeoutMs = 240_0
     timeoutMs,
   );
 
+/** The first cluster's kubeconfig, credentials inline (`kubectl config view --minify --flatten`). */
+let flatKubeconfig = '';
+
 describe('a secondary Worklist in another cluster', () => {
+  it('uses only a kubeconfig Secret labelled for Teamtask: another one, however good, leaves it ParentUnreachable, saying so', async () => {
+    await kcB.makeApiClient(CoreV1Api).createNamespacedSecret({
+      namespace: farNs,
+      body: {
+        metadata: { name: 'not-for-us' },
+        data: { [KUBECONFIG_SECRET_KEY]: Buffer.from(flatKubeconfig).toString('base64') },
+      },
+    });
+    expect(
+      kubectlB(
+        ['create', '-n', farNs, '-f', '-'],
+        worklistYaml('stray', {
+          source: {
+            worklist: { name: 'anything', namespace: parentNs.name, kubeconfigSecret: 'not-for-us' },
+          },
+          blockSize: 100,
+        }),
+      ).stderr,
+    ).toBe('');
+    const ready = await eventually('the stray secondary to say why it has no parent', async () => {
+      const w = await new TeamtaskClient(kcB).worklists(farNs).get('stray');
+      return w.status?.conditions?.find((c) => c.type === 'Ready' && c.reason === 'ParentUnreachable');
+    });
+    expect(ready.status).toBe('False');
+    expect(ready.message).toContain(`is not labelled ${KUBECONFIG_SECRET_LABEL}=true`);
+    await new TeamtaskClient(kcB).worklists(farNs).delete('stray');
+  });
+
   it("works on its parent through a kubeconfig Secret; a partition gives its share back after the parent's lease, another secondary finishes it, and its late reports change nothing", async () => {
     const total = 20_000;
     // A short lease: the partitioned share comes back within the test's time.

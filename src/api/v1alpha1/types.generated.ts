@@ -23,7 +23,7 @@ export interface WorklistSpecSourceWorklist {
   name: string;
   /** The parent's namespace (default this Worklist's). */
   namespace?: string;
-  /** The parent is in another cluster: a Secret in this Worklist's namespace whose key `kubeconfig` holds a kubeconfig for it (its current context). Its credential needs only to get the parent Worklist (and a ConfigMap source) and to create, get and patch this secondary's one Block in the parent's namespace (docs/secondary.md). The controller reads it, and the workers unless itemsKubeconfigSecret is given; without it the parent is in this cluster. */
+  /** The parent is in another cluster: a Secret in this Worklist's namespace, labelled teamtask.dev/kubeconfig=true, whose key `kubeconfig` holds a kubeconfig for it (its current context). Its credential needs only to get the parent Worklist (and a ConfigMap source) and to create, get and patch this secondary's one Block in the parent's namespace (docs/secondary.md). The controller reads it, and the workers unless itemsKubeconfigSecret is given; without it the parent is in this cluster. */
   kubeconfigSecret?: string;
   /** The Secret the workers read the parent's items through instead (the same key): a kubeconfig whose credential only reads the parent (and a ConfigMap source), so that worker pods never hold the one that writes this secondary's Block. Default kubeconfigSecret. `create --from-worklist CONTEXT/NS/PARENT` makes both. */
   itemsKubeconfigSecret?: string;
