@@ -1162,6 +1162,26 @@ describe('reconcile a secondary Worklist', () => {
     expect(reconcile(observed(), T0).upstream?.create).toBe(false);
   });
 
+  it('makes no Block in the parent namespace once it failed (its status says so): it would hold parent ranges it hands out to no one', () => {
+    const { w, observed } = secondary();
+    w.worklist = {
+      ...w.worklist,
+      status: {
+        ...w.worklist.status,
+        conditions: [
+          {
+            type: 'Failed',
+            status: 'True',
+            reason: 'TooManyFailedRanges',
+            message: 'failed',
+            lastTransitionTime: T0.toISOString(),
+          },
+        ],
+      },
+    };
+    expect(reconcile(observed(), T0).upstream?.create).toBe(false);
+  });
+
   it('counts a Lost worker as none: a secondary whose workers all went quiet past their lease makes no Block upstream', () => {
     const { w, observed } = secondary();
     const since = T0.toISOString();

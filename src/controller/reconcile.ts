@@ -5,7 +5,9 @@ import {
   type BlockStatus,
   type Worklist,
   type WorklistStatus,
+  WorklistConditions,
 } from '../api/v1alpha1/index.js';
+import { isTrue } from '../api/conditions.js';
 import { effectiveSpec } from '../api/defaults.js';
 import { POD_LABEL } from '../api/names.js';
 import {
@@ -443,10 +445,14 @@ const atWork = (o: Observed, { live }: Pick<Blocks, 'live'>, ledger: Ledger) =>
   [...live.keys()].filter((name) => !o.deadWorkers.has(name) && !ledger.lost.has(name)).length;
 
 /**
- * No worker of the secondary's own could run a parent range now: none live, or it is suspended.
- * It takes no range of its parent then (it makes no Block there yet), and gives back what it holds.
+ * No worker of the secondary's own could run a parent range now: none live, it is suspended, or
+ * it failed (it hands nothing out until a retry). It takes no range of its parent then (it makes
+ * no Block there yet), and gives back what it holds.
  */
-const isIdle = (o: Observed, liveWorkers: number) => liveWorkers === 0 || o.worklist.spec.suspend === true;
+const isIdle = (o: Observed, liveWorkers: number) =>
+  liveWorkers === 0 ||
+  o.worklist.spec.suspend === true ||
+  isTrue(o.worklist.status?.conditions, WorklistConditions.Failed);
 
 /** A retry request (kubectl teamtask retry) puts items back into the pool, once per id. */
 function applyRetry(
