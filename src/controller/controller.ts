@@ -4,7 +4,7 @@ import { LIMITS_CONFIGMAP, SYSTEM_NAMESPACE, upstreamBlockName } from '../api/na
 import { effectiveSpec } from '../api/defaults.js';
 import { countItems } from '../api/source.js';
 import { explain, isApiError } from '../kube/errors.js';
-import { withTimeout } from '../kube/other-cluster.js';
+import { REMOTE_CALL_TIMEOUT_MS, withTimeout } from '../kube/other-cluster.js';
 import { TeamtaskClient, type ResourceClient } from '../kube/teamtask-client.js';
 import { Applier } from './apply.js';
 import { orphanPlan, ownBlocks } from './block-status.js';
@@ -16,7 +16,7 @@ import { workerLiveness } from './pods.js';
 import { quotaUses } from './quotas.js';
 import { WorkQueue } from './queue.js';
 import { AssignmentLimits } from './rate-limit.js';
-import { ParentReader, REMOTE_CALL_TIMEOUT_MS, REMOTE_POLL_MS, RemoteParents } from './remote.js';
+import { ParentReader, REMOTE_POLL_MS, RemoteParents } from './remote.js';
 import {
   reconcile,
   refusedReportEvent,
@@ -187,6 +187,9 @@ export class Controller {
     // Never a plan from a Worklist older than our own last write (it could hand the Blocks stale
     // ranges), and never a wait for the watch to bring it: the write's own answer serves.
     const worklist = this.expectations.current(key, cached);
+    // A parent elsewhere that no read has answered since this controller started: nothing to plan
+    // from (not even that it is unreachable); the first answer asks for a pass.
+    if (worklist.spec.source.worklist?.kubeconfigSecret && !this.remote.read(worklist)) return undefined;
 
     const { observed, target } = await this.observe(
       key,
@@ -260,7 +263,8 @@ export class Controller {
     target?: UpstreamTarget;
   } {
     const elsewhere = w.spec.source.worklist!.kubeconfigSecret !== undefined;
-    const { parent, problem, block, blocks } = elsewhere ? this.remote.read(w) : this.cachedParent(w);
+    // Elsewhere: read at least once (sync waits for it).
+    const { parent, problem, block, blocks } = elsewhere ? this.remote.read(w)! : this.cachedParent(w);
     const notStarted = parent && parent.status?.totalItems === undefined && !problem;
     const source: SourceState = {
       problem:

@@ -2,11 +2,14 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Block, Worklist } from '../api/v1alpha1/index.js';
 import { upstreamBlockName } from '../api/names.js';
 import { explain, isApiError } from '../kube/errors.js';
-import { otherCluster, withTimeout, type OtherCluster } from '../kube/other-cluster.js';
+import {
+  otherCluster,
+  REMOTE_CALL_TIMEOUT_MS,
+  withTimeout,
+  type OtherCluster,
+} from '../kube/other-cluster.js';
 import type { ResourceClient } from '../kube/teamtask-client.js';
 
-/** A call to a parent's cluster gets this long before the secondary counts the cluster unreachable. */
-export const REMOTE_CALL_TIMEOUT_MS = 10_000;
 /**
  * No watch reaches into another cluster: a secondary whose parent is there looks at it this often
  * while it runs (a new range, an ask to yield, its lease renewed in time).
@@ -59,8 +62,11 @@ export class RemoteParents {
     this.sweptAt = now();
   }
 
-  /** What the last read of w's parent saw, and the next read begun when that one is due. */
-  read(w: Worklist): RemoteParent {
+  /**
+   * What the last read of w's parent saw (undefined: none answered yet since this controller
+   * started; `changed` hears when one does), and the next read begun when that one is due.
+   */
+  read(w: Worklist): RemoteParent | undefined {
     const now = this.now();
     const key = pollKey(w);
     const p = this.polled.get(key) ?? { readAt: -Infinity, reading: false, askedAt: now };
@@ -68,14 +74,7 @@ export class RemoteParents {
     p.askedAt = now;
     if (!p.reading && now - p.readAt >= REMOTE_POLL_MS) void this.poll(w, p);
     this.sweep(now);
-    return (
-      p.result ?? {
-        problem: {
-          reason: 'ParentNotReadYet',
-          message: `reading ${where(w)} for the first time: nothing is handed out until it is read`,
-        },
-      }
-    );
+    return p.result;
   }
 
   /** This secondary wrote to its parent: the next pass reads again (the parent's controller answers it). */
@@ -90,7 +89,7 @@ export class RemoteParents {
     const result = await this.fetch(w).catch((err: unknown): RemoteParent => ({
       problem: unreachable(where(w), err),
     }));
-    const news = fingerprint(result) !== fingerprint(p.result);
+    const news = p.result === undefined || fingerprint(result) !== fingerprint(p.result);
     p.result = result;
     p.reading = false;
     if (news) this.changed(`${w.metadata.namespace}/${w.metadata.name}`);
