@@ -61,6 +61,8 @@ const NETWORK_CODES = new Set([
 function networkCode(err: unknown): string | undefined {
   // undici wraps the socket error: `fetch failed` with the real one as `cause`.
   for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    // A request aborted by its own deadline (AbortSignal.timeout): the server never answered.
+    if ((e as { name?: unknown }).name === 'TimeoutError') return 'no answer in time';
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
   }

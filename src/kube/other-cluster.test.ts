@@ -1,6 +1,8 @@
+import { createServer, type AddressInfo } from 'node:net';
 import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { kubeConfigFromSecret, withTimeout } from './other-cluster.js';
+import { explain, isUnreachable } from './errors.js';
+import { clientsOf, kubeConfigFromSecret, withTimeout } from './other-cluster.js';
 
 const kubeconfig = `apiVersion: v1
 kind: Config
@@ -72,5 +74,29 @@ describe('a call to another cluster', () => {
     await expect(withTimeout(new Promise(() => {}), 20, 'reading the parent')).rejects.toThrow(
       'reading the parent: no answer in 0.02 s',
     );
+  });
+});
+
+describe("a request through a parent cluster's kubeconfig", () => {
+  it('is aborted at its deadline when the server takes the connection and never answers, and counts as unreachable', async () => {
+    // Accepts, and never says a word (not even TLS's): a stopped API server, a partition.
+    const server = createServer(() => {});
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const silent = kubeconfig.replace('127.0.0.1:16543', `127.0.0.1:${port}`);
+      const kc = kubeConfigFromSecret(secret({ kubeconfig: b64(silent) }), 100);
+      const failure = await clientsOf(kc)
+        .client.worklists('main')
+        .get('top')
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+      expect(isUnreachable(failure)).toBe(true);
+      expect(explain(failure).message).toBe('cannot reach the cluster (no answer in time)');
+    } finally {
+      server.close();
+    }
   });
 });

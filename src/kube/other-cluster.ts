@@ -1,4 +1,4 @@
-import { CoreV1Api, KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type RequestContext, type V1Secret } from '@kubernetes/client-node';
 import { KUBECONFIG_SECRET_KEY, KUBECONFIG_SECRET_LABEL } from '../api/names.js';
 import { HintedError, isApiError } from './errors.js';
 import { TeamtaskClient } from './teamtask-client.js';
@@ -16,8 +16,30 @@ export interface OtherCluster {
   readonly resourceVersion?: string;
 }
 
-/** The kubeconfig a Secret holds under KUBECONFIG_SECRET_KEY; a HintedError says what is wrong. */
-export function kubeConfigFromSecret(secret: V1Secret): KubeConfig {
+/** A call to another cluster gets this long before it is aborted and the cluster counted unreachable. */
+export const REMOTE_CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * A kubeconfig whose every request is aborted once `deadlineMs` has passed: a cluster that
+ * stops answering (a partition, a stopped API server) holds a request, and its connection, open
+ * with no error. For calls that end: no watch goes to another cluster.
+ */
+class DeadlineKubeConfig extends KubeConfig {
+  constructor(private readonly deadlineMs: number) {
+    super();
+  }
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    context.setSignal(AbortSignal.timeout(this.deadlineMs));
+  }
+}
+
+/**
+ * The kubeconfig a Secret holds under KUBECONFIG_SECRET_KEY, each request through it aborted
+ * after `deadlineMs`; a HintedError says what is wrong.
+ */
+export function kubeConfigFromSecret(secret: V1Secret, deadlineMs = REMOTE_CALL_TIMEOUT_MS): KubeConfig {
   const where = `Secret ${secret.metadata?.namespace}/${secret.metadata?.name}`;
   if (secret.metadata?.labels?.[KUBECONFIG_SECRET_LABEL] !== 'true')
     throw new HintedError(
@@ -27,7 +49,7 @@ export function kubeConfigFromSecret(secret: V1Secret): KubeConfig {
   const fix = `put a kubeconfig for the parent's cluster under key ${KUBECONFIG_SECRET_KEY} (kubectl config view --minify --flatten)`;
   const data = secret.data?.[KUBECONFIG_SECRET_KEY];
   if (data === undefined) throw new HintedError(`${where} has no key ${KUBECONFIG_SECRET_KEY}`, fix);
-  const kc = new KubeConfig();
+  const kc = new DeadlineKubeConfig(deadlineMs);
   try {
     kc.loadFromString(Buffer.from(data, 'base64').toString('utf8'));
   } catch (err) {
