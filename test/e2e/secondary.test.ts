@@ -194,6 +194,16 @@ describe('secondary Worklists in one cluster', () => {
     const parent = await complete(parentNs.name, 'par');
     expect(parent.status).toMatchObject({ completedItems: 20, failedItems: 0 });
     await complete(secondaryNs[2]!.name, 'sec');
+
+    // Deleted, it takes what create made beside the parent with it (the parent owns that: an
+    // owner must be in the same namespace).
+    expect(teamtask('delete', 'sec', '-n', secondaryNs[2]!.name).stdout.split('\n').filter(Boolean)).toEqual([
+      'worklist.teamtask.dev/sec deleted',
+      `rolebinding.rbac.authorization.k8s.io/${reader} deleted in namespace ${parentNs.name}`,
+      `role.rbac.authorization.k8s.io/${reader} deleted in namespace ${parentNs.name}`,
+    ]);
+    const left = kubectl('get', 'role,rolebinding', '-n', parentNs.name, '-o', 'name');
+    expect(left.stdout.split('\n').filter((l) => l.endsWith(`/${reader}`))).toEqual([]);
   });
 
   it('kubectl teamtask create --from-worklist that the API server refuses leaves nothing beside the parent', async () => {
