@@ -18,6 +18,7 @@ const LAYERS = {
   worklist: ['api', 'ledger', 'kube'],
   install: ['api', 'kube', 'printers'],
   cli: ['api', 'ledger', 'kube', 'printers'],
+  gateway: ['api', 'ledger', 'kube', 'worker'],
 };
 const FOLDERS = [
   'api',
@@ -30,6 +31,7 @@ const FOLDERS = [
   'worklist',
   'install',
   'cli',
+  'gateway',
   'commands',
 ];
 

@@ -70,6 +70,15 @@ export const MAX_BLOCKS_KEY = 'maxBlocksPerWorklist';
 /** The admission policy that bounds Worklists. */
 export const POLICY_NAME = 'teamtask-worklist-limits';
 
+/** The gateway (`kubectl teamtask serve`, docs/gateway.md): its Deployment, Service and ServiceAccount. */
+export const GATEWAY_NAME = 'teamtask-gateway';
+/** In the system namespace: the gateway's tokens, one data key per token name, only their hashes. */
+export const GATEWAY_TOKENS_SECRET = 'teamtask-gateway-tokens';
+/** In the system namespace: the gateway's serving certificate (kubernetes.io/tls; `ca.crt` for its clients). */
+export const GATEWAY_TLS_SECRET = 'teamtask-gateway-tls';
+/** On a Block made through the gateway: the name of the token it was made with (only that token may use it). */
+export const GATEWAY_TOKEN_LABEL = 'teamtask.dev/gateway-token';
+
 /** The objects `create` makes for a Worklist, by its name. */
 export const workerServiceAccount = (worklist: string) => `teamtask-worker-${worklist}`;
 export const itemsConfigMap = (worklist: string) => `${worklist}-items`;

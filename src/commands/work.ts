@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
@@ -6,6 +7,7 @@ import { durationFlag } from '../cli/flags.js';
 import { HintedError } from '../kube/errors.js';
 import { ENV, STOPPED_EXIT_CODE, WORKER_GRACE_PERIOD_MS } from '../api/names.js';
 import { Worker, type WorkerResult } from '../worker/worker.js';
+import { GatewayBlockApi, type GatewayTarget } from '../worker/gateway-api.js';
 
 /** A DNS-1123 name part: lowercase letters, digits and dashes. */
 const dnsPart = (s: string) =>
@@ -41,6 +43,25 @@ export default class Work extends BaseCommand<typeof Work> {
       default: WORKER_GRACE_PERIOD_MS,
       description: 'after SIGTERM or Ctrl-C, how long running commands may finish before they are stopped',
     }),
+    server: Flags.string({
+      description:
+        'work through the gateway at this https:// address (kubectl teamtask serve) with --token, instead of a kubeconfig',
+      helpGroup: 'GATEWAY',
+    }),
+    token: Flags.string({
+      description: 'the gateway token (kubectl teamtask token create); default $TEAMTASK_TOKEN',
+      env: 'TEAMTASK_TOKEN',
+      helpGroup: 'GATEWAY',
+    }),
+    'certificate-authority': Flags.string({
+      description: "the gateway's CA certificate (PEM) to trust, e.g. the one serve wrote",
+      helpGroup: 'GATEWAY',
+    }),
+    'insecure-skip-tls-verify': Flags.boolean({
+      default: false,
+      description: "do not check the gateway's certificate (its traffic can then be read and changed)",
+      helpGroup: 'GATEWAY',
+    }),
     block: Flags.string({
       description:
         "name of this worker's Block (default: the pod's name, or <worklist>-<host>- and five random characters); a Block of another worker is refused",
@@ -64,22 +85,37 @@ export default class Work extends BaseCommand<typeof Work> {
     // In any Job's pod (create's, or a user's own Indexed Job) a stop must not complete the index.
     const inPod = podName !== undefined || process.env.JOB_COMPLETION_INDEX !== undefined;
     const block = this.flags.block ?? podName;
-    const stop = this.abortOnSignals();
     const log = (line: string) => this.logToStderr(`teamtask: ${line}`);
-    const worker = new Worker(this.kube.kc, {
-      namespace: this.kube.namespace,
-      worklist,
-      block,
-      blockPrefix: `${worklist}-${host}-`,
-      identity: podName ?? `${userInfo().username}@${hostname()}`,
-      pod: podName,
-      command,
-      jobs: this.flags.jobs,
-      perBlock: this.flags['per-block'],
-      tag: this.flags.tag,
-      gracePeriodMs: this.flags['grace-period'],
-      log,
-    });
+    const gateway = this.gateway();
+    // Through the gateway there is no kubeconfig: -n, else default.
+    const namespace = gateway ? (this.flags.namespace ?? 'default') : this.kube.namespace;
+    const identity = podName ?? `${userInfo().username}@${hostname()}`;
+    const stop = this.abortOnSignals();
+    const worker = new Worker(
+      gateway ? undefined : this.kube.kc,
+      {
+        namespace,
+        worklist,
+        block,
+        blockPrefix: `${worklist}-${host}-`,
+        identity,
+        pod: podName,
+        command,
+        jobs: this.flags.jobs,
+        perBlock: this.flags['per-block'],
+        tag: this.flags.tag,
+        gracePeriodMs: this.flags['grace-period'],
+        log,
+      },
+      gateway &&
+        new GatewayBlockApi(gateway, {
+          namespace,
+          worklist,
+          identity,
+          splittable: !this.flags['per-block'],
+          log,
+        }),
+    );
     const totals = await worker.run(stop);
     log(`done: ${totals.completed} items completed, ${totals.failed} failed here`);
     // In an Indexed Job, exit 0 completes the pod's index for good: a worker stopped before the
@@ -87,5 +123,37 @@ export default class Work extends BaseCommand<typeof Work> {
     // podFailurePolicy ignores, so the index runs again (on resume, or at once).
     if (inPod && !totals.finished) process.exitCode = STOPPED_EXIT_CODE;
     return totals;
+  }
+
+  /** The gateway to work through, from --server and its flags; undefined without --server. */
+  private gateway(): GatewayTarget | undefined {
+    const f = this.flags;
+    if (!f.server) {
+      if (f.token || f['certificate-authority'] || f['insecure-skip-tls-verify']) {
+        this.usage('--token, --certificate-authority and --insecure-skip-tls-verify go with --server');
+      }
+      return undefined;
+    }
+    if (f.kubeconfig || f.context)
+      this.usage('--server works without a kubeconfig: drop --kubeconfig and --context');
+    if (!f.token) this.usage('--server needs a token: --token TOKEN, or TEAMTASK_TOKEN in the environment');
+    if (f.block) this.usage('--block names a Block of your own: through the gateway, the gateway names it');
+    let ca: string | undefined;
+    if (f['certificate-authority']) {
+      try {
+        ca = readFileSync(f['certificate-authority'], 'utf8');
+      } catch (err) {
+        throw new HintedError(
+          `cannot read ${f['certificate-authority']}: ${(err as Error).message}`,
+          "pass the PEM file the gateway's owner gave you",
+        );
+      }
+    }
+    return {
+      server: f.server,
+      token: f.token,
+      ...(ca ? { certificateAuthority: ca } : {}),
+      insecureSkipTlsVerify: f['insecure-skip-tls-verify'],
+    };
   }
 }

@@ -42,8 +42,12 @@ export async function retrying<T>(what: string, fn: () => Promise<T>, o: RetryOp
 }
 
 function retryAfterMs(err: unknown): number {
-  if (!(err instanceof ApiException)) return 0;
-  const header = (err.headers as Record<string, string> | undefined)?.['retry-after'];
+  // The gateway's answers carry it parsed (src/worker/gateway-api.ts).
+  const parsed = (err as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  const header =
+    err instanceof ApiException
+      ? (err.headers as Record<string, string> | undefined)?.['retry-after']
+      : parsed;
   const seconds = Number(header);
   return Number.isFinite(seconds) ? Math.min(seconds, 30) * 1000 : 0;
 }

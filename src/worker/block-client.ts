@@ -179,28 +179,7 @@ export class BlockClient implements BlockApi {
    * report; the owner reference lets the garbage collector remove it with its Worklist.
    */
   async create(worklist: Worklist, signal: AbortSignal): Promise<void> {
-    const body: Block = {
-      apiVersion: API_VERSION,
-      kind: 'Block',
-      metadata: {
-        ...(this.block
-          ? { name: this.block }
-          : { generateName: (this.o.blockPrefix ?? `${this.o.worklist}-`).slice(0, 200) }),
-        labels: {
-          [WORKLIST_LABEL]: this.o.worklist,
-          ...(this.o.pod ? { [POD_LABEL]: this.o.pod } : {}),
-        },
-        finalizers: [BLOCK_FINALIZER],
-        ownerReferences: [
-          { apiVersion: API_VERSION, kind: 'Worklist', name: this.o.worklist, uid: worklist.metadata.uid! },
-        ],
-      },
-      spec: {
-        worklist: this.o.worklist,
-        worker: this.o.identity,
-        ...(this.o.splittable ? { splittable: true } : {}),
-      },
-    };
+    const body = blockBody({ ...this.o, block: this.block || undefined }, worklist);
     for (;;) {
       try {
         // A ResourceQuota that refuses the Block frees up only when other objects go: waited
@@ -338,6 +317,41 @@ export class BlockClient implements BlockApi {
   }
 }
 
+/**
+ * A worker's new Block: named (or a name the API server makes from the prefix), labelled with its
+ * Worklist (and pod), the finalizer that keeps it until the controller folded its last report,
+ * owned by the Worklist so that the garbage collector removes it with it. The gateway makes its
+ * callers' Blocks with this too.
+ */
+export function blockBody(
+  o: Pick<BlockClientOptions, 'worklist' | 'block' | 'blockPrefix' | 'identity' | 'pod' | 'splittable'> & {
+    labels?: Record<string, string>;
+  },
+  worklist: Worklist,
+): Block {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Block',
+    metadata: {
+      ...(o.block ? { name: o.block } : { generateName: (o.blockPrefix ?? `${o.worklist}-`).slice(0, 200) }),
+      labels: {
+        ...o.labels,
+        [WORKLIST_LABEL]: o.worklist,
+        ...(o.pod ? { [POD_LABEL]: o.pod } : {}),
+      },
+      finalizers: [BLOCK_FINALIZER],
+      ownerReferences: [
+        { apiVersion: API_VERSION, kind: 'Worklist', name: o.worklist, uid: worklist.metadata.uid! },
+      ],
+    },
+    spec: {
+      worklist: o.worklist,
+      worker: o.identity,
+      ...(o.splittable ? { splittable: true } : {}),
+    },
+  };
+}
+
 /** The worker's Block was deleted under it. */
 export class BlockGone extends HintedError {
   constructor(block: string, worklist: string, namespace: string) {
@@ -349,7 +363,7 @@ export class BlockGone extends HintedError {
 }
 
 /** The API server refused an object because a ResourceQuota is full (or not yet counted). */
-const isQuotaRefusal = (err: unknown): boolean =>
+export const isQuotaRefusal = (err: unknown): boolean =>
   err instanceof ApiException &&
   err.code === 403 &&
   /exceeded quota|status unknown for quota/.test(apiStatus(err)?.message ?? '');

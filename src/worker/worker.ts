@@ -55,14 +55,15 @@ export class Worker {
   private readonly log: (line: string) => void;
   private readonly api: BlockApi;
 
-  /** `api` replaces the cluster's Block client (tests pass a fake). */
+  /** `api` replaces the cluster's Block client: the gateway's (`work --server`), or a fake in tests. */
   constructor(
-    kc: KubeConfig,
+    kc: KubeConfig | undefined,
     private readonly o: WorkerOptions,
     api?: BlockApi,
   ) {
     this.log = o.log ?? (() => {});
-    this.api = api ?? BlockClient.forCluster(kc, { ...o, splittable: !o.perBlock, log: this.log });
+    if (!api && !kc) throw new Error('a worker needs a kubeconfig or a Block API');
+    this.api = api ?? BlockClient.forCluster(kc!, { ...o, splittable: !o.perBlock, log: this.log });
   }
 
   /** The name of this worker's Block (known once it is created). */

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import type { BlockStatus } from '../api/v1alpha1/index.js';
+import { claimBlockName, fencePath, openRange } from './handlers.js';
+
+const ready: BlockStatus = { phase: 'Ready', token: 7, index: 20, size: 10, attempt: 1 };
+
+describe("fencePath: where a report's token must still be when it is written", () => {
+  it.each([
+    { name: "the current range's token", status: ready, token: 7, want: '/status/token' },
+    {
+      name: "the next range's token (a worker that switched)",
+      status: { ...ready, next: { index: 30, size: 10, token: 8 } },
+      token: 8,
+      want: '/status/next/token',
+    },
+    { name: 'a token the Block no longer holds is stale', status: ready, token: 6, want: undefined },
+    { name: 'a token it never held is stale', status: ready, token: 1007, want: undefined },
+    {
+      name: 'a Block never given a range may say it lives with token 0',
+      status: { phase: 'Pending' } as BlockStatus,
+      token: 0,
+      want: 'none',
+    },
+    {
+      name: 'but not report on a range',
+      status: { phase: 'Pending' } as BlockStatus,
+      token: 3,
+      want: undefined,
+    },
+    {
+      name: 'a Block with a range may not be written with token 0',
+      status: ready,
+      token: 0,
+      want: undefined,
+    },
+  ])('$name', ({ status, token, want }) => {
+    expect(fencePath(status, token)).toBe(want);
+  });
+});
+
+describe('openRange: what a claim hands out', () => {
+  it.each([
+    {
+      name: 'the current range',
+      status: ready,
+      report: undefined,
+      want: { token: 7, index: 20, size: 10, attempt: 1 },
+    },
+    {
+      name: 'the current range with progress reported',
+      status: ready,
+      report: { token: 7, done: '20-24' },
+      want: { token: 7 },
+    },
+    {
+      name: 'nothing while the range is reported complete (the controller has not folded it yet)',
+      status: ready,
+      report: { token: 7, complete: true },
+      want: undefined,
+    },
+    {
+      name: 'nothing while it is released',
+      status: ready,
+      report: { token: 7, release: true },
+      want: undefined,
+    },
+    {
+      name: 'the new range once the controller moved on',
+      status: { ...ready, token: 8, index: 30 },
+      report: { token: 7, complete: true },
+      want: { token: 8, index: 30 },
+    },
+    {
+      name: 'nothing while asked to yield',
+      status: { ...ready, yieldFrom: 25 },
+      report: undefined,
+      want: undefined,
+    },
+    {
+      name: 'nothing while Pending',
+      status: { phase: 'Pending' } as BlockStatus,
+      report: undefined,
+      want: undefined,
+    },
+    {
+      name: 'nothing when Lost',
+      status: { ...ready, phase: 'Lost' } as BlockStatus,
+      report: undefined,
+      want: undefined,
+    },
+  ])('$name', ({ status, report, want }) => {
+    const got = openRange(status, report);
+    if (want === undefined) expect(got).toBeUndefined();
+    else expect(got).toMatchObject(want);
+  });
+});
+
+describe('claimBlockName', () => {
+  it('is one Block per token and worker, the same on every claim', () => {
+    const c = { token: 'ci', namespace: 'team', worklist: 'primes' };
+    expect(claimBlockName(c, 'w1')).toMatch(/^primes-gw-[0-9a-f]{10}$/);
+    expect(claimBlockName(c, 'w1')).toBe(claimBlockName(c, 'w1'));
+    expect(claimBlockName(c, 'w2')).not.toBe(claimBlockName(c, 'w1'));
+    expect(claimBlockName({ ...c, token: 'other' }, 'w1')).not.toBe(claimBlockName(c, 'w1'));
+  });
+});

@@ -1,0 +1,466 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, freshNamespace, kubeConfig, kubectlStdin, teamtask, testEnv } from '../support/kube.js';
+import { range, worklistYaml } from '../support/objects.js';
+import { fileLines, readWorklist } from '../support/read.js';
+import { Background, startController, withoutInClusterController } from '../support/processes.js';
+import { REPO_ROOT } from '../support/paths.js';
+import { GATEWAY_TOKEN_LABEL } from '../../src/api/names.js';
+import { selfSignedCertificate } from '../../src/gateway/tls.js';
+import { mintToken } from '../../src/gateway/tokens.js';
+import { TeamtaskClient } from '../../src/kube/teamtask-client.js';
+
+// The wrapped API (docs/gateway.md) as real processes: `kubectl teamtask serve` on loopback, the
+// controller, workers with no kubeconfig at all (the runtime with --server, and a curl loop), and
+// the security table, each refusal with its exact status and nothing changed in the ledger.
+
+const dir = mkdtempSync(join(tmpdir(), 'teamtask-gateway-'));
+let ns: Awaited<ReturnType<typeof freshNamespace>>;
+let controller: Background;
+let gateway: Background;
+let server: string;
+/** The gateway's certificate and key (made here, so that a restarted gateway serves the same one). */
+const tls = selfSignedCertificate(['localhost', '127.0.0.1']);
+const certFile = join(dir, 'gateway.crt');
+const keyFile = join(dir, 'gateway.key');
+
+const create = (name: string, spec: unknown) => {
+  const res = kubectlStdin(worklistYaml(name, spec), 'create', '-n', ns.name);
+  expect(res.stderr).toBe('');
+};
+
+/** `token create`'s token, from its -o json. */
+function token(name: string, ...flags: string[]): string {
+  const res = teamtask('token', 'create', name, '-n', ns.name, '-o', 'json', ...flags);
+  expect(res.stderr).toBe('');
+  return (JSON.parse(res.stdout) as { token: string }).token;
+}
+
+/** A gateway on loopback, on `port` (0: any free one); resolves once it serves, with its address. */
+async function startGateway(port: number, ...extra: string[]): Promise<{ process: Background; url: string }> {
+  const process = new Background([
+    'serve',
+    '--bind-address',
+    `127.0.0.1:${port}`,
+    '--tls-cert-file',
+    certFile,
+    '--tls-key-file',
+    keyFile,
+    ...extra,
+  ]);
+  const url = await eventually(
+    'the gateway to serve',
+    async () => /serving (https:\/\/\S+)/.exec(process.output)?.[1],
+  );
+  return { process, url };
+}
+
+/** The environment of a machine with no cluster credentials: no KUBECONFIG, an empty HOME. */
+function noCredentials(): NodeJS.ProcessEnv {
+  const { KUBECONFIG: _k, ...env } = testEnv();
+  return { ...env, HOME: mkdtempSync(join(dir, 'home-')) };
+}
+
+/** One raw HTTPS request (the path sent exactly as given: no `..` resolved): status, headers, JSON body. */
+function call(
+  method: string,
+  path: string,
+  o: { token?: string; body?: string; url?: string } = {},
+): Promise<{
+  status: number;
+  headers: Record<string, unknown>;
+  body: { message?: string } & Record<string, unknown>;
+}> {
+  const u = new URL(o.url ?? server);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: u.hostname,
+        port: u.port,
+        method,
+        path,
+        ca: tls.cert,
+        headers: {
+          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+          ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          let body = {};
+          try {
+            body = JSON.parse(text) as object;
+          } catch {
+            // not JSON (metrics)
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, body });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+/** A GET's body as text (the gateway's /metrics). */
+function fetchText(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(server);
+    httpsRequest({ host: u.hostname, port: u.port, path, ca: tls.cert }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve(text));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** A port free on loopback now. */
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const api = (worklist: string) => `/v1/namespaces/${ns.name}/worklists/${worklist}`;
+
+beforeAll(async () => {
+  writeFileSync(certFile, tls.cert);
+  writeFileSync(keyFile, tls.key);
+  expect(teamtask('install').status).toBe(0);
+  await withoutInClusterController();
+  ns = await freshNamespace('e2e-gateway');
+  controller = startController();
+  const started = await startGateway(0);
+  gateway = started.process;
+  server = started.url;
+});
+afterAll(async () => {
+  await gateway?.stop();
+  await controller?.stop();
+  for (const name of [
+    'runtime',
+    'curl',
+    'restart',
+    'sec-a',
+    'sec-a2',
+    'sec-b',
+    'sec-b2',
+    'sec-read',
+    'expired',
+    'flood',
+  ])
+    teamtask('token', 'revoke', name);
+  await ns?.remove();
+});
+
+describe('kubectl teamtask serve (the gateway)', () => {
+  it('lets a worker with no kubeconfig complete a Worklist through it, each item exactly once', async () => {
+    create('nums', { source: range(0, 199), blockSize: 10 });
+    const t = token('runtime', '--worklist', 'nums');
+    const out = join(dir, 'nums');
+    const args = [
+      'work',
+      'nums',
+      '-n',
+      ns.name,
+      '--server',
+      server,
+      '--token',
+      t,
+      '--certificate-authority',
+      certFile,
+    ];
+    const workers = [0, 1].map(
+      () =>
+        new Background(
+          [...args, '--jobs', '2', '--', 'sh', '-c', `echo "$0" >> ${out}`, '{}'],
+          noCredentials(),
+        ),
+    );
+    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    expect(
+      fileLines(out)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    const w = await readWorklist(ns.name, 'nums');
+    expect(w.status).toMatchObject({ completed: '0-199', completedItems: 200, failedItems: 0 });
+    // Its Blocks were made by the gateway, with the token's name, and went when the workers ended.
+    expect(workers[0]!.output).toMatch(/block nums-gw-\w+ working on worklist nums/);
+    await eventually('the Blocks to go', async () =>
+      (
+        await new TeamtaskClient(kubeConfig())
+          .blocks(ns.name)
+          .list({ labelSelector: `${GATEWAY_TOKEN_LABEL}=runtime` })
+      ).length === 0
+        ? true
+        : undefined,
+    );
+  });
+
+  it('lets a worker with nothing but curl and jq do the same (examples/gateway-worker.sh)', async () => {
+    create('words', { source: { inline: Array.from({ length: 40 }, (_, i) => `word ${i}`) }, blockSize: 6 });
+    const out = join(dir, 'words');
+    const env = {
+      ...noCredentials(),
+      TEAMTASK_SERVER: server,
+      TEAMTASK_TOKEN: token('curl', '--worklist', 'words'),
+      CA: certFile,
+    };
+    const res = spawnSync(
+      'sh',
+      [join(REPO_ROOT, 'examples/gateway-worker.sh'), ns.name, 'words', 'sh', '-c', `echo "$0" >> ${out}`],
+      { env, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    expect(fileLines(out).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `word ${i}`).sort());
+    const w = await readWorklist(ns.name, 'words');
+    expect(w.status).toMatchObject({ completedItems: 40, failedItems: 0 });
+  });
+
+  describe('refuses, with the exact status, and changes nothing in the ledger', () => {
+    let a: string;
+    let readOnly: string;
+    let claimed: { block: string; range: { token: number } };
+
+    beforeAll(async () => {
+      create('sec-a', { source: range(0, 99), blockSize: 10 });
+      create('sec-b', { source: range(0, 99), blockSize: 10 });
+      a = token('sec-a', '--worklist', 'sec-a');
+      readOnly = token('sec-read', '--worklist', 'sec-a', '--read-only');
+      token('sec-b', '--worklist', 'sec-b');
+      // A range of sec-a's held by a claim, for the fencing cases.
+      claimed = await eventually('a claim to get a range', async () => {
+        const res = await call('POST', `${api('sec-a')}/claim`, {
+          token: a,
+          body: '{"worker":"w1","waitSeconds":5}',
+        });
+        return res.status === 200 && res.body.range ? (res.body as typeof claimed) : undefined;
+      });
+    });
+
+    /** The ledger of both Worklists and every Block's report: what no refused request may change. */
+    const ledger = async () => {
+      const pick = async (n: string) => {
+        const s = (await readWorklist(ns.name, n)).status ?? {};
+        return [s.completed, s.failed, s.completedItems, s.failedItems, s.assigned];
+      };
+      const blocks = await new TeamtaskClient(kubeConfig()).blocks(ns.name).list();
+      return {
+        a: await pick('sec-a'),
+        b: await pick('sec-b'),
+        reports: blocks.map((b) => [b.metadata.name, b.spec.report]),
+      };
+    };
+
+    it.each([
+      { name: 'no token: 401', status: 401, req: () => call('GET', api('sec-a')) },
+      {
+        name: 'a token that was never made: 401',
+        status: 401,
+        req: () => call('GET', api('sec-a'), { token: mintToken('sec-a').token }),
+      },
+      {
+        name: 'a token of Worklist sec-a on sec-b: 403',
+        status: 403,
+        req: () => call('GET', api('sec-b'), { token: a }),
+      },
+      {
+        name: 'a read-only token claiming: 403',
+        status: 403,
+        req: () => call('POST', `${api('sec-a')}/claim`, { token: readOnly, body: '{"worker":"r"}' }),
+      },
+      {
+        name: "a Block of another token's, on the same Worklist: 403",
+        status: 403,
+        req: async () =>
+          call('GET', `${api('sec-a')}/blocks/${claimed.block}`, {
+            token: token('sec-a2', '--worklist', 'sec-a'),
+          }),
+      },
+      {
+        name: 'a Block of another Worklist: 403',
+        status: 403,
+        req: async () =>
+          call('GET', `${api('sec-b')}/blocks/${claimed.block}`, {
+            token: token('sec-b2', '--worklist', 'sec-b'),
+          }),
+      },
+      {
+        name: 'a completion with a stale fencing token: 409',
+        status: 409,
+        req: () =>
+          call('POST', `${api('sec-a')}/complete`, {
+            token: a,
+            body: JSON.stringify({ block: claimed.block, token: claimed.range.token + 1000 }),
+          }),
+      },
+      {
+        name: 'a report with a stale fencing token: 409',
+        status: 409,
+        req: () =>
+          call('PUT', `${api('sec-a')}/blocks/${claimed.block}/report`, {
+            token: a,
+            body: JSON.stringify({ token: claimed.range.token + 1000, done: '0-9', complete: true }),
+          }),
+      },
+      {
+        name: 'malformed JSON: 400',
+        status: 400,
+        req: () => call('POST', `${api('sec-a')}/claim`, { token: a, body: '{"worker":' }),
+      },
+      {
+        name: 'a report that is not one: 400',
+        status: 400,
+        req: () =>
+          call('PUT', `${api('sec-a')}/blocks/${claimed.block}/report`, {
+            token: a,
+            body: '{"token":1,"done":"all of them"}',
+          }),
+      },
+      {
+        name: 'a body over the limit: 413',
+        status: 413,
+        req: () =>
+          call('POST', `${api('sec-a')}/claim`, {
+            token: a,
+            body: JSON.stringify({ worker: 'x'.repeat(100_000) }),
+          }),
+      },
+      {
+        name: 'path traversal (..): 400',
+        status: 400,
+        req: () => call('GET', `/v1/namespaces/${ns.name}/worklists/../../x`, { token: a }),
+      },
+      {
+        name: 'an encoded separator: 400',
+        status: 400,
+        req: () => call('GET', `/v1/namespaces/${ns.name}/worklists/sec-a%2F..%2Fsec-b`, { token: a }),
+      },
+      {
+        name: 'a namespace that is not a DNS label: 400',
+        status: 400,
+        req: () => call('GET', '/v1/namespaces/Not_A_Label/worklists/sec-a', { token: a }),
+      },
+    ])('$name', async ({ status, req }) => {
+      const before = await ledger();
+      const res = await req();
+      expect(res.status).toBe(status);
+      expect(res.body.message).toEqual(expect.any(String));
+      expect(res.body.hint).toEqual(expect.any(String));
+      expect(await ledger()).toEqual(before);
+    });
+
+    it('refuses a token past its expiry, and a revoked one within seconds: 401', async () => {
+      const expired = token('expired', '--worklist', 'sec-a', '--ttl', '1s');
+      await eventually('the token to expire', async () =>
+        (await call('GET', api('sec-a'), { token: expired })).status === 401 ? true : undefined,
+      );
+      expect((await call('GET', api('sec-a'), { token: expired })).body.message).toBe(
+        'the token has expired',
+      );
+      const revoked = token('revoked', '--worklist', 'sec-a');
+      await eventually('the new token to be accepted', async () =>
+        (await call('GET', api('sec-a'), { token: revoked })).status === 200 ? true : undefined,
+      );
+      expect(teamtask('token', 'revoke', 'revoked').status).toBe(0);
+      const revokedAt = Date.now();
+      await eventually('the revoked token to be refused', async () =>
+        (await call('GET', api('sec-a'), { token: revoked })).status === 401 ? true : undefined,
+      );
+      // Within seconds: the gateway reads the tokens again when its copy is 2 s old.
+      expect(Date.now() - revokedAt).toBeLessThan(10_000);
+    });
+
+    it('answers a flood with 429 and Retry-After, and the API server sees none of the refused requests', async () => {
+      const flood = token('flood', '--worklist', 'sec-a', '--read-only');
+      await eventually('the new token to be accepted', async () =>
+        (await call('GET', api('sec-a'), { token: flood })).status === 200 ? true : undefined,
+      );
+      const apiCalls = async () => {
+        const text = await fetchText('/metrics');
+        return Number(/^teamtask_gateway_api_calls_total (\d+)$/m.exec(text)?.[1]);
+      };
+      const callsBefore = await apiCalls();
+      const answers = await Promise.all(
+        Array.from({ length: 300 }, () => call('GET', api('sec-a'), { token: flood })),
+      );
+      const refused = answers.filter((r) => r.status === 429);
+      const served = answers.filter((r) => r.status === 200);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(served.length + refused.length).toBe(300);
+      expect(Number(refused[0]!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      // One read of the Worklist per request served, none for a refused one.
+      expect((await apiCalls()) - callsBefore).toBe(served.length);
+    });
+
+    it('speaks only TLS', async () => {
+      const plain = server.replace('https://', 'http://');
+      const answer = await fetch(`${plain}${api('sec-a')}`).then(
+        (r) => r.status,
+        () => 'refused',
+      );
+      expect(answer).not.toBe(200);
+      const res = teamtask('work', 'sec-a', '-n', ns.name, '--server', plain, '--token', a, '--', 'true');
+      expect(res.status).not.toBe(0);
+      expect(res.stderr).toMatch(/https/);
+    });
+  });
+
+  it('loses nothing and runs nothing twice when the gateway is killed mid-work and started again', async () => {
+    create('restart', { source: range(0, 59), blockSize: 5 });
+    const t = token('restart', '--worklist', 'restart');
+    const out = join(dir, 'restart');
+    const port = await freePort();
+    let gw = await startGateway(port);
+    const worker = new Background(
+      [
+        'work',
+        'restart',
+        '-n',
+        ns.name,
+        '--server',
+        gw.url,
+        '--token',
+        t,
+        '--certificate-authority',
+        certFile,
+        '--jobs',
+        '2',
+        '--',
+        'sh',
+        '-c',
+        `sleep 0.2; echo "$0" >> ${out}`,
+        '{}',
+      ],
+      noCredentials(),
+    );
+    await eventually('some items to be done', async () => (fileLines(out).length >= 10 ? true : undefined));
+    gw.process.child.kill('SIGKILL');
+    await gw.process.exited;
+    await new Promise((r) => setTimeout(r, 2000));
+    gw = await startGateway(port);
+    expect(await worker.exited).toBe(0);
+    await gw.process.stop();
+    expect(
+      fileLines(out)
+        .map(Number)
+        .sort((x, y) => x - y),
+    ).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    const w = await readWorklist(ns.name, 'restart');
+    expect(w.status).toMatchObject({ completed: '0-59', completedItems: 60, failedItems: 0 });
+  });
+});
