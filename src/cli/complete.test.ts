@@ -14,6 +14,8 @@ const commands: CommandShape[] = [
   },
   { id: 'status', flags: [{ name: 'namespace', char: 'n', takesValue: true }], positional: ['worklist'] },
   { id: 'work', flags: [{ name: 'jobs', char: 'j', takesValue: true }], positional: ['worklist'] },
+  { id: 'token:create', flags: [{ name: 'worklist', takesValue: true }], positional: [] },
+  { id: 'token:list', flags: [], positional: [] },
 ];
 const look: Lookup = {
   worklists: async (ns) => (ns === 'ops' ? ['hosts'] : ['primes', 'pages']),
@@ -25,7 +27,10 @@ const candidates = async (...words: string[]) => (await complete(words, commands
 
 describe('shell completion', () => {
   it.each([
-    { words: [''], out: ['get', 'status', 'work', ':4'] },
+    { words: [''], out: ['get', 'status', 'work', 'token', ':4'] },
+    { words: ['token', ''], out: ['create', 'list', ':4'] },
+    { words: ['token', 'create', '--w'], out: ['--worklist', ':4'] },
+    { words: ['token', 'create', 'ci', ''], out: [':4'] },
     { words: ['st'], out: ['status', ':4'] },
     { words: ['get', ''], out: ['lists', 'worklists', 'wl', 'blocks', ':4'] },
     { words: ['get', 'blocks', ''], out: ['primes-w0', ':4'] },

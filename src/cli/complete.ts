@@ -33,9 +33,17 @@ export async function complete(
   const done = (candidates: string[]) =>
     `${[...new Set(candidates)].filter((c) => c.startsWith(partial)).join('\n')}${candidates.length ? '\n' : ''}:${NO_FILES}\n`;
 
-  if (before.length === 0) return done(commands.map((c) => c.id));
-  const command = commands.find((c) => c.id === before[0]);
+  // A command's id is its words joined by ':' (oclif's topics: `token create` is token:create).
+  const idWords = (c: CommandShape) => c.id.split(':');
+  const named = (c: CommandShape, n: number) =>
+    idWords(c)
+      .slice(0, n)
+      .every((w, i) => before[i] === w);
+  const deeper = commands.filter((c) => idWords(c).length > before.length && named(c, before.length));
+  if (deeper.length > 0) return done(deeper.map((c) => idWords(c)[before.length]!));
+  const command = commands.find((c) => idWords(c).length <= before.length && named(c, idWords(c).length));
   if (!command) return done([]);
+  const used = idWords(command).length;
   const flag = (word: string) =>
     command.flags.find((f) => word === `--${f.name}` || (f.char !== undefined && word === `-${f.char}`));
   const namespace = valueOf(before, '-n', '--namespace');
@@ -55,7 +63,7 @@ export async function complete(
 
   // Which positional argument this is: the words after the command that are not flags or their values.
   const positionals: string[] = [];
-  for (let i = 1; i < before.length; i++) {
+  for (let i = used; i < before.length; i++) {
     const f = before[i]!.startsWith('-') ? flag(before[i]!) : undefined;
     if (before[i] === '--') return done([]); // the user's command line: nothing to say
     if (f?.takesValue && !before[i]!.includes('=')) i++;
