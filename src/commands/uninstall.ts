@@ -16,7 +16,7 @@ export default class Uninstall extends BaseCommand<typeof Uninstall> {
 
   public async run(): Promise<string[]> {
     const deleted = await new Installer(this.kube.kc).uninstall(
-      installObjects(),
+      installObjects({ gateway: true }),
       this.flags.force,
       this.flags.timeout,
     );

@@ -9,15 +9,23 @@ import {
   type KubernetesObject,
   type V1ConfigMap,
   type V1CustomResourceDefinition,
+  type V1Deployment,
   type V1Lease,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import { API_VERSION, BLOCK_PLURAL, WORKLIST_PLURAL, type Worklist } from '../api/v1alpha1/index.js';
 import { explain, HintedError, isApiError, isTransient } from '../kube/errors.js';
-import { CONTROLLER_NAME, LIMITS_CONFIGMAP, POLICY_NAME, SYSTEM_NAMESPACE } from '../api/names.js';
+import {
+  CONTROLLER_NAME,
+  GATEWAY_NAME,
+  LIMITS_CONFIGMAP,
+  POLICY_NAME,
+  SYSTEM_NAMESPACE,
+} from '../api/names.js';
 import { maxBlocksPerWorklist } from '../api/source.js';
 import { TeamtaskClient } from '../kube/teamtask-client.js';
 import { objectRef } from '../printers/ref.js';
-import { controllerReadiness, currentPods } from './readiness.js';
+import { controllerReadiness, currentPods, rolloutReadiness, type Readiness } from './readiness.js';
 
 export const FIELD_MANAGER = 'teamtask';
 
@@ -73,12 +81,32 @@ export class Installer {
     }
     await this.waitPolicyEnforced(objects, deadline);
     if (!objects.some((o) => o.kind === 'Deployment')) return;
+    const leases = this.kc.makeApiClient(CoordinationV1Api);
+    await this.waitRollout(CONTROLLER_NAME, deadline, async (view) => {
+      let lease: V1Lease | undefined;
+      try {
+        lease = await leases.readNamespacedLease({ name: CONTROLLER_NAME, namespace: SYSTEM_NAMESPACE });
+      } catch (err) {
+        if (!isApiError(err, 404)) throw err;
+      }
+      return controllerReadiness({ ...view, lease });
+    });
+    if (objects.some((o) => o.kind === 'Deployment' && o.metadata?.name === GATEWAY_NAME)) {
+      await this.waitRollout(GATEWAY_NAME, deadline, async (view) => rolloutReadiness(view, 'gateway'));
+    }
+  }
+
+  /** Waits until `judge` finds the Deployment `name` of the system namespace ready (or failed for good). */
+  private async waitRollout(
+    name: string,
+    deadline: number,
+    judge: (view: { deployment: V1Deployment; pods: V1Pod[] }) => Promise<Readiness>,
+  ): Promise<void> {
     const apps = this.kc.makeApiClient(AppsV1Api);
     const core = this.kc.makeApiClient(CoreV1Api);
-    const leases = this.kc.makeApiClient(CoordinationV1Api);
     await this.until(deadline, async () => {
       const namespace = SYSTEM_NAMESPACE;
-      const deployment = await apps.readNamespacedDeployment({ name: CONTROLLER_NAME, namespace });
+      const deployment = await apps.readNamespacedDeployment({ name, namespace });
       const selector = Object.entries(deployment.spec?.selector.matchLabels ?? {})
         .map(([k, v]) => `${k}=${v}`)
         .join(',');
@@ -86,14 +114,10 @@ export class Installer {
         apps.listNamespacedReplicaSet({ namespace, labelSelector: selector }),
         core.listNamespacedPod({ namespace, labelSelector: selector }),
       ]);
-      const pods = currentPods(deployment, replicaSets.items, allPods.items);
-      let lease: V1Lease | undefined;
-      try {
-        lease = await leases.readNamespacedLease({ name: CONTROLLER_NAME, namespace });
-      } catch (err) {
-        if (!isApiError(err, 404)) throw err;
-      }
-      const readiness = controllerReadiness({ deployment, pods, lease });
+      const readiness = await judge({
+        deployment,
+        pods: currentPods(deployment, replicaSets.items, allPods.items),
+      });
       if ('failed' in readiness) throw readiness.failed;
       return readiness.ready ? undefined : readiness.waiting;
     });

@@ -53,6 +53,39 @@ describe('installObjects', () => {
   });
 });
 
+describe('installObjects with the gateway', () => {
+  it('adds its ServiceAccount, RBAC, Service and Deployment after the controller, each in the image given', () => {
+    const objects = installObjects({ gateway: true, image: 'registry.example/teamtask:dev' });
+    const without = installObjects().map(objectRef);
+    expect(objects.map(objectRef).slice(0, without.length)).toEqual(without);
+    expect(objects.map(objectRef).slice(without.length)).toEqual([
+      'serviceaccount/teamtask-gateway',
+      'clusterrole.rbac.authorization.k8s.io/teamtask-gateway',
+      'clusterrolebinding.rbac.authorization.k8s.io/teamtask-gateway',
+      'role.rbac.authorization.k8s.io/teamtask-gateway-tokens',
+      'rolebinding.rbac.authorization.k8s.io/teamtask-gateway-tokens',
+      'service/teamtask-gateway',
+      'deployment.apps/teamtask-gateway',
+    ]);
+    const images = objects
+      .filter((o) => o.kind === 'Deployment')
+      .flatMap((d) => (d as V1Deployment).spec!.template.spec!.containers.map((c) => c.image));
+    expect(images).toEqual(['registry.example/teamtask:dev', 'registry.example/teamtask:dev']);
+  });
+
+  it('lets the gateway read no Secret but its tokens, and never write a status', () => {
+    const rules = installObjects({ gateway: true })
+      .filter((o) => /Role$/.test(o.kind!) && o.metadata!.name!.startsWith('teamtask-gateway'))
+      .flatMap(
+        (r) => (r as { rules: { resources: string[]; verbs: string[]; resourceNames?: string[] }[] }).rules,
+      );
+    expect(rules.flatMap((r) => r.resources).filter((r) => r.endsWith('/status'))).toEqual([]);
+    expect(rules.filter((r) => r.resources.includes('secrets'))).toEqual([
+      expect.objectContaining({ resourceNames: ['teamtask-gateway-tokens'], verbs: ['get'] }),
+    ]);
+  });
+});
+
 describe('the objects install sends', () => {
   it('keep the API spelling of schema extensions through client-node models', () => {
     const blocks = installObjects().find((o) => o.metadata?.name === 'blocks.teamtask.dev')!;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { CRD_DIR, CRD_FILES } from '../api/v1alpha1/crds.js';
 import { DEFAULT_IMAGE } from '../api/image.js';
-import { CONTROLLER_NAME } from '../api/names.js';
+import { CONTROLLER_NAME, GATEWAY_NAME } from '../api/names.js';
 import { modelsFromYaml } from '../kube/wire.js';
 
 export const MANIFEST_DIR = join(CRD_DIR, '..', 'manifests');
@@ -18,9 +18,17 @@ const MANIFEST_FILES = [
 ];
 
 export interface InstallOptions {
-  /** The controller image; DEFAULT_IMAGE when absent. */
+  /** The image of the controller (and the gateway); DEFAULT_IMAGE when absent. */
   image?: string;
+  /** The gateway too (docs/gateway.md): its Deployment, Service and RBAC. */
+  gateway?: boolean;
 }
+
+/**
+ * The gateway's objects, applied after the controller's with `install --gateway`: in a folder of
+ * their own, so that `kubectl apply -f manifests/` installs without it.
+ */
+const GATEWAY_FILE = join('gateway', 'gateway.yaml');
 
 function readObjects(path: string): KubernetesObject[] {
   return modelsFromYaml(readFileSync(path, 'utf8'));
@@ -30,10 +38,15 @@ function readObjects(path: string): KubernetesObject[] {
 export function installObjects(options: InstallOptions = {}): KubernetesObject[] {
   const objects = [
     ...Object.values(CRD_FILES).flatMap((f) => readObjects(join(CRD_DIR, f))),
-    ...MANIFEST_FILES.flatMap((f) => readObjects(join(MANIFEST_DIR, f))),
+    ...[...MANIFEST_FILES, ...(options.gateway ? [GATEWAY_FILE] : [])].flatMap((f) =>
+      readObjects(join(MANIFEST_DIR, f)),
+    ),
   ];
-  const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata?.name === CONTROLLER_NAME) as
-    V1Deployment | undefined;
-  for (const c of deployment?.spec?.template.spec?.containers ?? []) c.image = options.image ?? DEFAULT_IMAGE;
+  for (const o of objects) {
+    if (o.kind !== 'Deployment' || ![CONTROLLER_NAME, GATEWAY_NAME].includes(o.metadata?.name ?? ''))
+      continue;
+    for (const c of (o as V1Deployment).spec?.template.spec?.containers ?? [])
+      c.image = options.image ?? DEFAULT_IMAGE;
+  }
   return objects;
 }

@@ -31,12 +31,34 @@ const CRASH_LOOP_RESTARTS = 3;
 const IMAGE_REASONS = new Set(['ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
 
 /**
- * The controller is ready when its Deployment has rolled out (every replica runs the template
- * just applied, and is available) and one of its pods holds the leader-election Lease (only the
- * leader works). A pod stuck pulling its image or crash-looping fails the wait at once, naming
- * the pod, its reason, and what to do.
+ * The controller is ready when its Deployment has rolled out (rolloutReadiness) and one of its
+ * pods holds the leader-election Lease (only the leader works).
  */
 export function controllerReadiness(v: ControllerView): Readiness {
+  const rollout = rolloutReadiness(v, 'controller');
+  if (!rollout.ready) return rollout;
+  const holder = v.lease?.spec?.holderIdentity;
+  const podNames = new Set(v.pods.map((p) => p.metadata?.name));
+  // Identities are `<hostname>_<random>`, and a pod's hostname is its name. (No renewTime check:
+  // it is the leader's clock, not this machine's; a replica that stops leading releases the Lease.)
+  if (!holder || !podNames.has(holder.replace(/_[^_]*$/, ''))) {
+    return {
+      ready: false,
+      waiting: holder
+        ? `the controller Lease is held by ${holder}, not by a replica of the Deployment`
+        : 'no controller replica leads yet',
+    };
+  }
+  return { ready: true };
+}
+
+/**
+ * A Deployment of Teamtask's (the controller's, the gateway's) has rolled out: every replica runs
+ * the template just applied, and is available, as `kubectl rollout status` says. A pod stuck
+ * pulling its image or crash-looping fails the wait at once, naming the pod, its reason, and what
+ * to do.
+ */
+export function rolloutReadiness(v: Omit<ControllerView, 'lease'>, component: string): Readiness {
   const d = v.deployment;
   // Until the Deployment controller has seen the template just applied, its pods are the old ones.
   if ((d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) {
@@ -58,7 +80,7 @@ export function controllerReadiness(v: ControllerView): Readiness {
       return {
         ready: false,
         failed: new HintedError(
-          `controller pod ${name} cannot start: ${reason}${detail ? `: ${detail}` : ''}`,
+          `${component} pod ${name} cannot start: ${reason}${detail ? `: ${detail}` : ''}`,
           IMAGE_REASONS.has(reason)
             ? `the nodes cannot get the image ${c.image}: publish it where they can pull it, or load it into them (kind: kind load image-archive teamtask-vVERSION-linux-ARCH.docker.tar, see docs/image.md), or pass --image`
             : `see why: kubectl logs -n ${pod.metadata?.namespace} ${pod.metadata?.name} --previous`,
@@ -66,7 +88,6 @@ export function controllerReadiness(v: ControllerView): Readiness {
       };
     }
   }
-  // As `kubectl rollout status`: every replica runs the template just applied, and is available.
   const want = d.spec?.replicas ?? 1;
   const st = d.status ?? {};
   const rolledOut =
@@ -77,19 +98,7 @@ export function controllerReadiness(v: ControllerView): Readiness {
     const why = st.conditions?.map((c) => `${c.type}=${c.status}: ${c.message}`).join('; ');
     return {
       ready: false,
-      waiting: `the controller Deployment has ${st.updatedReplicas ?? 0} of ${want} replicas updated and ${st.availableReplicas ?? 0} available${why ? ` (${why})` : ''}`,
-    };
-  }
-  const holder = v.lease?.spec?.holderIdentity;
-  const podNames = new Set(v.pods.map((p) => p.metadata?.name));
-  // Identities are `<hostname>_<random>`, and a pod's hostname is its name. (No renewTime check:
-  // it is the leader's clock, not this machine's; a replica that stops leading releases the Lease.)
-  if (!holder || !podNames.has(holder.replace(/_[^_]*$/, ''))) {
-    return {
-      ready: false,
-      waiting: holder
-        ? `the controller Lease is held by ${holder}, not by a replica of the Deployment`
-        : 'no controller replica leads yet',
+      waiting: `the ${component} Deployment has ${st.updatedReplicas ?? 0} of ${want} replicas updated and ${st.availableReplicas ?? 0} available${why ? ` (${why})` : ''}`,
     };
   }
   return { ready: true };
