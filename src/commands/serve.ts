@@ -9,6 +9,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { HintedError } from '../kube/errors.js';
 import { DEFAULT_GATEWAY_LIMITS, Gateway } from '../gateway/server.js';
 import { selfSignedCertificate } from '../gateway/tls.js';
+import { KubeAuth, kubeReviews } from '../gateway/kube-auth.js';
 import { TokenCache, TokenStore } from '../gateway/token-store.js';
 
 export default class Serve extends BaseCommand<typeof Serve> {
@@ -53,6 +54,12 @@ export default class Serve extends BaseCommand<typeof Serve> {
       default: DEFAULT_GATEWAY_LIMITS.claimsPerToken,
       description: 'claims a token may have waiting at once',
     }),
+    'kubernetes-tokens': Flags.boolean({
+      default: true,
+      allowNo: true,
+      description:
+        'also accept Kubernetes bearer tokens (ServiceAccount, OIDC): checked with a TokenReview, and authorized against the Worklist with a SubjectAccessReview',
+    }),
     'max-connections': Flags.integer({
       min: 1,
       default: DEFAULT_GATEWAY_LIMITS.connections,
@@ -81,6 +88,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
         claimsPerToken: f['max-claims-per-token'],
         connections: f['max-connections'],
       },
+      ...(f['kubernetes-tokens'] ? { kubeAuth: new KubeAuth(kubeReviews(this.kube.kc)) } : {}),
       log,
     });
     const stop = this.abortOnSignals();

@@ -2,10 +2,12 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { MAX_BODY_BYTES, MAX_WAIT_SECONDS, type GatewayError } from '../api/gateway.js';
+import { MAX_BODY_BYTES, MAX_WAIT_SECONDS, TOKEN_PREFIX, type GatewayError } from '../api/gateway.js';
+import { explain } from '../kube/errors.js';
 import { TokenBucket } from '../kube/token-bucket.js';
 import { BadBody, checkClaim, checkComplete, checkNewBlock, checkReport } from './bodies.js';
 import { GatewayFailure, GatewayHandlers, type Caller } from './handlers.js';
+import { attributesFor, kubeCallerName, type KubeAuth } from './kube-auth.js';
 import { OPENAPI } from './openapi.js';
 import { ROLE_NEEDED, route, type Route, type Target } from './routes.js';
 import { authenticate, authorize, parseToken, type TokenRecord } from './tokens.js';
@@ -28,12 +30,20 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   connections: 1000,
 };
 
+/**
+ * TokenReviews a second, for all callers together: each Kubernetes token the gateway has not seen
+ * costs the API server one, so a flood of made-up ones is bounded here (429) rather than there.
+ */
+const REVIEWS_PER_SECOND = 20;
+
 export interface GatewayOptions {
   kc: KubeConfig;
   tls: { cert: string; key: string };
   /** The token record of a name, from a read recent enough (TokenCache.lookup). */
   lookup: (name: string) => Promise<TokenRecord | undefined>;
   limits?: Partial<GatewayLimits>;
+  /** Kubernetes bearer tokens too (TokenReview, SubjectAccessReview); absent: only the gateway's own. */
+  kubeAuth?: KubeAuth;
   log?: (line: string) => void;
   now?: () => Date;
 }
@@ -51,6 +61,7 @@ export class Gateway {
   private readonly claiming = new Map<string, number>();
   private readonly counts = { apiCalls: 0, requests: new Map<number, number>() };
   private readonly stopping = new AbortController();
+  private readonly reviews = new TokenBucket(REVIEWS_PER_SECOND, 2 * REVIEWS_PER_SECOND, Date.now());
   private server?: Server;
 
   constructor(private readonly o: GatewayOptions) {
@@ -121,6 +132,7 @@ export class Gateway {
   private async authenticate(req: IncomingMessage, r: Route & Target): Promise<Caller> {
     const header = req.headers.authorization;
     const bearer = /^Bearer\s+(\S+)/i.exec(header ?? '')?.[1];
+    if (bearer && !bearer.startsWith(TOKEN_PREFIX) && this.o.kubeAuth) return this.kubeCaller(bearer, r);
     const parts = bearer ? parseToken(bearer) : undefined;
     const record = parts ? await this.o.lookup(parts.name) : undefined;
     const auth = authenticate(header, () => record, (this.o.now ?? (() => new Date()))());
@@ -141,19 +153,7 @@ export class Gateway {
       );
     }
     const name = auth.record.name;
-    const bucket = this.bucket(name);
-    const now = Date.now();
-    if (bucket.available(now) < 1) {
-      throw new GatewayFailure(
-        429,
-        `token ${name} is over its rate of ${this.limits.rate} requests a second`,
-        'slow down: retry after the time Retry-After says',
-        {
-          'retry-after': String(Math.max(1, Math.ceil(bucket.waitMs(now) / 1000))),
-        },
-      );
-    }
-    bucket.take(1, now);
+    this.spend(this.bucket(name), `token ${name} is over its rate of ${this.limits.rate} requests a second`);
     const refused = authorize(auth.record, r, ROLE_NEEDED[r.kind]!);
     if (refused)
       throw new GatewayFailure(
@@ -162,6 +162,49 @@ export class Gateway {
         'use a token made for this Worklist (kubectl teamtask token create --worklist)',
       );
     return { token: name, namespace: r.namespace, worklist: r.worklist };
+  }
+
+  /** A Kubernetes token: who (TokenReview: 401 when not accepted), its rate, may it (SubjectAccessReview: 403). */
+  private async kubeCaller(bearer: string, r: Route & Target): Promise<Caller> {
+    const auth = this.o.kubeAuth!;
+    // Only a token not seen lately costs a review; those are bounded for all callers together.
+    const user = await asked(() =>
+      auth.user(bearer, () => this.spend(this.reviews, 'too many new Kubernetes tokens to check at once')),
+    );
+    if (!user?.username) {
+      throw new GatewayFailure(
+        401,
+        'the token is not valid: neither a gateway token nor one the API server accepts (TokenReview)',
+        "use a gateway token (kubectl teamtask token create) or a ServiceAccount's (kubectl create token)",
+        { 'www-authenticate': 'Bearer realm="teamtask"' },
+      );
+    }
+    const name = kubeCallerName(user.username);
+    this.spend(
+      this.bucket(name),
+      `${user.username} is over the rate of ${this.limits.rate} requests a second`,
+    );
+    const needs = ROLE_NEEDED[r.kind]!;
+    if (!(await asked(() => auth.may(user, r, needs)))) {
+      const a = attributesFor(r, needs);
+      throw new GatewayFailure(
+        403,
+        `${user.username} may not ${a.verb} ${a.resource}${a.name ? `/${a.name}` : ''} in namespace ${a.namespace} (SubjectAccessReview)`,
+        "ask for a Role that allows it, e.g. the one kubectl teamtask create makes for the Worklist's workers",
+      );
+    }
+    return { token: name, namespace: r.namespace, worklist: r.worklist };
+  }
+
+  /** Takes one request from `bucket`, or answers 429 with when to try again. */
+  private spend(bucket: TokenBucket, why: string): void {
+    const now = Date.now();
+    if (bucket.available(now) < 1) {
+      throw new GatewayFailure(429, why, 'slow down: retry after the time Retry-After says', {
+        'retry-after': String(Math.max(1, Math.ceil(bucket.waitMs(now) / 1000))),
+      });
+    }
+    bucket.take(1, now);
   }
 
   private async dispatch(req: IncomingMessage, r: Route, c: Caller): Promise<unknown> {
@@ -225,6 +268,20 @@ export class Gateway {
       `teamtask_gateway_api_calls_total ${this.counts.apiCalls}`,
     ];
     return `${lines.join('\n')}\n`;
+  }
+}
+
+/** A review the API server could not answer is the gateway's 502, not a refusal. */
+async function asked<T>(review: () => Promise<T>): Promise<T> {
+  try {
+    return await review();
+  } catch (err) {
+    if (err instanceof GatewayFailure) throw err;
+    throw new GatewayFailure(
+      502,
+      `the API server could not check the token: ${explain(err).message}`,
+      'retry later',
+    );
   }
 }
 

@@ -6,7 +6,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, freshNamespace, kubeConfig, kubectlStdin, teamtask, testEnv } from '../support/kube.js';
+import {
+  eventually,
+  freshNamespace,
+  kubeConfig,
+  kubectl,
+  kubectlStdin,
+  teamtask,
+  testEnv,
+} from '../support/kube.js';
 import { range, worklistYaml } from '../support/objects.js';
 import { fileLines, readWorklist } from '../support/read.js';
 import { Background, startController, withoutInClusterController } from '../support/processes.js';
@@ -418,6 +426,77 @@ describe('kubectl teamtask serve (the gateway)', () => {
       expect(res.status).not.toBe(0);
       expect(res.stderr).toMatch(/https/);
     });
+  });
+
+  it("takes a ServiceAccount's token the cluster lets make Blocks (TokenReview, SubjectAccessReview), and refuses the rest", async () => {
+    create('sa-work', { source: range(0, 29), blockSize: 5 });
+    const rbac = `
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: runner}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: nobody}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: runner}
+rules:
+  - {apiGroups: [teamtask.dev], resources: [worklists], verbs: [get]}
+  - {apiGroups: [teamtask.dev], resources: [blocks], verbs: [get, create, patch, delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: runner}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: runner}
+subjects: [{kind: ServiceAccount, name: runner}]
+`;
+    expect(kubectlStdin(rbac, 'apply', '-n', ns.name).status).toBe(0);
+    const saToken = (sa: string) => kubectl('create', 'token', sa, '-n', ns.name).stdout.trim();
+    const [runner, nobody] = [saToken('runner'), saToken('nobody')];
+    const claim = (bearer: string) =>
+      call('POST', `${api('sa-work')}/claim`, { token: bearer, body: '{"worker":"x","waitSeconds":0}' });
+    expect((await claim(nobody)).status).toBe(403);
+    expect((await claim(nobody)).body.message).toBe(
+      `system:serviceaccount:${ns.name}:nobody may not create blocks in namespace ${ns.name} (SubjectAccessReview)`,
+    );
+    expect((await claim('eyJhbGciOiJSUzI1NiJ9.e30.c2ln')).status).toBe(401);
+    const out = join(dir, 'sa-work');
+    const worker = new Background(
+      [
+        'work',
+        'sa-work',
+        '-n',
+        ns.name,
+        '--server',
+        server,
+        '--token',
+        runner,
+        '--certificate-authority',
+        certFile,
+        '--',
+        'sh',
+        '-c',
+        `echo "$0" >> ${out}`,
+        '{}',
+      ],
+      noCredentials(),
+    );
+    expect(await worker.exited).toBe(0);
+    expect(
+      fileLines(out)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    // Its Blocks are its own: one a gateway token made on the same Worklist is not.
+    const gw = token('sa-gw', '--worklist', 'sa-work');
+    const made = await eventually('a gateway token to make a Block', async () => {
+      const res = await call('POST', `${api('sa-work')}/blocks`, { token: gw, body: '{"worker":"g"}' });
+      return res.status === 201 ? (res.body.block as string) : undefined;
+    });
+    expect((await call('GET', `${api('sa-work')}/blocks/${made}`, { token: runner })).status).toBe(403);
+    expect((await call('DELETE', `${api('sa-work')}/blocks/${made}`, { token: gw })).status).toBe(200);
   });
 
   it('loses nothing and runs nothing twice when the gateway is killed mid-work and started again', async () => {
