@@ -1,6 +1,9 @@
+import { ApiException, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { BlockStatus } from '../api/v1alpha1/index.js';
-import { claimBlockName, fencePath, openRange } from './handlers.js';
+import { GATEWAY_TOKEN_LABEL } from '../api/names.js';
+import type { Block, BlockSpecReport, BlockStatus } from '../api/v1alpha1/index.js';
+import type { JsonPatch } from '../kube/teamtask-client.js';
+import { claimBlockName, fencePath, GatewayHandlers, openRange } from './handlers.js';
 
 const ready: BlockStatus = { phase: 'Ready', token: 7, index: 20, size: 10, attempt: 1 };
 
@@ -102,5 +105,64 @@ describe('claimBlockName', () => {
     expect(claimBlockName(c, 'w1')).toBe(claimBlockName(c, 'w1'));
     expect(claimBlockName(c, 'w2')).not.toBe(claimBlockName(c, 'w1'));
     expect(claimBlockName({ ...c, token: 'other' }, 'w1')).not.toBe(claimBlockName(c, 'w1'));
+  });
+});
+
+describe('GatewayHandlers.report: fenced writes against a controller that moves the Block on', () => {
+  const caller = { token: 'ci', namespace: 'team', worklist: 'primes' };
+  /** A Block store whose status the "controller" changes right after the gateway's first read. */
+  function store(first: BlockStatus, then: BlockStatus) {
+    let status = first;
+    let reads = 0;
+    const written: BlockSpecReport[] = [];
+    const block = (): Block => ({
+      apiVersion: 'teamtask.dev/v1alpha1',
+      kind: 'Block',
+      metadata: { name: 'b', labels: { [GATEWAY_TOKEN_LABEL]: 'ci' } },
+      spec: { worklist: 'primes' },
+      status,
+    });
+    const blocks = {
+      get: async () => {
+        const b = block();
+        if (++reads === 1) status = then; // the controller writes between our read and our write
+        return b;
+      },
+      patch: async (_name: string, ops: JsonPatch) => {
+        for (const op of ops) {
+          if (op.op !== 'test') continue;
+          const at = op.path === '/status/token' ? status.token : status.next?.token;
+          if (at !== op.value) throw new ApiException(422, 'test failed', '{}', {});
+        }
+        written.push(ops.at(-1)!.value as BlockSpecReport);
+        return block();
+      },
+    };
+    const client = { blocks: () => blocks, worklists: () => ({}) } as unknown as ConstructorParameters<
+      typeof GatewayHandlers
+    >[3];
+    return {
+      handlers: new GatewayHandlers(
+        new KubeConfig(),
+        () => {},
+        async () => {},
+        client,
+      ),
+      written,
+    };
+  }
+
+  it("writes a report on the next range that became current between the gateway's read and its write", async () => {
+    const s = store({ ...ready, next: { index: 30, size: 10, token: 8 } }, { ...ready, token: 8, index: 30 });
+    await s.handlers.report(caller, 'b', { token: 8, done: '30-31' });
+    expect(s.written).toEqual([{ token: 8, done: '30-31' }]);
+  });
+
+  it('refuses (409) a report whose range the Block holds nowhere once read again', async () => {
+    const s = store(ready, { ...ready, token: 9, index: 40 });
+    await expect(s.handlers.report(caller, 'b', { token: 7, done: '20' })).rejects.toMatchObject({
+      status: 409,
+    });
+    expect(s.written).toEqual([]);
   });
 });

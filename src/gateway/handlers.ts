@@ -13,6 +13,9 @@ import { POLL_MAX_MS } from '../worker/timing.js';
 import { checkReport, type CompleteBody } from './bodies.js';
 import type { Target } from './routes.js';
 
+/** How often a fenced write is tried when the controller moves the Block on under it. */
+const FENCE_ATTEMPTS = 5;
+
 /** A request the gateway answers with an error: its status, one line, a hint, and headers. */
 export class GatewayFailure extends Error {
   constructor(
@@ -37,14 +40,16 @@ export interface Caller extends Target {
  * `onApiCall` counts the API server's calls (the gateway's metrics).
  */
 export class GatewayHandlers {
-  private readonly client: TeamtaskClient;
+  private readonly client: Pick<TeamtaskClient, 'worklists' | 'blocks'>;
 
+  /** `client` replaces the cluster's typed client (tests pass a fake). */
   constructor(
     private readonly kc: KubeConfig,
     private readonly onApiCall: () => void = () => {},
     private readonly sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    client?: Pick<TeamtaskClient, 'worklists' | 'blocks'>,
   ) {
-    this.client = new TeamtaskClient(kc);
+    this.client = client ?? new TeamtaskClient(kc);
   }
 
   /** The Worklist, its spec and status (what `status` shows), without its managed fields. */
@@ -176,24 +181,35 @@ export class GatewayHandlers {
     return { written: true };
   }
 
-  private async writeFenced(c: Caller, b: Block, report: BlockSpecReport): Promise<void> {
-    const path = fencePath(b.status, report.token);
-    if (!path) throw stale(b.metadata.name!, report.token);
-    try {
-      await this.api(() =>
-        this.client
-          .blocks(c.namespace)
-          .patch(b.metadata.name!, [
-            ...(path === 'none' ? [] : [{ op: 'test' as const, path, value: report.token }]),
-            { op: 'add', path: '/spec/report', value: report },
-          ]),
-      );
-    } catch (err) {
-      // The test failed: the controller moved the Block on between our read and the write.
-      if (err instanceof GatewayFailure && err.status === 422 && path !== 'none') {
-        throw stale(b.metadata.name!, report.token);
+  /**
+   * Writes `report` into the Block, fenced by its token. The token is tested where the Block last
+   * read holds it; when the controller moved the Block on between that read and the write (the
+   * test fails), the Block is read again and the token judged afresh: a next range that just
+   * became current is still this worker's, and only a token the Block holds nowhere is stale.
+   */
+  private async writeFenced(c: Caller, read: Block, report: BlockSpecReport): Promise<void> {
+    const name = read.metadata.name!;
+    let b = read;
+    for (let attempt = 1; ; attempt++) {
+      const path = fencePath(b.status, report.token);
+      if (!path) throw stale(name, report.token);
+      try {
+        await this.api(() =>
+          this.client
+            .blocks(c.namespace)
+            .patch(name, [
+              ...(path === 'none' ? [] : [{ op: 'test' as const, path, value: report.token }]),
+              { op: 'add', path: '/spec/report', value: report },
+            ]),
+        );
+        return;
+      } catch (err) {
+        const moved = err instanceof GatewayFailure && err.status === 422 && path !== 'none';
+        if (!moved) throw err;
+        // A controller that rewrites the status faster than we can write is not waited out.
+        if (attempt >= FENCE_ATTEMPTS) throw stale(name, report.token);
+        b = await this.ownBlock(c, name);
       }
-      throw err;
     }
   }
 
