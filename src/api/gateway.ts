@@ -7,6 +7,16 @@
 /** Every path of the API starts here. */
 export const GATEWAY_API_PREFIX = '/v1';
 
+/** Where a gateway is and how to trust it (a client's side: `work --server`, `status --server`). */
+export interface GatewayTarget {
+  /** https://host:port */
+  server: string;
+  token: string;
+  /** The PEM of the CA (or the self-signed certificate) to trust; default: the system's CAs. */
+  certificateAuthority?: string;
+  insecureSkipTlsVerify?: boolean;
+}
+
 /** The paths of one Worklist's resources. */
 export const gatewayPaths = (namespace: string, worklist: string) => {
   const base = `${GATEWAY_API_PREFIX}/namespaces/${namespace}/worklists/${worklist}`;

@@ -20,6 +20,9 @@ import {
 import { formatOutput } from '../cli/output.js';
 import { keepWatching } from '../cli/watch.js';
 import { blocksOf, readWorklist } from '../worklist/read.js';
+import { gatewayFlags, gatewayTarget } from '../cli/gateway-flags.js';
+import { gatewayPaths, type GatewayTarget } from '../api/gateway.js';
+import { gatewayRequest } from '../worker/gateway-api.js';
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary =
@@ -30,6 +33,7 @@ export default class Status extends BaseCommand<typeof Status> {
     'kubectl teamtask status primes -w',
     'kubectl teamtask status primes -o json',
     'kubectl teamtask status primes -w | tee progress.log',
+    'TEAMTASK_TOKEN=ttk_… kubectl teamtask status primes -n team --server https://gateway.example.com --certificate-authority gateway.crt',
   ];
   static override args = { name: Args.string({ required: true, description: 'the Worklist name' }) };
   static override flags = {
@@ -40,7 +44,11 @@ export default class Status extends BaseCommand<typeof Status> {
     }),
     output: structuredOutputFlag(),
     interval: durationFlag({ default: 1000, description: 'how often -w looks (e.g. 2s)' }),
+    ...gatewayFlags,
   };
+
+  /** The gateway this reads through (--server), null when none; once per run. */
+  private gateway?: GatewayTarget | null;
 
   public async run(): Promise<Progress> {
     if (this.flags.interval < 100) this.usage('--interval must be at least 100ms');
@@ -110,6 +118,7 @@ export default class Status extends BaseCommand<typeof Status> {
    * this cluster; one elsewhere, or that cannot be read, is shown as the parent sees it.
    */
   private async secondaries(blocks: Block[], states: ItemStates, now: Date): Promise<SecondaryProgress[]> {
+    if (blocks.length === 0) return [];
     const { kc } = this.kube;
     return Promise.all(
       blocks
@@ -123,7 +132,17 @@ export default class Status extends BaseCommand<typeof Status> {
     );
   }
 
+  /**
+   * The Worklist and its Blocks; through the gateway, the Worklist alone (a token reaches no
+   * Block but its own): the ledger's counts, without the newer reports Blocks hold.
+   */
   private async read(): Promise<{ worklist: Worklist; blocks: Block[] }> {
+    this.gateway ??= gatewayTarget(this.flags, (m) => this.usage(m)) ?? null;
+    const gateway = this.gateway;
+    if (gateway) {
+      const path = gatewayPaths(this.flags.namespace ?? 'default', this.args.name).worklist;
+      return { worklist: await gatewayRequest<Worklist>(gateway, 'GET', path), blocks: [] };
+    }
     const { kc, namespace } = this.kube;
     const [worklist, blocks] = await Promise.all([
       readWorklist(kc, namespace, this.args.name),

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
@@ -7,7 +6,8 @@ import { durationFlag } from '../cli/flags.js';
 import { HintedError } from '../kube/errors.js';
 import { ENV, STOPPED_EXIT_CODE, WORKER_GRACE_PERIOD_MS } from '../api/names.js';
 import { Worker, type WorkerResult } from '../worker/worker.js';
-import { GatewayBlockApi, type GatewayTarget } from '../worker/gateway-api.js';
+import { GatewayBlockApi } from '../worker/gateway-api.js';
+import { gatewayFlags, gatewayTarget } from '../cli/gateway-flags.js';
 
 /** A DNS-1123 name part: lowercase letters, digits and dashes. */
 const dnsPart = (s: string) =>
@@ -43,25 +43,7 @@ export default class Work extends BaseCommand<typeof Work> {
       default: WORKER_GRACE_PERIOD_MS,
       description: 'after SIGTERM or Ctrl-C, how long running commands may finish before they are stopped',
     }),
-    server: Flags.string({
-      description:
-        'work through the gateway at this https:// address (kubectl teamtask serve) with --token, instead of a kubeconfig',
-      helpGroup: 'GATEWAY',
-    }),
-    token: Flags.string({
-      description: 'the gateway token (kubectl teamtask token create); default $TEAMTASK_TOKEN',
-      env: 'TEAMTASK_TOKEN',
-      helpGroup: 'GATEWAY',
-    }),
-    'certificate-authority': Flags.string({
-      description: "the gateway's CA certificate (PEM) to trust, e.g. the one serve wrote",
-      helpGroup: 'GATEWAY',
-    }),
-    'insecure-skip-tls-verify': Flags.boolean({
-      default: false,
-      description: "do not check the gateway's certificate (its traffic can then be read and changed)",
-      helpGroup: 'GATEWAY',
-    }),
+    ...gatewayFlags,
     block: Flags.string({
       description:
         "name of this worker's Block (default: the pod's name, or <worklist>-<host>- and five random characters); a Block of another worker is refused",
@@ -86,7 +68,10 @@ export default class Work extends BaseCommand<typeof Work> {
     const inPod = podName !== undefined || process.env.JOB_COMPLETION_INDEX !== undefined;
     const block = this.flags.block ?? podName;
     const log = (line: string) => this.logToStderr(`teamtask: ${line}`);
-    const gateway = this.gateway();
+    if (this.flags.server && this.flags.block) {
+      this.usage('--block names a Block of your own: through the gateway, the gateway names it');
+    }
+    const gateway = gatewayTarget(this.flags, (m) => this.usage(m));
     // Through the gateway there is no kubeconfig: -n, else default.
     const namespace = gateway ? (this.flags.namespace ?? 'default') : this.kube.namespace;
     const identity = podName ?? `${userInfo().username}@${hostname()}`;
@@ -123,37 +108,5 @@ export default class Work extends BaseCommand<typeof Work> {
     // podFailurePolicy ignores, so the index runs again (on resume, or at once).
     if (inPod && !totals.finished) process.exitCode = STOPPED_EXIT_CODE;
     return totals;
-  }
-
-  /** The gateway to work through, from --server and its flags; undefined without --server. */
-  private gateway(): GatewayTarget | undefined {
-    const f = this.flags;
-    if (!f.server) {
-      if (f.token || f['certificate-authority'] || f['insecure-skip-tls-verify']) {
-        this.usage('--token, --certificate-authority and --insecure-skip-tls-verify go with --server');
-      }
-      return undefined;
-    }
-    if (f.kubeconfig || f.context)
-      this.usage('--server works without a kubeconfig: drop --kubeconfig and --context');
-    if (!f.token) this.usage('--server needs a token: --token TOKEN, or TEAMTASK_TOKEN in the environment');
-    if (f.block) this.usage('--block names a Block of your own: through the gateway, the gateway names it');
-    let ca: string | undefined;
-    if (f['certificate-authority']) {
-      try {
-        ca = readFileSync(f['certificate-authority'], 'utf8');
-      } catch (err) {
-        throw new HintedError(
-          `cannot read ${f['certificate-authority']}: ${(err as Error).message}`,
-          "pass the PEM file the gateway's owner gave you",
-        );
-      }
-    }
-    return {
-      server: f.server,
-      token: f.token,
-      ...(ca ? { certificateAuthority: ca } : {}),
-      insecureSkipTlsVerify: f['insecure-skip-tls-verify'],
-    };
   }
 }

@@ -1,20 +1,12 @@
 import { request, type RequestOptions } from 'node:https';
 import type { Block, BlockSpecReport, Worklist, WorklistSpecSource } from '../api/v1alpha1/index.js';
-import { gatewayPaths, type GatewayError } from '../api/gateway.js';
+import { gatewayPaths, type GatewayError, type GatewayTarget } from '../api/gateway.js';
+
+export type { GatewayTarget } from '../api/gateway.js';
 import { HintedError } from '../kube/errors.js';
 import { retrying } from '../kube/retry.js';
 import { BlockGone, type BlockApi } from './block-client.js';
 import { GONE_POLL_MS, GONE_WAIT_MS, QUOTA_BACKOFF_FIRST_MS, QUOTA_BACKOFF_MAX_MS } from './timing.js';
-
-/** Where the gateway is and how to trust it: kubectl's words for the same. */
-export interface GatewayTarget {
-  /** https://host:port */
-  server: string;
-  token: string;
-  /** The PEM of the CA (or the self-signed certificate) to trust; default: the system's CAs. */
-  certificateAuthority?: string;
-  insecureSkipTlsVerify?: boolean;
-}
 
 /** An answer of the gateway other than 2xx: its status and its one line and hint. */
 export class GatewayAnswer extends HintedError {

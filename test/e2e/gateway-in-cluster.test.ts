@@ -27,6 +27,8 @@ const dir = mkdtempSync(join(tmpdir(), 'teamtask-gateway-pod-'));
 const caFile = join(dir, 'gateway.crt');
 let ns: Awaited<ReturnType<typeof freshNamespace>>;
 let server: string;
+/** Tokens are the cluster's: this run's is its own. */
+const tokenName = `pod-runtime-${Math.random().toString(36).slice(2, 7)}`;
 
 const gatewayPods = async () =>
   (
@@ -56,7 +58,7 @@ beforeAll(async () => {
   writeFileSync(caFile, Buffer.from(secret.data!['ca.crt']!, 'base64'));
 }, 240_000);
 afterAll(async () => {
-  teamtask('token', 'revoke', 'pod-runtime');
+  teamtask('token', 'revoke', tokenName);
   // The other test files' real-node pods get its room back; install --gateway makes it again.
   kubectl('delete', 'deployment', 'teamtask-gateway', '-n', 'teamtask-system', '--wait=false');
   await ns?.remove();

@@ -43,9 +43,14 @@ const create = (name: string, spec: unknown) => {
   expect(res.stderr).toBe('');
 };
 
-/** `token create`'s token, from its -o json. */
+/** Tokens are the cluster's (one Secret): this run's names end in its own suffix, and go after it. */
+const run = Math.random().toString(36).slice(2, 7);
+const made: string[] = [];
+
+/** `token create`'s token (named NAME-RUN), from its -o json. */
 function token(name: string, ...flags: string[]): string {
-  const res = teamtask('token', 'create', name, '-n', ns.name, '-o', 'json', ...flags);
+  made.push(`${name}-${run}`);
+  const res = teamtask('token', 'create', `${name}-${run}`, '-n', ns.name, '-o', 'json', ...flags);
   expect(res.stderr).toBe('');
   return (JSON.parse(res.stdout) as { token: string }).token;
 }
@@ -157,19 +162,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop();
   await controller?.stop();
-  for (const name of [
-    'runtime',
-    'curl',
-    'restart',
-    'sec-a',
-    'sec-a2',
-    'sec-b',
-    'sec-b2',
-    'sec-read',
-    'expired',
-    'flood',
-  ])
-    teamtask('token', 'revoke', name);
+  for (const name of made) teamtask('token', 'revoke', name);
   await ns?.remove();
 });
 
@@ -205,13 +198,39 @@ describe('kubectl teamtask serve (the gateway)', () => {
     ).toEqual(Array.from({ length: 200 }, (_, i) => i));
     const w = await readWorklist(ns.name, 'nums');
     expect(w.status).toMatchObject({ completed: '0-199', completedItems: 200, failedItems: 0 });
+    // A read-only token shows the progress, with no kubeconfig either.
+    const reader = token('reader', '--worklist', 'nums', '--read-only');
+    const status = spawnSync(
+      'kubectl-teamtask',
+      [
+        'status',
+        'nums',
+        '-n',
+        ns.name,
+        '--server',
+        server,
+        '--certificate-authority',
+        certFile,
+        '-o',
+        'json',
+      ],
+      { env: { ...noCredentials(), TEAMTASK_TOKEN: reader }, encoding: 'utf8' },
+    );
+    expect(status.stderr).toBe('');
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      name: 'nums',
+      total: 200,
+      completed: 200,
+      failed: 0,
+      complete: true,
+    });
     // Its Blocks were made by the gateway, with the token's name, and went when the workers ended.
     expect(workers[0]!.output).toMatch(/block nums-gw-\w+ working on worklist nums/);
     await eventually('the Blocks to go', async () =>
       (
         await new TeamtaskClient(kubeConfig())
           .blocks(ns.name)
-          .list({ labelSelector: `${GATEWAY_TOKEN_LABEL}=runtime` })
+          .list({ labelSelector: `${GATEWAY_TOKEN_LABEL}=runtime-${run}` })
       ).length === 0
         ? true
         : undefined,
@@ -384,7 +403,7 @@ describe('kubectl teamtask serve (the gateway)', () => {
       await eventually('the new token to be accepted', async () =>
         (await call('GET', api('sec-a'), { token: revoked })).status === 200 ? true : undefined,
       );
-      expect(teamtask('token', 'revoke', 'revoked').status).toBe(0);
+      expect(teamtask('token', 'revoke', `revoked-${run}`).status).toBe(0);
       const revokedAt = Date.now();
       await eventually('the revoked token to be refused', async () =>
         (await call('GET', api('sec-a'), { token: revoked })).status === 401 ? true : undefined,
