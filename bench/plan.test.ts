@@ -32,12 +32,17 @@ describe('benchmark sizing', () => {
     const tree = only(FULL_PLAN, 'tree');
     expect(tree).toMatchObject({ label: 'full, tree only', functions: [], workers: [], reclaimSamples: 0 });
     expect(tree.tree).toEqual(FULL_PLAN.tree);
-    expect([tree.tasks, tree.scale, tree.crowd]).toEqual([undefined, undefined, undefined]);
+    expect([tree.tasks, tree.scale, tree.crowd, tree.gateway]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('refuses a scenario it does not have, naming the ones it has', () => {
     expect(() => only(FULL_PLAN, 'trees')).toThrow(
-      'TEAMTASK_BENCH_ONLY=trees: no such scenario; use one of tasks, scale, crowd, tree',
+      'TEAMTASK_BENCH_ONLY=trees: no such scenario; use one of tasks, scale, crowd, tree, gateway',
     );
   });
 });

@@ -1,4 +1,5 @@
 import type { ItemFunction } from './item-functions.js';
+import type { GatewayPlan } from './gateway.js';
 import type { TreePlan } from './tree.js';
 
 /** What one `npm run bench` (or its smoke version in `npm test`) runs. */
@@ -26,6 +27,8 @@ export interface BenchPlan {
   crowd?: { items: number; blockSize: number; workers: number };
   /** The same worker clients on one Worklist, then over secondaries of one parent (bench/tree.ts). */
   tree?: TreePlan;
+  /** Workers through the gateway against the same workers with a kubeconfig (bench/gateway.ts). */
+  gateway?: GatewayPlan;
 }
 
 export const FULL_PLAN: BenchPlan = {
@@ -44,6 +47,8 @@ export const FULL_PLAN: BenchPlan = {
   // The parent's blocks are 8 of the secondaries': a secondary of 50 workers asks for 400 of its
   // own blocks (8 a worker), which the parent gives as 50 of its.
   tree: { items: 4_000_000, workers: 400, secondaries: 8, blockSize: 1000, parentBlockSize: 8000 },
+  // 1 ms items in blocks of 100: about 5 s of work per worker, a Block call every few blocks.
+  gateway: { workers: [4, 16], itemsPerWorker: 5000, blockSize: 100, itemMs: 1 },
 };
 
 /** The smoke version: every scenario once, small, so `npm test` proves the benchmark still runs. */
@@ -61,6 +66,7 @@ export const SMOKE_PLAN: BenchPlan = {
   scale: { items: 20_000, blockSize: 1000, workers: 4 },
   crowd: { items: 12_000, blockSize: 500, workers: 6 },
   tree: { items: 24_000, workers: 6, secondaries: 2, blockSize: 500, parentBlockSize: 2000 },
+  gateway: { workers: [2], itemsPerWorker: 300, blockSize: 50, itemMs: 1 },
 };
 
 /** Items for a Teamtask or Indexed Job run: whole blocks, enough for the target time. */
@@ -84,7 +90,7 @@ export const podPerBlockItemsFor = (plan: BenchPlan, fn: ItemFunction, workers: 
   );
 
 /** The scenarios of a plan that run on their own (`TEAMTASK_BENCH_ONLY=tree npm run bench`). */
-export const LONE_SCENARIOS = ['tasks', 'scale', 'crowd', 'tree'] as const;
+export const LONE_SCENARIOS = ['tasks', 'scale', 'crowd', 'tree', 'gateway'] as const;
 export type LoneScenario = (typeof LONE_SCENARIOS)[number];
 
 /**
@@ -107,5 +113,6 @@ export function only(plan: BenchPlan, scenario: string): BenchPlan {
     scale: s === 'scale' ? plan.scale : undefined,
     crowd: s === 'crowd' ? plan.crowd : undefined,
     tree: s === 'tree' ? plan.tree : undefined,
+    gateway: s === 'gateway' ? plan.gateway : undefined,
   };
 }

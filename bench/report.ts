@@ -6,6 +6,7 @@ import type { QueueRun } from './redis-queue.js';
 import type { TaskRun } from './tasks.js';
 import type { CommandRun, TeamtaskRun } from './teamtask.js';
 import type { TreeRun } from './tree.js';
+import type { GatewayRun } from './gateway.js';
 
 /** Everything one `npm run bench` measured: what the JSON file holds. */
 export interface BenchResults {
@@ -28,6 +29,8 @@ export interface BenchResults {
   crowd?: TeamtaskRun;
   /** The same clients on one Worklist and over secondaries of one parent (absent in results from before). */
   tree?: { one: TreeRun; tree: TreeRun };
+  /** Workers through the gateway and with a kubeconfig (absent in results from before). */
+  gateway?: GatewayRun[];
   /** etcd's database size at the end, as kube-apiserver reports it. */
   etcdBytes?: number;
 }
@@ -532,6 +535,7 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
           '',
         ]
       : []),
+    ...gatewaySection(r.gateway),
     ...((t) =>
       t.rows.length
         ? [
@@ -548,6 +552,47 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
     ...plots.map((p) => `![${p}](${p})`),
     '',
   ].join('\n');
+}
+
+/** Workers through the gateway against the same with a kubeconfig: items/s, and what a block cost the gateway. */
+function gatewaySection(runs: GatewayRun[] | undefined): string[] {
+  if (!runs?.length) return [];
+  const direct = (w: number) => runs.find((x) => x.system === 'teamtask' && x.workers === w)?.itemsPerSecond;
+  return [
+    '## Through the gateway',
+    '',
+    'The same in-process workers, items and counts; only the Block calls differ: HTTPS to a `kubectl teamtask serve` process (default limits, one token for all of them), or the API server with a kubeconfig. Per block: the requests the gateway answered, and the API server calls they cost it.',
+    '',
+    table(
+      [
+        'workers',
+        'items',
+        'block',
+        'kubeconfig items/s',
+        'gateway items/s',
+        'gateway ÷ kubeconfig',
+        'requests/block',
+        'API calls/block',
+        '429s',
+        'each item once',
+      ],
+      runs
+        .filter((g) => g.system === 'teamtask-gateway')
+        .map((g) => [
+          String(g.workers),
+          fmt(g.items),
+          fmt(g.blockSize),
+          fmt(direct(g.workers)),
+          fmt(g.itemsPerSecond),
+          `${fmt(g.itemsPerSecond / (direct(g.workers) ?? NaN), 2)}×`,
+          fmt(g.requestsPerBlock, 2),
+          fmt(g.apiCallsPerBlock, 2),
+          fmt(g.throttled),
+          runs.every((x) => x.workers !== g.workers || x.notOnce.length === 0) ? 'yes' : '**no**',
+        ]),
+    ),
+    '',
+  ];
 }
 
 /** The plots: items/s against workers, one per item function; live objects against time in the scale run. */

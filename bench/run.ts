@@ -18,6 +18,7 @@ import { RedisServer, runRedisQueue } from './redis-queue.js';
 import { chartsOf, renderMarkdown, type BenchResults } from './report.js';
 import { runTeamtask, runTeamtaskCommand, runTeamtaskPerBlock, runXargs } from './teamtask.js';
 import { runTree } from './tree.js';
+import { runGateway } from './gateway.js';
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -167,6 +168,14 @@ export async function runBench(plan: BenchPlan, outDir: string): Promise<BenchRe
         `tree: ${t.items} items, ${t.workers} worker clients on one Worklist, then over ${t.secondaries} secondaries`,
       );
       results.tree = await runTree(ctx, t);
+      save();
+    }
+    if (plan.gateway) {
+      const g = plan.gateway;
+      say(
+        `gateway: ${g.workers.join(', ')} workers, ${g.itemsPerWorker} items each, through the gateway and with a kubeconfig`,
+      );
+      results.gateway = await runGateway(ctx, g);
       save();
     }
     results.etcdBytes = storageBytes(await apiserverMetrics(kc));

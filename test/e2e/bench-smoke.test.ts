@@ -353,6 +353,32 @@ describe('npm run bench, the smoke version', () => {
     expect(ledger('reclaim-0')).toMatchObject({ totalItems: 30, completedItems: 30, failedItems: 0 });
   });
 
+  it('runs the same workers through the gateway and with a kubeconfig, each item once, counting what a block cost the gateway', () => {
+    expect(r.gateway!.map((g) => `${g.system}/${g.workers}`)).toEqual(['teamtask/2', 'teamtask-gateway/2']);
+    for (const g of r.gateway!) {
+      const name = `${g.system === 'teamtask' ? 'gwk' : 'gwg'}-${g.workers}`;
+      expect(g.notOnce, name).toEqual([]);
+      expect(ledger(name), name).toMatchObject({ completedItems: g.items, completed: `0-${g.items - 1}` });
+      // Through the gateway every Block is one the gateway made, with the token's label; else none is.
+      const made = [...blocksOf(name).values()].map(
+        (v) => v[0]!.object.metadata.labels?.['teamtask.dev/gateway-token'],
+      );
+      expect(made.length, name).toBe(g.workers);
+      if (g.system === 'teamtask-gateway') {
+        expect(
+          made.every((l) => l?.startsWith('bench-')),
+          name,
+        ).toBe(true);
+        // At least a Block made, a report and a read per block, each an API call of the gateway's.
+        expect(g.requestsPerBlock, name).toBeGreaterThanOrEqual(1);
+        expect(g.apiCallsPerBlock, name).toBeGreaterThanOrEqual(1);
+      } else {
+        expect(made, name).toEqual(made.map(() => undefined));
+      }
+    }
+    expect(readFileSync(join(out, `${r.date}.md`), 'utf8')).toContain('## Through the gateway');
+  });
+
   it('measures every target of the issue', () => {
     for (const t of targets(r)) expect(t.met, t.target).not.toBeUndefined();
   });

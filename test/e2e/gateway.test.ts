@@ -155,7 +155,8 @@ beforeAll(async () => {
   await withoutInClusterController();
   ns = await freshNamespace('e2e-gateway');
   controller = startController();
-  const started = await startGateway(0);
+  // The flood case below counts on these limits (the defaults are a fleet's, ten times more).
+  const started = await startGateway(0, '--rate', '20', '--burst', '40');
   gateway = started.process;
   server = started.url;
 });

@@ -1,4 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { BlockApi } from '../../src/worker/block-client.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { kubeConfig } from './kube.js';
 
@@ -26,22 +27,28 @@ export class InProcessWorker {
       onRange?: WorkerOptions['onRange'];
       /** The cluster to work in (default the cluster under test). */
       kc?: KubeConfig;
+      /** The Block calls to make instead of the cluster's: the gateway's (GatewayBlockApi). */
+      api?: BlockApi;
     } = {},
   ) {
-    const worker = new Worker(options.kc ?? kubeConfig(), {
-      namespace,
-      worklist,
-      block,
-      identity: `e2e/${block}`,
-      pod: options.pod,
-      command: options.command ?? [],
-      perBlock: options.perBlock,
-      jobs: options.jobs ?? 1,
-      pollMs: options.pollMs ?? 100,
-      execute,
-      onRange: options.onRange,
-      log: (line) => this.log.push(line),
-    });
+    const worker = new Worker(
+      options.api ? undefined : (options.kc ?? kubeConfig()),
+      {
+        namespace,
+        worklist,
+        block,
+        identity: `e2e/${block}`,
+        pod: options.pod,
+        command: options.command ?? [],
+        perBlock: options.perBlock,
+        jobs: options.jobs ?? 1,
+        pollMs: options.pollMs ?? 100,
+        execute,
+        onRange: options.onRange,
+        log: (line) => this.log.push(line),
+      },
+      options.api,
+    );
     this.finished = worker.run(this.abort.signal);
   }
 
