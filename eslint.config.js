@@ -18,7 +18,7 @@ const LAYERS = {
   worklist: ['api', 'ledger', 'kube'],
   install: ['api', 'kube', 'printers'],
   cli: ['api', 'ledger', 'kube', 'printers'],
-  gateway: ['api', 'ledger', 'kube', 'worker'],
+  gateway: ['api', 'ledger', 'kube', 'printers', 'worker'],
 };
 const FOLDERS = [
   'api',

@@ -22,6 +22,7 @@ export const gatewayPaths = (namespace: string, worklist: string) => {
   const base = `${GATEWAY_API_PREFIX}/namespaces/${namespace}/worklists/${worklist}`;
   return {
     worklist: base,
+    progress: `${base}/progress`,
     items: `${base}/items`,
     blocks: `${base}/blocks`,
     block: (block: string) => `${base}/blocks/${block}`,

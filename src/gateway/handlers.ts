@@ -9,6 +9,7 @@ import { TeamtaskClient } from '../kube/teamtask-client.js';
 import { RangeSet, RangeSyntaxError } from '../ledger/range-set.js';
 import { BlockClient, blockBody, isQuotaRefusal } from '../worker/block-client.js';
 import { pollDelay } from '../worker/poll.js';
+import { itemStates, progressOf, type Progress } from '../printers/progress.js';
 import { POLL_MAX_MS } from '../worker/timing.js';
 import { checkReport, type CompleteBody } from './bodies.js';
 import type { Target } from './routes.js';
@@ -60,6 +61,12 @@ export class GatewayHandlers {
       ...w,
       metadata: { name, namespace, uid, generation, resourceVersion, creationTimestamp },
     };
+  }
+
+  /** Its progress as `status` shows it: counts, percent, items/s and ETA (from the ledger). */
+  async progress(c: Target): Promise<Progress> {
+    const w = await this.readWorklist(c);
+    return progressOf(w, itemStates(w, []), new Date());
   }
 
   /** Where the Worklist's items are: its source, and the lines of a ConfigMap (or parent's) source. */

@@ -14,6 +14,7 @@ describe('the OpenAPI document', () => {
     const p = gatewayPaths('{namespace}', '{worklist}');
     const served = {
       [p.worklist]: ['get'],
+      [p.progress]: ['get'],
       [p.items]: ['get'],
       [p.blocks]: ['post'],
       [p.block('{block}')]: ['get', 'delete'],

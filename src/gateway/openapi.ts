@@ -82,6 +82,22 @@ export const OPENAPI = {
           },
         },
       },
+      Progress: {
+        type: 'object',
+        required: ['name', 'total', 'completed', 'failed', 'inFlight', 'pending', 'percent', 'complete'],
+        properties: {
+          name: { type: 'string' },
+          total: { type: 'integer' },
+          completed: { type: 'integer' },
+          failed: { type: 'integer' },
+          inFlight: { type: 'integer', description: 'held by a worker and not yet reported' },
+          pending: { type: 'integer' },
+          percent: { type: 'number' },
+          itemsPerSecond: { type: 'number' },
+          etaSeconds: { type: 'number' },
+          complete: { type: 'boolean' },
+        },
+      },
       Object: {
         type: 'object',
         description: 'a Worklist or Block as the API server has it, without managed fields',
@@ -98,6 +114,13 @@ export const OPENAPI = {
       get: {
         summary: 'The Worklist: its spec and status (counts, ranges, rate, conditions). Role read.',
         responses: { '200': { description: 'the Worklist', ...json(ref('Object')) }, ...errors(...common) },
+      },
+    },
+    [`${base}/progress`]: {
+      get: {
+        summary:
+          'Its progress, as `kubectl teamtask status` computes it from the ledger: counts, percent, items/s, ETA. Role read.',
+        responses: { '200': { description: 'the progress', ...json(ref('Progress')) }, ...errors(...common) },
       },
     },
     [`${base}/claim`]: {

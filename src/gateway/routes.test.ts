@@ -12,6 +12,7 @@ describe('route', () => {
       want: { kind: 'worklist', namespace: 'team', worklist: 'primes' },
     },
     { name: 'its items', method: 'GET', path: `${base}/items`, want: { kind: 'items' } },
+    { name: 'its progress', method: 'GET', path: `${base}/progress`, want: { kind: 'progress' } },
     { name: 'a new Block', method: 'POST', path: `${base}/blocks`, want: { kind: 'blocks' } },
     {
       name: 'a Block',

@@ -3,7 +3,7 @@ import { GATEWAY_API_PREFIX, type TokenRole } from '../api/gateway.js';
 /** A request the gateway serves, by what it asks (see docs/gateway.md for each). */
 export type Route =
   | { kind: 'openapi' | 'healthz' | 'metrics' }
-  | ({ kind: 'worklist' | 'items' | 'blocks' | 'claim' | 'complete' } & Target)
+  | ({ kind: 'worklist' | 'progress' | 'items' | 'blocks' | 'claim' | 'complete' } & Target)
   | ({ kind: 'block' | 'report'; block: string } & Target);
 
 export interface Target {
@@ -24,6 +24,7 @@ export const ROLE_NEEDED: Record<Route['kind'], TokenRole | undefined> = {
   healthz: undefined,
   metrics: undefined,
   worklist: 'read',
+  progress: 'read',
   items: 'work',
   blocks: 'work',
   block: 'work',
@@ -37,6 +38,7 @@ const METHODS: Record<Route['kind'], string[]> = {
   healthz: ['GET'],
   metrics: ['GET'],
   worklist: ['GET'],
+  progress: ['GET'],
   items: ['GET'],
   blocks: ['POST'],
   block: ['GET', 'DELETE'],
@@ -85,7 +87,10 @@ function match(path: string): Route | Refusal {
   if (bad) return bad;
   const target = { namespace: namespace!, worklist };
   if (sub === undefined) return { kind: 'worklist', ...target };
-  if (block === undefined && (sub === 'items' || sub === 'blocks' || sub === 'claim' || sub === 'complete')) {
+  if (
+    block === undefined &&
+    (sub === 'progress' || sub === 'items' || sub === 'blocks' || sub === 'claim' || sub === 'complete')
+  ) {
     return { kind: sub, ...target };
   }
   if (sub === 'blocks' && block !== undefined && report === undefined)

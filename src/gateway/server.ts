@@ -217,6 +217,8 @@ export class Gateway {
     switch (r.kind) {
       case 'worklist':
         return h.worklist(c);
+      case 'progress':
+        return h.progress(c);
       case 'items':
         return h.items(c);
       case 'blocks':

@@ -225,6 +225,11 @@ describe('kubectl teamtask serve (the gateway)', () => {
       failed: 0,
       complete: true,
     });
+    const progress = await call('GET', `${api('nums')}/progress`, { token: reader });
+    expect(progress).toMatchObject({
+      status: 200,
+      body: { total: 200, completed: 200, percent: 100, complete: true },
+    });
     // Its Blocks were made by the gateway, with the token's name, and went when the workers ended.
     expect(workers[0]!.output).toMatch(/block nums-gw-\w+ working on worklist nums/);
     await eventually('the Blocks to go', async () =>
@@ -517,6 +522,43 @@ subjects: [{kind: ServiceAccount, name: runner}]
     });
     expect((await call('GET', `${api('sa-work')}/blocks/${made}`, { token: runner })).status).toBe(403);
     expect((await call('DELETE', `${api('sa-work')}/blocks/${made}`, { token: gw })).status).toBe(200);
+  });
+
+  it("gives a vanished remote worker's range to another once its lease runs out: nothing is lost", async () => {
+    create('vanish', { source: range(0, 29), blockSize: 5, leaseSeconds: 5 });
+    const t = token('vanish', '--worklist', 'vanish');
+    const out = join(dir, 'vanish');
+    const args = (delay: string) => [
+      'work',
+      'vanish',
+      '-n',
+      ns.name,
+      '--server',
+      server,
+      '--token',
+      t,
+      '--certificate-authority',
+      certFile,
+      '--',
+      'sh',
+      '-c',
+      `sleep ${delay}; echo "$0" >> ${out}`,
+      '{}',
+    ];
+    const first = new Background(args('0.5'), noCredentials());
+    await eventually('the first worker to finish an item', async () =>
+      fileLines(out).length >= 1 ? true : undefined,
+    );
+    // Gone without a word: no report, no release, its Block left behind.
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = new Background(args('0'), noCredentials());
+    expect(await second.exited).toBe(0);
+    const w = await readWorklist(ns.name, 'vanish');
+    expect(w.status).toMatchObject({ completed: '0-29', completedItems: 30, failedItems: 0 });
+    // Each item ran; one the first worker ran and never reported may have run again.
+    expect(new Set(fileLines(out).map(Number))).toEqual(new Set(Array.from({ length: 30 }, (_, i) => i)));
+    expect(fileLines(out).length).toBeLessThanOrEqual(30 + 5);
   });
 
   it('loses nothing and runs nothing twice when the gateway is killed mid-work and started again', async () => {
