@@ -100,7 +100,10 @@ export class Gateway {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let status = 500;
     try {
-      const answer = await this.answer(req);
+      // The caller hung up (the response closed before it was sent): a waiting claim stops.
+      const gone = new AbortController();
+      res.once('close', () => gone.abort());
+      const answer = await this.answer(req, gone.signal);
       status = answer.status;
       send(res, answer.status, answer.body, answer.headers);
     } catch (err) {
@@ -121,6 +124,7 @@ export class Gateway {
 
   private async answer(
     req: IncomingMessage,
+    gone: AbortSignal,
   ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
     const r = route(req.method ?? 'GET', req.url ?? '/');
     if ('status' in r) throw new GatewayFailure(r.status, r.message, r.hint);
@@ -130,7 +134,7 @@ export class Gateway {
       return { status: 200, body: r.kind === 'openapi' ? OPENAPI : { ok: true } };
     }
     const caller = await this.authenticate(req, r);
-    return { status: r.kind === 'blocks' ? 201 : 200, body: await this.dispatch(req, r, caller) };
+    return { status: r.kind === 'blocks' ? 201 : 200, body: await this.dispatch(req, r, caller, gone) };
   }
 
   /** 401 without a valid token; 429 past its rate; 403 when it may not do this here. */
@@ -139,7 +143,7 @@ export class Gateway {
     const bearer = /^Bearer\s+(\S+)/i.exec(header ?? '')?.[1];
     if (bearer && !bearer.startsWith(TOKEN_PREFIX) && this.o.kubeAuth) return this.kubeCaller(bearer, r);
     const parts = bearer ? parseToken(bearer) : undefined;
-    const record = parts ? await this.o.lookup(parts.name) : undefined;
+    const record = parts ? await asked(() => this.o.lookup(parts.name)) : undefined;
     const auth = authenticate(header, () => record, (this.o.now ?? (() => new Date()))());
     if (!auth.ok) {
       const why = {
@@ -212,7 +216,7 @@ export class Gateway {
     bucket.take(1, now);
   }
 
-  private async dispatch(req: IncomingMessage, r: Route, c: Caller): Promise<unknown> {
+  private async dispatch(req: IncomingMessage, r: Route, c: Caller, gone: AbortSignal): Promise<unknown> {
     const h = this.handlers;
     switch (r.kind) {
       case 'worklist':
@@ -241,14 +245,13 @@ export class Gateway {
           );
         }
         this.claiming.set(c.token, waiting + 1);
-        // A caller that hangs up stops its claim's polling.
-        const gone = new AbortController();
-        req.socket.once('close', () => gone.abort());
         try {
           const wait = Math.min(body.waitSeconds ?? MAX_WAIT_SECONDS, MAX_WAIT_SECONDS);
-          return await h.claim(c, body.worker, wait, AbortSignal.any([gone.signal, this.stopping.signal]));
+          return await h.claim(c, body.worker, wait, AbortSignal.any([gone, this.stopping.signal]));
         } finally {
-          this.claiming.set(c.token, (this.claiming.get(c.token) ?? 1) - 1);
+          const left = (this.claiming.get(c.token) ?? 1) - 1;
+          if (left > 0) this.claiming.set(c.token, left);
+          else this.claiming.delete(c.token);
         }
       }
       default:
