@@ -134,7 +134,8 @@ export class GatewayBlockApi implements BlockApi {
       'create the Block',
       () =>
         gatewayRequest<{ block: string }>(this.g, 'POST', this.paths.blocks, {
-          worker: this.o.identity,
+          // The gateway takes a name of printable characters: a user name with spaces is not one.
+          worker: this.o.identity.replace(/[^\x21-\x7e]+/g, '-').slice(0, 100) || 'worker',
           splittable: !!this.o.splittable,
         }),
       {
