@@ -7,7 +7,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { TokenStore } from '../src/gateway/token-store.js';
 import { mintToken } from '../src/gateway/tokens.js';
 import { GatewayBlockApi } from '../src/worker/gateway-api.js';
-import { eventually, kubectlStdin } from '../test/support/kube.js';
+import { kubectlStdin } from '../test/support/kube.js';
 import { range, worklistYaml } from '../test/support/objects.js';
 import { Background } from '../test/support/processes.js';
 import { InProcessWorker, RunCounts } from '../test/support/workers.js';
@@ -74,10 +74,7 @@ export async function runGateway(ctx: BenchContext, plan: GatewayPlan): Promise<
   const tokenName = `bench-${Math.random().toString(36).slice(2, 7)}`;
   const minted = mintToken(tokenName);
   try {
-    const url = await eventually(
-      'the gateway to serve',
-      async () => /serving (https:\/\/\S+)/.exec(gateway.output)?.[1],
-    );
+    const url = (await gateway.waitFor(/serving (https:\/\/\S+)/, 'the gateway to serve'))[1]!;
     const ca = readFileSync(caFile, 'utf8');
     const now = new Date();
     await store.add({

@@ -49,6 +49,18 @@ describe('selfSignedCertificate', () => {
   });
 
   it.each([
+    { name: 'a serial with leading zero bytes', serial: '0000007f01' },
+    { name: 'a serial of a zero byte before a set top bit', serial: '00ff' },
+    { name: 'a serial with its top bit set', serial: 'ff00000000000000' },
+    { name: 'a serial of zero', serial: '0000' },
+  ])('is read by OpenSSL with $name, which it writes in its minimal form', ({ serial }) => {
+    const cert = new X509Certificate(
+      selfSignedCertificate(['localhost'], now, 30, Buffer.from(serial, 'hex')).cert,
+    );
+    expect(cert.serialNumber.replace(/^0+(?=.)/, '')).toBe(BigInt(`0x${serial}`).toString(16).toUpperCase());
+  });
+
+  it.each([
     {
       name: 'a client that names it as its CA completes the handshake (by IP)',
       servername: '127.0.0.1',

@@ -12,12 +12,11 @@ export function selfSignedCertificate(
   hosts: readonly string[],
   now = new Date(),
   days = 365,
+  serial: Buffer = randomBytes(16),
 ): { cert: string; key: string } {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ecdsaWithSha256 = seq(oid('1.2.840.10045.4.3.2'));
   const name = seq(set(seq(oid('2.5.4.3'), utf8('teamtask-gateway'))));
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // positive
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))), // v3
     integer(serial),
@@ -69,8 +68,17 @@ const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, 'utf8'));
 const octets = (b: Buffer) => tlv(0x04, b);
 const bitString = (b: Buffer, unusedBits: number) => tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), b]));
 
-/** A non-negative INTEGER from its big-endian bytes (a leading 0 when the top bit is set). */
-const integer = (b: Buffer) => tlv(0x02, b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+/**
+ * A non-negative INTEGER from its big-endian bytes, in DER's one form: no leading zero bytes but
+ * one before a set top bit (OpenSSL refuses any other padding, so a random serial must go through
+ * here).
+ */
+function integer(b: Buffer): Buffer {
+  let start = 0;
+  while (start < b.length - 1 && b[start] === 0) start++;
+  const digits = b.subarray(start);
+  return tlv(0x02, digits[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), digits]) : digits);
+}
 
 function oid(dotted: string): Buffer {
   const [a, b, ...rest] = dotted.split('.').map(Number);

@@ -67,10 +67,7 @@ async function startGateway(port: number, ...extra: string[]): Promise<{ process
     keyFile,
     ...extra,
   ]);
-  const url = await eventually(
-    'the gateway to serve',
-    async () => /serving (https:\/\/\S+)/.exec(process.output)?.[1],
-  );
+  const url = (await process.waitFor(/serving (https:\/\/\S+)/, 'the gateway to serve'))[1]!;
   return { process, url };
 }
 

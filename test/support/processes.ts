@@ -25,6 +25,24 @@ export class Background {
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
+  /**
+   * The first match of `pattern` in its output, once it is there; fails at once, with the
+   * output, when the process exits first (a start that failed says why rather than time out).
+   */
+  async waitFor(pattern: RegExp, what: string, timeoutMs = 60_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = pattern.exec(this.output);
+      if (m) return m;
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`\`kubectl teamtask\` exited before ${what}:\n${this.output}`);
+      }
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** SIGTERM, then the exit code. */
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null) this.child.kill('SIGTERM');
