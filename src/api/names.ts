@@ -47,8 +47,9 @@ export const parentItemsKubeconfigSecret = (worklist: string) => `${worklist}-pa
  * for their ServiceAccount (the same cluster); for a parent elsewhere, an identity of its own
  * (ServiceAccount, Role, binding, token Secret).
  */
+export const READER_ACCOUNT_PREFIX = 'teamtask-reader-';
 export const parentReaderRole = (namespace: string, name: string) =>
-  `teamtask-reader-${upstreamBlockName(namespace, name)}`;
+  `${READER_ACCOUNT_PREFIX}${upstreamBlockName(namespace, name)}`;
 /** On every object Teamtask makes. */
 export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
 export const PART_OF_VALUE = 'teamtask';
@@ -78,9 +79,12 @@ export const GATEWAY_TOKENS_SECRET = 'teamtask-gateway-tokens';
 export const GATEWAY_TLS_SECRET = 'teamtask-gateway-tls';
 /** On a Block made through the gateway: the name of the token it was made with (only that token may use it). */
 export const GATEWAY_TOKEN_LABEL = 'teamtask.dev/gateway-token';
+/** How that label names a Kubernetes identity (src/gateway/kube-auth.ts): no gateway token's name starts so. */
+export const KUBE_CALLER_PREFIX = 'k8s-';
 
 /** The objects `create` makes for a Worklist, by its name. */
-export const workerServiceAccount = (worklist: string) => `teamtask-worker-${worklist}`;
+export const WORKER_ACCOUNT_PREFIX = 'teamtask-worker-';
+export const workerServiceAccount = (worklist: string) => `${WORKER_ACCOUNT_PREFIX}${worklist}`;
 export const itemsConfigMap = (worklist: string) => `${worklist}-items`;
 export const workerJob = (worklist: string) => `${worklist}-workers`;
 

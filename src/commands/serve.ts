@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
         'a name clients reach it by, for the self-signed certificate (localhost and loopback are in it)',
     }),
     'certificate-out': Flags.string({
-      description: 'where to write the self-signed certificate (default: the temp folder, named by port)',
+      description:
+        'where to write the self-signed certificate (default: a new folder in the temp folder, named in the log)',
     }),
     rate: Flags.integer({
       min: 1,
@@ -95,7 +96,10 @@ export default class Serve extends BaseCommand<typeof Serve> {
     const address = await gateway.listen(host, port);
     const url = `https://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
     if (own) {
-      const file = f['certificate-out'] ?? join(tmpdir(), `teamtask-gateway-${address.port}.crt`);
+      // A folder of its own by default: a file at a name others can guess could be theirs.
+      const file =
+        f['certificate-out'] ??
+        join(mkdtempSync(join(tmpdir(), 'teamtask-gateway-')), `gateway-${address.port}.crt`);
       writeFileSync(file, own.cert);
       log(
         `a self-signed certificate, written to ${file}: clients trust it with --certificate-authority ${file} (curl --cacert ${file})`,

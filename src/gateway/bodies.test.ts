@@ -51,6 +51,24 @@ describe('request bodies', () => {
       why: /done must be offsets/,
     },
     {
+      name: 'a completion of a Block name that is not one (a path in it)',
+      check: checkComplete,
+      body: { block: 'b/status', token: 1 },
+      why: /block must be the block claim returned/,
+    },
+    {
+      name: 'a range size of 0 (the CRD wants at least 1)',
+      check: checkReport,
+      body: { token: 1, rangeSize: 0 },
+      why: /rangeSize must be a whole number, at least 1/,
+    },
+    {
+      name: 'a renew time that is a date only (the CRD wants a date-time)',
+      check: checkReport,
+      body: { token: 1, renewTime: '2026-12-04' },
+      why: /renewTime must be an RFC 3339 time/,
+    },
+    {
       name: 'a report token that is not a count',
       check: checkReport,
       body: { token: 1.5 },

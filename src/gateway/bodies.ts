@@ -1,5 +1,6 @@
 import type { BlockSpecReport } from '../api/v1alpha1/index.js';
 import { MAX_REPORT_CHARS, RANGES_PATTERN } from '../ledger/limits.js';
+import { isObjectName } from './routes.js';
 
 /**
  * The request bodies the gateway takes, checked before anything is written: a body that is not
@@ -78,7 +79,12 @@ const isBool = (v: unknown) => typeof v === 'boolean';
 const isMessage = (v: unknown) => typeof v === 'string' && v.length <= MAX_MESSAGE_CHARS;
 /** A worker's name, for people: printable, short. */
 const isWorker = (v: unknown) => typeof v === 'string' && /^[\x21-\x7e]{1,100}$/.test(v);
-const isTime = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+const isPositive = (v: unknown) => isCount(v) && (v as number) >= 1;
+/** An RFC 3339 date-time, as the CRD's `format: date-time` wants it (a date alone is not one). */
+const isTime = (v: unknown) =>
+  typeof v === 'string' &&
+  /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(v) &&
+  !Number.isNaN(Date.parse(v));
 
 const RANGES = 'offsets like "0-9,12"';
 
@@ -114,7 +120,13 @@ export function checkComplete(body: unknown): CompleteBody {
     false,
   );
   return {
-    block: field<string>(o, 'block', (v) => typeof v === 'string', 'the block claim returned', true)!,
+    block: field<string>(
+      o,
+      'block',
+      (v) => typeof v === 'string' && isObjectName(v),
+      'the block claim returned',
+      true,
+    )!,
     token: field<number>(o, 'token', isCount, 'the token claim returned', true)!,
     ...(done !== undefined ? { done } : {}),
     ...(failed !== undefined ? { failed } : {}),
@@ -141,7 +153,8 @@ export function checkReport(body: unknown): BlockSpecReport {
   field(o, 'token', isCount, "the range's token", true);
   for (const k of ['done', 'failed']) field(o, k, isRanges, RANGES, false);
   for (const k of ['complete', 'release', 'next']) field(o, k, isBool, 'true or false', false);
-  for (const k of ['rangeSize', 'yieldFrom']) field(o, k, isCount, 'a whole number', false);
+  field(o, 'rangeSize', isPositive, 'a whole number, at least 1', false);
+  field(o, 'yieldFrom', isCount, 'a whole number', false);
   field(o, 'message', isMessage, `a string of at most ${MAX_MESSAGE_CHARS} characters`, false);
   field(o, 'renewTime', isTime, 'an RFC 3339 time', false);
   if (o.finished !== undefined) {

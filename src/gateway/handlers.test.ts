@@ -165,4 +165,18 @@ describe('GatewayHandlers.report: fenced writes against a controller that moves 
     });
     expect(s.written).toEqual([]);
   });
+
+  it.each([
+    {
+      name: 'Lost (its lease ran out: no numbers)',
+      status: { ...ready, phase: 'Lost', index: 'Pending', size: 'Pending' },
+    },
+    { name: 'Released', status: { ...ready, phase: 'Released' } },
+  ])('refuses (409, not 500) to complete the range of a Block that is $name', async ({ status }) => {
+    const s = store(status as BlockStatus, status as BlockStatus);
+    await expect(s.handlers.complete(caller, { block: 'b', token: ready.token! })).rejects.toMatchObject({
+      status: 409,
+    });
+    expect(s.written).toEqual([]);
+  });
 });

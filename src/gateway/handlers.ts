@@ -7,7 +7,13 @@ import { itemAt } from '../api/source.js';
 import { apiStatus, explain, isApiError } from '../kube/errors.js';
 import { TeamtaskClient } from '../kube/teamtask-client.js';
 import { RangeSet, RangeSyntaxError } from '../ledger/range-set.js';
-import { BlockClient, blockBody, isQuotaRefusal } from '../worker/block-client.js';
+import {
+  BlockClient,
+  blockBody,
+  isQuotaRefusal,
+  ItemsOutOfScope,
+  type ItemsScope,
+} from '../worker/block-client.js';
 import { pollDelay } from '../worker/poll.js';
 import { itemStates, progressOf, type Progress } from '../printers/progress.js';
 import { POLL_MAX_MS } from '../worker/timing.js';
@@ -32,6 +38,11 @@ export class GatewayFailure extends Error {
 /** Who asks: a proven token's name, for one Worklist (the route's). */
 export interface Caller extends Target {
   token: string;
+  /**
+   * For a Kubernetes identity: may it read this ConfigMap of the namespace (SubjectAccessReview)?
+   * Items are read with the gateway's own credential, never beyond what the caller could read.
+   */
+  mayReadConfigMap?: (name: string) => Promise<boolean>;
 }
 
 /**
@@ -70,9 +81,9 @@ export class GatewayHandlers {
   }
 
   /** Where the Worklist's items are: its source, and the lines of a ConfigMap (or parent's) source. */
-  async items(c: Target): Promise<{ source: Worklist['spec']['source']; lines?: string[] }> {
+  async items(c: Caller): Promise<{ source: Worklist['spec']['source']; lines?: string[] }> {
     const w = await this.readWorklist(c);
-    return this.api(() => this.reader(c).readItems(w));
+    return this.api(() => this.reader(c).readItems(w, itemsScope(c)));
   }
 
   /** A new Block for the caller (a name the API server makes), labelled with its token. */
@@ -139,7 +150,7 @@ export class GatewayHandlers {
       if (status?.phase === 'Drained') return { block: name, finished: true };
       const open = openRange(status, b.spec.report);
       if (open) {
-        const { source, lines } = await this.api(() => this.reader(c).readItems(w));
+        const { source, lines } = await this.api(() => this.reader(c).readItems(w, itemsScope(c)));
         const items = Array.from({ length: open.size }, (_, i) => itemAt(source, open.index + i, lines));
         const range: ClaimedRange = { block: name, ...open, items };
         return { block: name, range, finished: false };
@@ -156,7 +167,14 @@ export class GatewayHandlers {
   async complete(c: Caller, body: CompleteBody): Promise<{ written: true }> {
     const b = await this.ownBlock(c, body.block);
     const status = b.status;
-    if (status?.token !== body.token || status.index === undefined) throw stale(body.block, body.token);
+    // Only a Ready Block's range is its worker's to end (a Lost one's shows no numbers).
+    if (
+      status?.phase !== 'Ready' ||
+      status.token !== body.token ||
+      !Number.isSafeInteger(Number(status.index)) ||
+      !Number.isSafeInteger(Number(status.size))
+    )
+      throw stale(body.block, body.token);
     const index = Number(status.index);
     const whole = RangeSet.span(index, index + Number(status.size) - 1);
     let failed: RangeSet;
@@ -324,9 +342,19 @@ const stale = (block: string, token: number) =>
 const blockGoing = (block: string) =>
   new GatewayFailure(409, `Block ${block} is being deleted`, 'claim again in a moment: a new Block is made');
 
+/**
+ * Whose items the gateway reads for a caller: those of its route's namespace only (a parent
+ * elsewhere is read with credentials of its own), a ConfigMap only if a Kubernetes caller may.
+ */
+const itemsScope = (c: Caller): ItemsScope => ({
+  namespace: c.namespace,
+  ...(c.mayReadConfigMap ? { mayReadConfigMap: c.mayReadConfigMap } : {}),
+});
+
 /** An API server's answer as the gateway's: its status where it means the same to the caller. */
 function failureOf(err: unknown, what?: string): unknown {
   if (err instanceof GatewayFailure) return err;
+  if (err instanceof ItemsOutOfScope) return new GatewayFailure(403, err.message, err.hint);
   if (isApiError(err, 404) && what) {
     return new GatewayFailure(404, `${what} not found`, 'check the name and the namespace in the path');
   }

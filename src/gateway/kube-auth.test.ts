@@ -2,6 +2,8 @@ import type { V1ResourceAttributes, V1UserInfo } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
   attributesFor,
+  configMapAttributes,
+  policyRefusal,
   KUBE_AUTH_CACHE_MS,
   KubeAuth,
   kubeCallerName,
@@ -32,14 +34,64 @@ function setup(allow: (a: V1ResourceAttributes) => boolean) {
 }
 
 describe('attributesFor: what the cluster must allow a Kubernetes identity', () => {
+  const read = {
+    namespace: 'team',
+    verb: 'get',
+    group: 'teamtask.dev',
+    resource: 'worklists',
+    name: 'primes',
+  };
+  it.each([
+    { needs: 'read', want: [read] },
+    {
+      needs: 'work',
+      // get worklists/NAME first: a worker Role's create blocks is namespace-wide, its get is by name.
+      want: [read, { namespace: 'team', verb: 'create', group: 'teamtask.dev', resource: 'blocks' }],
+    },
+  ])('to $needs: $want.length checks', ({ needs, want }) => {
+    expect(attributesFor(target, needs as 'read' | 'work')).toEqual(want);
+  });
+});
+
+describe('policyRefusal: the admission policies, applied by the gateway that writes for the caller', () => {
+  const sa = (name: string) => `system:serviceaccount:team:${name}`;
   it.each([
     {
-      needs: 'read',
-      want: { namespace: 'team', verb: 'get', group: 'teamtask.dev', resource: 'worklists', name: 'primes' },
+      case: "a Worklist's workers, on it",
+      user: sa('teamtask-worker-primes'),
+      needs: 'work',
+      refused: false,
     },
-    { needs: 'work', want: { namespace: 'team', verb: 'create', group: 'teamtask.dev', resource: 'blocks' } },
-  ])('to $needs: $want.verb $want.resource', ({ needs, want }) => {
-    expect(attributesFor(target, needs as 'read' | 'work')).toEqual(want);
+    {
+      case: "a Worklist's workers, on another",
+      user: sa('teamtask-worker-payroll'),
+      needs: 'work',
+      refused: 'a worker of Worklist payroll may only work on that Worklist, not on primes',
+    },
+    {
+      case: "a Worklist's workers, reading another (RBAC decides)",
+      user: sa('teamtask-worker-payroll'),
+      needs: 'read',
+      refused: false,
+    },
+    {
+      case: "a secondary's identity",
+      user: sa('teamtask-secondary-b.leaf'),
+      needs: 'work',
+      refused: /secondary Worklist's identity/,
+    },
+    {
+      case: "a secondary's reader",
+      user: sa('teamtask-reader-b.leaf'),
+      needs: 'work',
+      refused: /secondary Worklist's identity/,
+    },
+    { case: 'another ServiceAccount (RBAC decides)', user: sa('runner'), needs: 'work', refused: false },
+    { case: 'a user (RBAC decides)', user: 'alice@example.com', needs: 'work', refused: false },
+  ])('$case', ({ user, needs, refused }) => {
+    const got = policyRefusal(user, target, needs as 'read' | 'work');
+    if (refused === false) expect(got).toBeUndefined();
+    else expect(got).toMatch(refused as string | RegExp);
   });
 });
 
@@ -72,18 +124,25 @@ describe('KubeAuth', () => {
     expect(s.calls.review).toBe(0);
   });
 
-  it('asks what an identity may do per Worklist and role, and reuses the answer', async () => {
+  it('asks what an identity may do, stops at the first refusal, and reuses the answers', async () => {
     const s = setup((a) => a.verb === 'get');
-    expect(await s.auth.may(alice, target, 'read')).toBe(true);
-    expect(await s.auth.may(alice, target, 'work')).toBe(false);
-    expect(await s.auth.may(alice, target, 'work')).toBe(false);
-    expect(await s.auth.may(alice, { ...target, worklist: 'other' }, 'read')).toBe(true);
+    expect(await s.auth.refused(alice, attributesFor(target, 'read'))).toBeUndefined();
+    expect(await s.auth.refused(alice, attributesFor(target, 'work'))).toMatchObject({ verb: 'create' });
+    expect(await s.auth.refused(alice, attributesFor(target, 'work'))).toMatchObject({ verb: 'create' });
+    expect(await s.auth.may(alice, configMapAttributes(target, 'primes-items'))).toBe(true);
+    // get worklists/primes once, create blocks once, get configmaps once.
     expect(s.calls.allowed).toBe(3);
   });
 
-  it("names an identity's Blocks by a hash of its user name: a label value, the same for each of its tokens", () => {
-    expect(kubeCallerName(alice.username!)).toMatch(/^k8s-[0-9a-f]{16}$/);
-    expect(kubeCallerName(alice.username!)).toBe(kubeCallerName(alice.username!));
-    expect(kubeCallerName('someone-else')).not.toBe(kubeCallerName(alice.username!));
+  it("names an identity's Blocks by a hash of its user name and pod: a label value, one per pod", () => {
+    const inPod = (pod: string): V1UserInfo => ({
+      ...alice,
+      extra: { 'authentication.kubernetes.io/pod-name': [pod] },
+    });
+    expect(kubeCallerName(alice)).toMatch(/^k8s-[0-9a-f]{16}$/);
+    expect(kubeCallerName(alice)).toBe(kubeCallerName({ ...alice }));
+    expect(kubeCallerName({ username: 'someone-else' })).not.toBe(kubeCallerName(alice));
+    expect(kubeCallerName(inPod('w-0'))).not.toBe(kubeCallerName(inPod('w-1')));
+    expect(kubeCallerName(inPod('w-0'))).not.toBe(kubeCallerName(alice));
   });
 });

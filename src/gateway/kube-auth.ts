@@ -7,6 +7,12 @@ import {
   type V1UserInfo,
 } from '@kubernetes/client-node';
 import { BLOCK_PLURAL, GROUP, WORKLIST_PLURAL } from '../api/v1alpha1/index.js';
+import {
+  KUBE_CALLER_PREFIX,
+  READER_ACCOUNT_PREFIX,
+  SECONDARY_ACCOUNT_PREFIX,
+  WORKER_ACCOUNT_PREFIX,
+} from '../api/names.js';
 import type { TokenRole } from '../api/gateway.js';
 import type { Target } from './routes.js';
 
@@ -49,27 +55,66 @@ export const kubeReviews = (kc: KubeConfig): KubeReviews => {
 
 /**
  * What a Kubernetes identity must be allowed, by the cluster's own RBAC, to do a route's work
- * through the gateway: read the Worklist (`get worklists/NAME`), or work on it as its workers'
- * Role lets them (`create blocks` in its namespace).
+ * through the gateway: read the Worklist (`get worklists/NAME`), and to work on it, also what
+ * its workers' Role lets them (`create blocks` in its namespace). The first check is what keeps
+ * a worker Role's namespace-wide `create blocks` to its own Worklist: that Role may get its
+ * Worklist only, by name.
  */
-export function attributesFor(target: Target, needs: TokenRole): V1ResourceAttributes {
+export function attributesFor(target: Target, needs: TokenRole): V1ResourceAttributes[] {
+  const read: V1ResourceAttributes = {
+    namespace: target.namespace,
+    verb: 'get',
+    group: GROUP,
+    resource: WORKLIST_PLURAL,
+    name: target.worklist,
+  };
   return needs === 'read'
-    ? {
-        namespace: target.namespace,
-        verb: 'get',
-        group: GROUP,
-        resource: WORKLIST_PLURAL,
-        name: target.worklist,
-      }
-    : { namespace: target.namespace, verb: 'create', group: GROUP, resource: BLOCK_PLURAL };
+    ? [read]
+    : [read, { namespace: target.namespace, verb: 'create', group: GROUP, resource: BLOCK_PLURAL }];
+}
+
+/** May the identity read ConfigMap `name` of the route's namespace (a ConfigMap source's items)? */
+export const configMapAttributes = (target: Target, name: string): V1ResourceAttributes => ({
+  namespace: target.namespace,
+  verb: 'get',
+  resource: 'configmaps',
+  name,
+});
+
+/**
+ * Why the admission policies (manifests/admission-policy.yaml) would refuse this identity's
+ * work on the route's Worklist, if they would; the gateway writes with its own ServiceAccount,
+ * so it applies them itself. A Worklist's workers (ServiceAccount `teamtask-worker-X`) work on
+ * Worklist X only; a secondary's identity (`teamtask-secondary-…`) and a reader's
+ * (`teamtask-reader-…`) work on nothing through the gateway.
+ */
+export function policyRefusal(username: string, target: Target, needs: TokenRole): string | undefined {
+  const m = /^system:serviceaccount:[^:]+:(.+)$/.exec(username);
+  if (!m || needs === 'read') return undefined;
+  const account = m[1]!;
+  const worklist = account.startsWith(WORKER_ACCOUNT_PREFIX)
+    ? account.slice(WORKER_ACCOUNT_PREFIX.length)
+    : undefined;
+  if (worklist !== undefined && worklist !== target.worklist)
+    return `a worker of Worklist ${worklist} may only work on that Worklist, not on ${target.worklist}`;
+  if (account.startsWith(SECONDARY_ACCOUNT_PREFIX) || account.startsWith(READER_ACCOUNT_PREFIX))
+    return `${username} is a secondary Worklist's identity: it works on its parent directly, not through the gateway`;
+  return undefined;
 }
 
 /**
- * The name a Kubernetes identity's Blocks carry in their gateway label (a label value: no `:`),
- * from its user name: `k8s-` and 16 hex digits, the same for every token of the same user.
+ * The name a Kubernetes identity's Blocks carry in their gateway label (a label value: no `:`):
+ * `k8s-` and 16 hex digits of its user name and, for a pod-bound token, its pod's name, so that
+ * the pods of one Job (one ServiceAccount) never share a Block, as the admission policy has it.
  */
-export const kubeCallerName = (username: string): string =>
-  `k8s-${createHash('sha256').update(username).digest('hex').slice(0, 16)}`;
+export const kubeCallerName = (user: V1UserInfo): string => {
+  const pod = user.extra?.[POD_NAME_EXTRA]?.[0];
+  const who = pod ? `${user.username}\u0000${pod}` : (user.username ?? '');
+  return `${KUBE_CALLER_PREFIX}${createHash('sha256').update(who).digest('hex').slice(0, 16)}`;
+};
+
+/** The extra a pod-bound ServiceAccount token carries: its pod's name. */
+const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';
 
 /**
  * Kubernetes bearer tokens (ServiceAccount, OIDC) checked as the API server would: a
@@ -97,9 +142,17 @@ export class KubeAuth {
     return user;
   }
 
-  async may(user: V1UserInfo, target: Target, needs: TokenRole): Promise<boolean> {
-    const attributes = attributesFor(target, needs);
-    const key = JSON.stringify([user.username, user.uid, user.groups, attributes]);
+  /** The first of `attributes` the identity may not do (SubjectAccessReview), if any. */
+  async refused(
+    user: V1UserInfo,
+    attributes: readonly V1ResourceAttributes[],
+  ): Promise<V1ResourceAttributes | undefined> {
+    for (const a of attributes) if (!(await this.may(user, a))) return a;
+    return undefined;
+  }
+
+  async may(user: V1UserInfo, attributes: V1ResourceAttributes): Promise<boolean> {
+    const key = JSON.stringify([user.username, user.uid, user.groups, user.extra, attributes]);
     const hit = this.fresh(this.permissions, key);
     if (hit) return hit.allowed;
     const allowed = await this.reviews.allowed(user, attributes);

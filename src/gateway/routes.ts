@@ -51,6 +51,8 @@ const METHODS: Record<Route['kind'], string[]> = {
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A Worklist's or a Block's name: a DNS-1123 subdomain. */
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Is `name` one an object of the API may have (a DNS-1123 subdomain, at most 253 characters)? */
+export const isObjectName = (name: string) => name.length <= 253 && SUBDOMAIN.test(name);
 
 /**
  * The route of a request's method and raw path (as sent: no `..` resolved, no `%2F` decoded

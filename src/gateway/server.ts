@@ -7,7 +7,13 @@ import { explain } from '../kube/errors.js';
 import { TokenBucket } from '../kube/token-bucket.js';
 import { BadBody, checkClaim, checkComplete, checkNewBlock, checkReport } from './bodies.js';
 import { GatewayFailure, GatewayHandlers, type Caller } from './handlers.js';
-import { attributesFor, kubeCallerName, type KubeAuth } from './kube-auth.js';
+import {
+  attributesFor,
+  configMapAttributes,
+  kubeCallerName,
+  policyRefusal,
+  type KubeAuth,
+} from './kube-auth.js';
 import { OPENAPI } from './openapi.js';
 import { ROLE_NEEDED, route, type Route, type Target } from './routes.js';
 import { authenticate, authorize, parseToken, type TokenRecord } from './tokens.js';
@@ -188,21 +194,30 @@ export class Gateway {
         { 'www-authenticate': 'Bearer realm="teamtask"' },
       );
     }
-    const name = kubeCallerName(user.username);
+    const name = kubeCallerName(user);
     this.spend(
       this.bucket(name),
       `${user.username} is over the rate of ${this.limits.rate} requests a second`,
     );
     const needs = ROLE_NEEDED[r.kind]!;
-    if (!(await asked(() => auth.may(user, r, needs)))) {
-      const a = attributesFor(r, needs);
+    const hint =
+      "ask for a Role that allows it, e.g. the one kubectl teamtask create makes for the Worklist's workers";
+    const policy = policyRefusal(user.username, r, needs);
+    if (policy) throw new GatewayFailure(403, policy, "use the identity of that Worklist's workers");
+    const refused = await asked(() => auth.refused(user, attributesFor(r, needs)));
+    if (refused) {
       throw new GatewayFailure(
         403,
-        `${user.username} may not ${a.verb} ${a.resource}${a.name ? `/${a.name}` : ''} in namespace ${a.namespace} (SubjectAccessReview)`,
-        "ask for a Role that allows it, e.g. the one kubectl teamtask create makes for the Worklist's workers",
+        `${user.username} may not ${refused.verb} ${refused.resource}${refused.name ? `/${refused.name}` : ''} in namespace ${refused.namespace} (SubjectAccessReview)`,
+        hint,
       );
     }
-    return { token: name, namespace: r.namespace, worklist: r.worklist };
+    return {
+      token: name,
+      namespace: r.namespace,
+      worklist: r.worklist,
+      mayReadConfigMap: (configMap) => asked(() => auth.may(user, configMapAttributes(r, configMap))),
+    };
   }
 
   /** Takes one request from `bucket`, or answers 429 with when to try again. */

@@ -4,7 +4,13 @@ import { BLOCK_FINALIZER, type Block, type Worklist } from '../api/v1alpha1/inde
 import { POD_LABEL, WORKLIST_LABEL } from '../api/names.js';
 import type { JsonPatch } from '../kube/teamtask-client.js';
 import { HintedError } from '../kube/errors.js';
-import { BlockClient, BlockGone, type BlockClientOptions, type ItemReaders } from './block-client.js';
+import {
+  BlockClient,
+  BlockGone,
+  ItemsOutOfScope,
+  type BlockClientOptions,
+  type ItemReaders,
+} from './block-client.js';
 
 const apiError = (code: number, message = 'x') =>
   new ApiException(code, 'x', JSON.stringify({ kind: 'Status', message }), {});
@@ -395,6 +401,45 @@ describe('the Block client: reading, reporting, deleting', () => {
     await expect(client.readItems(child('leaf', 'leaf', { name: 'loop', namespace: 'mid' }))).rejects.toThrow(
       /its own parent's parent/,
     );
+  });
+
+  it("reads, for a caller scoped to a namespace (the gateway's), no parent outside it and no ConfigMap the caller may not read", async () => {
+    const cluster = new FakeCluster();
+    const { client } = cluster.client();
+    const inNs = (source: Worklist['spec']['source']): Worklist => ({
+      ...worklist,
+      metadata: { name: 'leaf', namespace: 'ns' },
+      spec: { ...worklist.spec, source },
+    });
+    const top: Worklist = {
+      ...worklist,
+      metadata: { name: 'top', namespace: 'ns' },
+      spec: { ...worklist.spec, source: { configMap: { name: 'primes-items' } } },
+    };
+    cluster.parents.set('ns/top', top);
+    const range = { range: { start: 0, end: 9 } };
+    cluster.parents.set('other/top', {
+      ...top,
+      metadata: { name: 'top', namespace: 'other' },
+      spec: { ...top.spec, source: range },
+    });
+    const may = (allowed: boolean) => ({ namespace: 'ns', mayReadConfigMap: async () => allowed });
+    await expect(client.readItems(inNs({ worklist: { name: 'top' } }), may(true))).resolves.toMatchObject({
+      lines: ['a', 'b', 'c'],
+    });
+    await expect(client.readItems(inNs({ worklist: { name: 'top' } }), may(false))).rejects.toThrow(
+      'the items of worklist primes are in ConfigMap ns/primes-items, which the caller may not read',
+    );
+    await expect(
+      client.readItems(inNs({ worklist: { name: 'top', namespace: 'other' } }), may(true)),
+    ).rejects.toThrow(ItemsOutOfScope);
+    await expect(
+      client.readItems(inNs({ worklist: { name: 'top', kubeconfigSecret: 'far' } }), may(true)),
+    ).rejects.toThrow(/in another cluster, outside namespace ns/);
+    // Unscoped (a worker's own credential), the parent elsewhere is read.
+    await expect(client.readItems(inNs({ worklist: { name: 'top', namespace: 'other' } }))).resolves.toEqual({
+      source: range,
+    });
   });
 
   it('reads the items of a parent in another cluster through the kubeconfig Secret the secondary names, and says when it is missing', async () => {

@@ -450,6 +450,26 @@ describe('kubectl teamtask serve (the gateway)', () => {
     });
   });
 
+  it.each([
+    {
+      case: 'a name that is not a DNS label',
+      args: ['Bad_Name', '--all-worklists'],
+      says: /is not a DNS label/,
+    },
+    {
+      case: 'a name kept for Kubernetes identities',
+      args: ['k8s-0123456789abcdef', '--all-worklists'],
+      says: /starts with k8s-, which names Kubernetes identities at the gateway: choose another name/,
+    },
+    { case: 'no scope', args: ['no-scope'], says: /--worklist NAME, or --all-worklists/ },
+  ])('token create refuses $case in one line, exit 2, and makes no token', ({ args, says }) => {
+    const res = teamtask('token', 'create', ...args, '-n', ns.name);
+    expect(res.status).toBe(2);
+    expect(res.stderr).toMatch(says);
+    expect(res.stdout).toBe('');
+    expect(teamtask('token', 'list', '-n', ns.name).stdout).not.toContain(args[0]);
+  });
+
   it("takes a ServiceAccount's token the cluster lets make Blocks (TokenReview, SubjectAccessReview), and refuses the rest", async () => {
     create('sa-work', { source: range(0, 29), blockSize: 5 });
     const rbac = `
@@ -481,7 +501,7 @@ subjects: [{kind: ServiceAccount, name: runner}]
       call('POST', `${api('sa-work')}/claim`, { token: bearer, body: '{"worker":"x","waitSeconds":0}' });
     expect((await claim(nobody)).status).toBe(403);
     expect((await claim(nobody)).body.message).toBe(
-      `system:serviceaccount:${ns.name}:nobody may not create blocks in namespace ${ns.name} (SubjectAccessReview)`,
+      `system:serviceaccount:${ns.name}:nobody may not get worklists/sa-work in namespace ${ns.name} (SubjectAccessReview)`,
     );
     expect((await claim('eyJhbGciOiJSUzI1NiJ9.e30.c2ln')).status).toBe(401);
     const out = join(dir, 'sa-work');
@@ -519,6 +539,86 @@ subjects: [{kind: ServiceAccount, name: runner}]
     });
     expect((await call('GET', `${api('sa-work')}/blocks/${made}`, { token: runner })).status).toBe(403);
     expect((await call('DELETE', `${api('sa-work')}/blocks/${made}`, { token: gw })).status).toBe(200);
+  });
+
+  it('lets no caller do through it what it could not do itself: another Worklist, items it may not read, items of another namespace', async () => {
+    create('own', { source: range(0, 9), blockSize: 5 });
+    create('other', { source: range(0, 9), blockSize: 5 });
+    const items = kubectlStdin(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: private-items}\ndata: {items: "secret\\n"}\n',
+      'create',
+      '-n',
+      ns.name,
+    );
+    expect(items.status).toBe(0);
+    create('private', { source: { configMap: { name: 'private-items' } }, blockSize: 1 });
+    create('child', { source: { worklist: { name: 'elsewhere', namespace: 'kube-system' } }, blockSize: 5 });
+    // A worker Role as kubectl teamtask create makes it: its Worklist by name, Blocks namespace-wide.
+    const rbac = (account: string, worklists: string) => `
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: ${account}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ${account}}
+rules:
+  - {apiGroups: [teamtask.dev], resources: [worklists], verbs: [get], ${worklists}}
+  - {apiGroups: [teamtask.dev], resources: [blocks], verbs: [get, create, patch, delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ${account}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${account}}
+subjects: [{kind: ServiceAccount, name: ${account}}]
+`;
+    expect(kubectlStdin(rbac('own-runner', 'resourceNames: [own]'), 'apply', '-n', ns.name).status).toBe(0);
+    // Named as the workers of Worklist own are, and allowed every Worklist by RBAC: the policy still holds.
+    expect(
+      kubectlStdin(rbac('teamtask-worker-own', 'resourceNames: []'), 'apply', '-n', ns.name).status,
+    ).toBe(0);
+    const saToken = (sa: string) => kubectl('create', 'token', sa, '-n', ns.name).stdout.trim();
+    const [runner, worker] = [saToken('own-runner'), saToken('teamtask-worker-own')];
+    const claim = (worklist: string, bearer: string) =>
+      call('POST', `${api(worklist)}/claim`, { token: bearer, body: '{"worker":"x","waitSeconds":0}' });
+    // RBAC: its Role names Worklist own only (the namespace-wide create blocks is not enough).
+    const notItsWorklist = await claim('other', runner);
+    expect([notItsWorklist.status, notItsWorklist.body.message]).toEqual([
+      403,
+      `system:serviceaccount:${ns.name}:own-runner may not get worklists/other in namespace ${ns.name} (SubjectAccessReview)`,
+    ]);
+    // The admission policy, which the gateway's own writes would not meet: a worker of own, only own.
+    const notItsWorkers = await claim('other', worker);
+    expect([notItsWorkers.status, notItsWorkers.body.message]).toEqual([
+      403,
+      'a worker of Worklist own may only work on that Worklist, not on other',
+    ]);
+    // own-runner may work on own, and claims there.
+    expect((await claim('own', runner)).status).toBe(200);
+    // A ConfigMap source: a caller that may work on the Worklist but not read the ConfigMap gets
+    // none of its lines (the gateway itself may read every ConfigMap).
+    expect(
+      kubectlStdin(rbac('private-runner', 'resourceNames: [private]'), 'apply', '-n', ns.name).status,
+    ).toBe(0);
+    const privateRunner = saToken('private-runner');
+    const privateClaim = await eventually('a range of private to be claimed', async () => {
+      const res = await claim('private', privateRunner);
+      return res.status !== 200 || res.body.range || res.body.finished ? res : undefined;
+    });
+    expect(privateClaim.status).toBe(403);
+    expect(privateClaim.body.message).toBe(
+      `the items of worklist private are in ConfigMap ${ns.name}/private-items, which the caller may not read`,
+    );
+    expect(JSON.stringify(privateClaim.body)).not.toContain('secret');
+    const itemsRead = await call('GET', `${api('private')}/items`, { token: privateRunner });
+    expect([itemsRead.status, JSON.stringify(itemsRead.body).includes('secret')]).toEqual([403, false]);
+    // A gateway token for a Worklist whose items are another namespace's Worklist's: refused.
+    const childToken = token('child', '--worklist', 'child');
+    const childItems = await call('GET', `${api('child')}/items`, { token: childToken });
+    expect(childItems.status).toBe(403);
+    expect(childItems.body.message).toBe(
+      `the items of worklist child are those of worklist kube-system/elsewhere, outside namespace ${ns.name}`,
+    );
   });
 
   it("gives a vanished remote worker's range to another once its lease runs out: nothing is lost", async () => {

@@ -1,6 +1,6 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { Args, Flags } from '@oclif/core';
-import { SYSTEM_NAMESPACE } from '../../api/names.js';
+import { KUBE_CALLER_PREFIX, SYSTEM_NAMESPACE } from '../../api/names.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { durationFlag, structuredOutputFlag } from '../../cli/flags.js';
 import { formatDuration } from '../../cli/duration.js';
@@ -40,6 +40,11 @@ export default class TokenCreate extends BaseCommand<typeof TokenCreate> {
     const { worklist, ttl, output } = this.flags;
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) {
       this.usage(`token name "${name}" is not a DNS label: use lowercase letters, digits and dashes`);
+    }
+    if (name.startsWith(KUBE_CALLER_PREFIX)) {
+      this.usage(
+        `token name "${name}" starts with ${KUBE_CALLER_PREFIX}, which names Kubernetes identities at the gateway: choose another name`,
+      );
     }
     if (!worklist && !this.flags['all-worklists']) {
       this.usage(
