@@ -111,7 +111,7 @@ describe('claimBlockName', () => {
 describe('GatewayHandlers.report: fenced writes against a controller that moves the Block on', () => {
   const caller = { token: 'ci', namespace: 'team', worklist: 'primes' };
   /** A Block store whose status the "controller" changes right after the gateway's first read. */
-  function store(first: BlockStatus, then: BlockStatus) {
+  function store(first: BlockStatus, then: BlockStatus, refuse?: string) {
     let status = first;
     let reads = 0;
     const written: BlockSpecReport[] = [];
@@ -129,6 +129,8 @@ describe('GatewayHandlers.report: fenced writes against a controller that moves 
         return b;
       },
       patch: async (_name: string, ops: JsonPatch) => {
+        // The API server refusing the report itself (a field the CRD does not take).
+        if (refuse) throw new ApiException(422, refuse, '{}', {});
         for (const op of ops) {
           if (op.op !== 'test') continue;
           const at = op.path === '/status/token' ? status.token : status.next?.token;
@@ -162,6 +164,14 @@ describe('GatewayHandlers.report: fenced writes against a controller that moves 
     const s = store(ready, { ...ready, token: 9, index: 40 });
     await expect(s.handlers.report(caller, 'b', { token: 7, done: '20' })).rejects.toMatchObject({
       status: 409,
+    });
+    expect(s.written).toEqual([]);
+  });
+
+  it('answers 400, not 409, when the API server refuses the report itself (the token did not move)', async () => {
+    const s = store(ready, ready, 'spec.report.rangeSize: Invalid value: 0');
+    await expect(s.handlers.report(caller, 'b', { token: 7, done: '20' })).rejects.toMatchObject({
+      status: 400,
     });
     expect(s.written).toEqual([]);
   });

@@ -4,7 +4,7 @@ import type { Block, BlockSpecReport, BlockStatus, Worklist } from '../api/v1alp
 import type { ClaimAnswer, ClaimedRange } from '../api/gateway.js';
 import { GATEWAY_TOKEN_LABEL } from '../api/names.js';
 import { itemAt } from '../api/source.js';
-import { apiStatus, explain, isApiError } from '../kube/errors.js';
+import { apiStatus, explain, HintedError, isApiError } from '../kube/errors.js';
 import { TeamtaskClient } from '../kube/teamtask-client.js';
 import { RangeSet, RangeSyntaxError } from '../ledger/range-set.js';
 import {
@@ -19,6 +19,9 @@ import { itemStates, progressOf, type Progress } from '../printers/progress.js';
 import { POLL_MAX_MS } from '../worker/timing.js';
 import { checkReport, type CompleteBody } from './bodies.js';
 import type { Target } from './routes.js';
+
+/** How long a read of items (a ConfigMap, a parent Worklist) is retried within one request. */
+const ITEMS_RETRY_MS = 10_000;
 
 /** How often a fenced write is tried when the controller moves the Block on under it. */
 const FENCE_ATTEMPTS = 5;
@@ -229,11 +232,18 @@ export class GatewayHandlers {
         );
         return;
       } catch (err) {
-        const moved = err instanceof GatewayFailure && err.status === 422 && path !== 'none';
-        if (!moved) throw err;
+        if (!(err instanceof GatewayFailure) || err.status !== 422 || path === 'none') throw err;
         // A controller that rewrites the status faster than we can write is not waited out.
         if (attempt >= FENCE_ATTEMPTS) throw stale(name, report.token);
         b = await this.ownBlock(c, name);
+        // The token still where it was tested: the API server refused the report itself.
+        const still = path === '/status/token' ? b.status?.token : b.status?.next?.token;
+        if (still === report.token)
+          throw new GatewayFailure(
+            400,
+            `the API server refused the report: ${err.message}`,
+            'send a report as docs/api.md describes spec.report',
+          );
       }
     }
   }
@@ -284,6 +294,8 @@ export class GatewayHandlers {
       namespace: c.namespace,
       worklist: c.worklist,
       identity: 'gateway',
+      // A caller waits on the answer, and retries itself: not minutes of retries in a request.
+      retryForMs: ITEMS_RETRY_MS,
     });
   }
 
@@ -355,6 +367,8 @@ const itemsScope = (c: Caller): ItemsScope => ({
 function failureOf(err: unknown, what?: string): unknown {
   if (err instanceof GatewayFailure) return err;
   if (err instanceof ItemsOutOfScope) return new GatewayFailure(403, err.message, err.hint);
+  // Items that are nowhere (a parent deleted, a loop of parents): the Worklist's state, not the gateway's.
+  if (err instanceof HintedError) return new GatewayFailure(409, err.message, err.hint);
   if (isApiError(err, 404) && what) {
     return new GatewayFailure(404, `${what} not found`, 'check the name and the namespace in the path');
   }

@@ -427,6 +427,9 @@ describe('the Block client: reading, reporting, deleting', () => {
     await expect(client.readItems(inNs({ worklist: { name: 'top' } }), may(true))).resolves.toMatchObject({
       lines: ['a', 'b', 'c'],
     });
+    await expect(client.readItems(inNs({ configMap: { name: 'gone-items' } }), may(true))).rejects.toThrow(
+      'the items of worklist primes are in ConfigMap ns/gone-items, which does not exist',
+    );
     await expect(client.readItems(inNs({ worklist: { name: 'top' } }), may(false))).rejects.toThrow(
       'the items of worklist primes are in ConfigMap ns/primes-items, which the caller may not read',
     );

@@ -74,6 +74,8 @@ export interface BlockClientOptions {
   pod?: string;
   /** It starts a range's items one by one, so part of a running range can go to an idle worker. */
   splittable?: boolean;
+  /** How long a call is retried through throttling and outages (default 5 minutes). */
+  retryForMs?: number;
   log?: (line: string) => void;
 }
 
@@ -194,7 +196,13 @@ export class BlockClient implements BlockApi {
     const readers = cluster.readers;
     const cm = await this.call('read the items', () =>
       readers.readConfigMap(source.configMap!.name, namespace),
-    );
+    ).catch((err: unknown) => {
+      if (!isApiError(err, 404)) throw err;
+      throw new HintedError(
+        `the items of worklist ${this.o.worklist} are in ConfigMap ${namespace}/${source.configMap!.name}, which does not exist`,
+        'create it with the items, one a line (or delete the Worklist: its source cannot change)',
+      );
+    });
     return { source, lines: itemLines(cm.data?.[itemsKey(source.configMap)] ?? '') };
   }
 
@@ -338,7 +346,11 @@ export class BlockClient implements BlockApi {
 
   /** Every API call: throttling, 5xx and dropped connections are retried, as client-go does. */
   private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return retrying(what, fn, { log: this.log, sleep: this.api.sleep });
+    return retrying(what, fn, {
+      log: this.log,
+      sleep: this.api.sleep,
+      ...(this.o.retryForMs !== undefined ? { deadlineMs: this.o.retryForMs } : {}),
+    });
   }
 }
 
