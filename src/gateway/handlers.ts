@@ -151,6 +151,15 @@ export class GatewayHandlers {
     for (let polls = 0; ; polls++) {
       const status = b.status;
       if (status?.phase === 'Drained') return { block: name, finished: true };
+      if (status?.phase === 'Lost' && status.observedGeneration === b.metadata.generation) {
+        // Its lease ran out while the caller was away, and the controller has seen all there is:
+        // a sign of life is what brings a Lost Block back (as the runtime writes it). The old
+        // token makes it a report on nothing.
+        const alive = { token: status.token ?? 0, renewTime: new Date().toISOString() };
+        b = await this.api(() =>
+          this.client.blocks(c.namespace).patch(name, [{ op: 'add', path: '/spec/report', value: alive }]),
+        );
+      }
       const open = openRange(status, b.spec.report);
       if (open) {
         const { source, lines } = await this.api(() => this.reader(c).readItems(w, itemsScope(c)));

@@ -16,7 +16,7 @@ import {
   testEnv,
 } from '../support/kube.js';
 import { range, worklistYaml } from '../support/objects.js';
-import { fileLines, readWorklist } from '../support/read.js';
+import { fileLines, readBlock, readWorklist } from '../support/read.js';
 import { Background, startController, withoutInClusterController } from '../support/processes.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { GATEWAY_TOKEN_LABEL } from '../../src/api/names.js';
@@ -656,6 +656,30 @@ subjects: [{kind: ServiceAccount, name: ${account}}]
     // Each item ran; one the first worker ran and never reported may have run again.
     expect(new Set(fileLines(out).map(Number))).toEqual(new Set(Array.from({ length: 30 }, (_, i) => i)));
     expect(fileLines(out).length).toBeLessThanOrEqual(30 + 5);
+  });
+
+  it('gives a shell loop that comes back after its lease ran out a range at its next claim (its Lost Block says it is alive)', async () => {
+    create('comeback', { source: range(0, 9), blockSize: 5, leaseSeconds: 5 });
+    const t = token('comeback', '--worklist', 'comeback');
+    const claim = async () =>
+      (
+        await call('POST', `${api('comeback')}/claim`, {
+          token: t,
+          body: '{"worker":"loop","waitSeconds":30}',
+        })
+      ).body as { block: string; range?: { token: number; index: number; size: number } };
+    const first = await claim();
+    expect(first.range).toBeDefined();
+    // Away longer than the lease: the controller takes the range back and marks the Block Lost.
+    await eventually(
+      'the Block to be Lost',
+      async () => ((await readBlock(ns.name, first.block)).status?.phase === 'Lost' ? true : undefined),
+      30_000,
+    );
+    const again = await claim();
+    expect(again.block).toBe(first.block);
+    expect(again.range).toBeDefined();
+    expect(again.range!.token).not.toBe(first.range!.token);
   });
 
   it('loses nothing and runs nothing twice when the gateway is killed mid-work and started again', async () => {
