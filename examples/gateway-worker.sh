@@ -25,6 +25,15 @@ while :; do
     if ! "$@" "$(echo "$item" | base64 -d)"; then failed="$failed${failed:+,}$((index + i))"; fi
     i=$((i + 1))
   done
-  call POST /complete "$(echo "$claim" | jq -c --arg f "$failed" '{block: .range.block, token: .range.token, failed: $f}')" >/dev/null
+  report=$(echo "$claim" | jq -c --arg f "$failed" '{block: .range.block, token: .range.token, failed: $f}')
+  answer=$(curl -sS --cacert "$CA" -H "Authorization: Bearer $TEAMTASK_TOKEN" \
+    -H 'content-type: application/json' -X POST "$api/complete" -d "$report" -w '\n%{http_code}')
+  case "$(echo "$answer" | tail -n 1)" in
+  200) ;;
+  # Not this Block's range any more (its lease ran out while the items ran): another worker runs
+  # it; the next claim says this one is alive and gets it a new range.
+  409) echo "$answer" | head -n 1 | jq -r .message >&2 ;;
+  *) echo "$answer" | head -n 1 >&2 && exit 1 ;;
+  esac
 done
 call DELETE "/blocks/$(echo "$claim" | jq -r .block)" '' >/dev/null # done here: the Block goes

@@ -151,14 +151,25 @@ export class GatewayHandlers {
     for (let polls = 0; ; polls++) {
       const status = b.status;
       if (status?.phase === 'Drained') return { block: name, finished: true };
-      if (status?.phase === 'Lost' && status.observedGeneration === b.metadata.generation) {
+      if (
+        status?.phase === 'Lost' &&
+        status.observedGeneration === b.metadata.generation &&
+        !b.metadata.deletionTimestamp
+      ) {
         // Its lease ran out while the caller was away, and the controller has seen all there is:
         // a sign of life is what brings a Lost Block back (as the runtime writes it). The old
-        // token makes it a report on nothing.
+        // token makes it a report on nothing. Fenced by the generation: a report written since
+        // the read (a sign of life already) is not overwritten.
         const alive = { token: status.token ?? 0, renewTime: new Date().toISOString() };
         b = await this.api(() =>
-          this.client.blocks(c.namespace).patch(name, [{ op: 'add', path: '/spec/report', value: alive }]),
-        );
+          this.client.blocks(c.namespace).patch(name, [
+            { op: 'test', path: '/metadata/generation', value: b.metadata.generation },
+            { op: 'add', path: '/spec/report', value: alive },
+          ]),
+        ).catch(async (err: unknown) => {
+          if (err instanceof GatewayFailure && err.status === 422) return this.ownBlock(c, name);
+          throw err;
+        });
       }
       const open = openRange(status, b.spec.report);
       if (open) {

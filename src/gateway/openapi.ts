@@ -13,9 +13,9 @@ const errors = (...codes: number[]) =>
 const ERROR_TEXT: Record<number, string> = {
   400: 'a name that is not a DNS label or subdomain, or a body that is not what the route takes',
   401: 'no token, or one that is not valid: never made, revoked, expired',
-  403: "the token is for another Worklist or namespace, is read-only, or the Block is not the token's",
+  403: "the token is for another Worklist or namespace, is read-only, or the Block is not the token's; or the items are outside the namespace, or in a ConfigMap the caller may not read",
   404: 'no such Worklist or Block',
-  409: "the fencing token is not one of the Block's ranges any more (stale)",
+  409: "the fencing token is not one of the Block's ranges any more (stale), or the items are nowhere (a missing ConfigMap or parent)",
   413: `a body larger than ${MAX_BODY_BYTES} bytes`,
   429: "over the token's rate or its waiting claims, or a ResourceQuota refuses the Block; see Retry-After",
   502: 'the API server failed',
@@ -159,7 +159,7 @@ export const OPENAPI = {
       get: {
         summary:
           "Where the Worklist's items are: its source, and the lines of a ConfigMap source. Role work.",
-        responses: { '200': { description: 'source and lines' }, ...errors(...common) },
+        responses: { '200': { description: 'source and lines' }, ...errors(...common, 409) },
       },
     },
     [`${base}/blocks`]: {

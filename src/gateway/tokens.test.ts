@@ -129,5 +129,8 @@ describe('gateway tokens', () => {
     expect(decodeRecord('ci', 'not json')).toBeUndefined();
     expect(decodeRecord('ci', JSON.stringify({ ...record, role: 'admin' }))).toBeUndefined();
     expect(decodeRecord('ci', JSON.stringify({ ...record, sha256: 'x' }))).toBeUndefined();
+    // A name of a Kubernetes identity's (written by hand, or before such names were refused).
+    const k8s = { ...record, name: 'k8s-0123456789abcdef' };
+    expect(decodeRecord(k8s.name, encodeRecord(k8s))).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TOKEN_PREFIX, type TokenRole } from '../api/gateway.js';
+import { KUBE_CALLER_PREFIX } from '../api/names.js';
 
 /**
  * A gateway token as stored: everything but the secret, of which only a SHA-256 hash is kept.
@@ -102,6 +103,8 @@ export function decodeRecord(name: string, text: string): TokenRecord | undefine
     const r = JSON.parse(text) as Partial<TokenRecord>;
     if (
       r.name === name &&
+      // Such names are Kubernetes identities' at the gateway: a record by hand must not share their Blocks.
+      !name.startsWith(KUBE_CALLER_PREFIX) &&
       typeof r.namespace === 'string' &&
       (r.role === 'work' || r.role === 'read') &&
       typeof r.sha256 === 'string' &&

@@ -86,4 +86,10 @@ describe('retrying', () => {
     expect((run.result as ApiException<unknown>).code).toBe(503);
     expect(run.waits.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(5000);
   });
+
+  it('gives up rather than wait a Retry-After past the deadline', async () => {
+    const run = await script([api(429, { 'retry-after': '30' })], 10_000);
+    expect((run.result as ApiException<unknown>).code).toBe(429);
+    expect(run.waits).toEqual([]);
+  });
 });

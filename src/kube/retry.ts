@@ -33,8 +33,10 @@ export async function retrying<T>(what: string, fn: () => Promise<T>, o: RetryOp
     try {
       return await fn();
     } catch (err) {
-      if (!retryable(err) || now() + delay > deadline) throw err;
+      if (!retryable(err)) throw err;
+      // The deadline holds for what is waited, a server's Retry-After included.
       const wait = Math.max(delay, retryAfterMs(err));
+      if (now() + wait > deadline) throw err;
       o.log?.(describe(err, wait));
       await sleep(wait);
     }
