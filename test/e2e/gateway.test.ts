@@ -145,6 +145,21 @@ async function freePort(): Promise<number> {
 
 const api = (worklist: string) => `/v1/namespaces/${ns.name}/worklists/${worklist}`;
 
+/** `work WORKLIST` through the gateway at `url` with `bearer`, trusting its certificate; then `extra`. */
+const remoteWork = (worklist: string, bearer: string, url: string, ...extra: string[]) => [
+  'work',
+  worklist,
+  '-n',
+  ns.name,
+  '--server',
+  url,
+  '--token',
+  bearer,
+  '--certificate-authority',
+  certFile,
+  ...extra,
+];
+
 beforeAll(async () => {
   writeFileSync(certFile, tls.cert);
   writeFileSync(keyFile, tls.key);
@@ -169,18 +184,7 @@ describe('kubectl teamtask serve (the gateway)', () => {
     create('nums', { source: range(0, 199), blockSize: 10 });
     const t = token('runtime', '--worklist', 'nums');
     const out = join(dir, 'nums');
-    const args = [
-      'work',
-      'nums',
-      '-n',
-      ns.name,
-      '--server',
-      server,
-      '--token',
-      t,
-      '--certificate-authority',
-      certFile,
-    ];
+    const args = remoteWork('nums', t, server);
     const workers = [0, 1].map(
       () =>
         new Background(
@@ -506,23 +510,7 @@ subjects: [{kind: ServiceAccount, name: runner}]
     expect((await claim('eyJhbGciOiJSUzI1NiJ9.e30.c2ln')).status).toBe(401);
     const out = join(dir, 'sa-work');
     const worker = new Background(
-      [
-        'work',
-        'sa-work',
-        '-n',
-        ns.name,
-        '--server',
-        server,
-        '--token',
-        runner,
-        '--certificate-authority',
-        certFile,
-        '--',
-        'sh',
-        '-c',
-        `echo "$0" >> ${out}`,
-        '{}',
-      ],
+      [...remoteWork('sa-work', runner, server), '--', 'sh', '-c', `echo "$0" >> ${out}`, '{}'],
       noCredentials(),
     );
     expect(await worker.exited).toBe(0);
@@ -626,16 +614,7 @@ subjects: [{kind: ServiceAccount, name: ${account}}]
     const t = token('vanish', '--worklist', 'vanish');
     const out = join(dir, 'vanish');
     const args = (delay: string) => [
-      'work',
-      'vanish',
-      '-n',
-      ns.name,
-      '--server',
-      server,
-      '--token',
-      t,
-      '--certificate-authority',
-      certFile,
+      ...remoteWork('vanish', t, server),
       '--',
       'sh',
       '-c',
@@ -690,16 +669,7 @@ subjects: [{kind: ServiceAccount, name: ${account}}]
     let gw = await startGateway(port);
     const worker = new Background(
       [
-        'work',
-        'restart',
-        '-n',
-        ns.name,
-        '--server',
-        gw.url,
-        '--token',
-        t,
-        '--certificate-authority',
-        certFile,
+        ...remoteWork('restart', t, gw.url),
         '--jobs',
         '2',
         '--',
