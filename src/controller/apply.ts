@@ -86,6 +86,7 @@ export class Applier {
     const name = upstreamBlockName(secondary.metadata.namespace!, secondary.metadata.name!);
     const who = `${secondary.metadata.namespace}/${secondary.metadata.name}`;
     let written: Block | undefined;
+    let report = plan.report;
     if (plan.create) {
       this.assertMayWrite();
       try {
@@ -113,18 +114,21 @@ export class Applier {
             worker: `worklist ${who}${elsewhere ? ' (another cluster)' : ''}`,
             // It can give up the end of its range that it never handed out (upstream.ts).
             splittable: true,
+            // Made with its first report (the range size it asks for): one write, not two.
+            ...(report ? { report } : {}),
           },
         });
+        report = undefined;
         this.metrics.inc('blockWrites');
       } catch (err) {
         // Made by an earlier pass the cache has not shown yet.
         if (!isApiError(err, 409)) throw err;
       }
     }
-    if (plan.report) {
+    if (report) {
       this.assertMayWrite();
       written = await ignoreNotFound(
-        blocks.patch(name, [{ op: 'add', path: '/spec/report', value: plan.report }]),
+        blocks.patch(name, [{ op: 'add', path: '/spec/report', value: report }]),
       );
       this.metrics.inc('blockWrites');
     }

@@ -12,7 +12,14 @@ import {
 import { orphanBlockStatus, ownBlocks } from './block-status.js';
 import { nextRateSamples } from './worklist-status.js';
 import { STEAL_AFTER_MS } from '../ledger/steal.js';
-import { reconcile, REQUEUE_MARGIN_MS, type Observed, type Plan, type QuotaUse } from './reconcile.js';
+import {
+  reconcile,
+  REQUEUE_MARGIN_MS,
+  UPSTREAM_BLOCKS_PER_WORKER,
+  type Observed,
+  type Plan,
+  type QuotaUse,
+} from './reconcile.js';
 
 const T0 = new Date('2026-11-24T12:00:00Z');
 const later = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -797,6 +804,19 @@ describe('reconcile: ranges sized by their workers', () => {
     expect(w.status('b')).toEqual(['Ready', 200, 10, 5]);
   });
 
+  it('sizes a first range from a size its Block was made with, and gives the next one with it (a secondary Worklist knows its pace before it runs anything)', () => {
+    const w = new World({}, 'a', 'b');
+    w.total = 1000;
+    const a = w.blocks.get('a')!;
+    w.blocks.set('a', { ...a, spec: { ...a.spec, report: { token: 0, rangeSize: 300 } } });
+    w.step();
+    expect(w.status('a')).toEqual(['Ready', 0, 300, 1]);
+    expect(w.blocks.get('a')!.status!.next).toMatchObject({ index: 310, size: 300 });
+    // b asked for nothing: one block, and nothing behind it.
+    expect(w.status('b')).toEqual(['Ready', 300, 10, 2]);
+    expect(w.blocks.get('b')!.status!.next).toBeUndefined();
+  });
+
   it('hands out smaller ranges as the pool empties, down to one block', () => {
     const w = asking(50, 1000);
     // 30 items left for 2 working Blocks: an even share is 15, one block.
@@ -1134,6 +1154,26 @@ describe('reconcile a secondary Worklist', () => {
     return { w, observed };
   }
 
+  it("starts the parent's next range once about a block per worker is left of the current one, and hands its items out too", () => {
+    // Two workers, blocks of 10: the first pass hands out 20 of the parent range's 30 items.
+    const next = { index: 500, size: 30, token: 6 };
+    const { w, observed } = secondary({ phase: 'Ready', ...parentRange, next });
+    const first = reconcile(observed(), T0);
+    expect(first.status.upstream).toEqual({ working: parentRange });
+    w.worklist = { ...w.worklist, status: first.status };
+    // w0 finished its range: 10 items are left of the parent range, a block per worker at most.
+    w.report('w0', { done: '200-209', complete: true }, 1);
+    const plan = reconcile(observed(), T0);
+    expect(plan.status.upstream).toEqual({ working: parentRange, next });
+    expect(plan.upstream?.report).toMatchObject({ token: 5, startedNext: 6 });
+    // w0 gets the rest of the parent range, and behind it a range of the next one.
+    expect(assignments(plan.status).map((a) => [a.block, a.index])).toEqual([
+      ['w1', 210],
+      ['w0', 220],
+    ]);
+    expect(nextRanges(plan.status).map((a) => [a.block, a.index])).toEqual([['w0', 500]]);
+  });
+
   it("hands its workers the parent range's items only, in its own blocks", () => {
     const { observed } = secondary({ phase: 'Ready', ...parentRange });
     const plan = reconcile(observed(), T0);
@@ -1145,10 +1185,14 @@ describe('reconcile a secondary Worklist', () => {
     expect(plan.upstream).toMatchObject({ create: false, report: { token: 5, done: '', failed: '' } });
   });
 
-  it('makes its Block in the parent namespace first, and hands out nothing until the parent gives it a range', () => {
+  it('makes its Block in the parent namespace first, asking from the start for a range for all its workers, and hands out nothing until the parent gives it a range', () => {
     const { observed } = secondary();
     const plan = reconcile(observed(), T0);
-    expect(plan.upstream).toEqual({ create: true, report: undefined });
+    // Two workers, blocks of 10: UPSTREAM_BLOCKS_PER_WORKER of them each; token 0 fences nothing.
+    expect(plan.upstream).toEqual({
+      create: true,
+      report: { token: 0, rangeSize: 2 * UPSTREAM_BLOCKS_PER_WORKER * 10 },
+    });
     expect(assignments(plan.status)).toEqual([]);
     expect([...plan.blockStatuses.values()].map((s) => s.phase)).toEqual(['Pending', 'Pending']);
   });

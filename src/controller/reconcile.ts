@@ -26,6 +26,7 @@ import {
   putBack,
   reclaim,
   unassigned,
+  unstartedNext,
   type Ledger,
   type Policy,
   type Report,
@@ -255,16 +256,7 @@ export function reconcile(o: Observed, now: Date): Plan {
     reports: folded.reports,
     events,
     ...(o.upstream && up
-      ? {
-          upstream: {
-            // Not again once finished: the parent deletes a finished worker's Block in time.
-            create:
-              o.upstream.block === undefined &&
-              !status.completionTime &&
-              !isIdle(o, atWork(o, blocks, ledger)),
-            report: up.report,
-          },
-        }
+      ? { upstream: upstreamPlan(o, o.upstream, up, status, atWork(o, blocks, ledger)) }
       : {}),
     requeueAfterMs: requeueAfter(
       ledger,
@@ -334,12 +326,16 @@ function foldReports(
     if (!r) continue;
     const held = ledger.assignments.get(name);
     const partial = !r.complete && !r.release && held?.token === r.token;
-    // A worker's answer to an ask to yield is folded at once: an idle worker waits for it.
+    // A worker's answer to an ask to yield is folded at once: an idle worker waits for it. So is
+    // its word that it started its next range: until then that range may be asked for whole.
     const due =
       deleting.has(name) ||
       o.deadWorkers.has(name) ||
       (held && t >= held.leaseExpires - policy.leaseMs / 2) ||
-      (held && r.yieldFrom !== undefined && asked(ledger, held));
+      (held && r.yieldFrom !== undefined && asked(ledger, held)) ||
+      (r.startedNext !== undefined &&
+        r.startedNext === ledger.next.get(name)?.token &&
+        unstartedNext(ledger, name));
     if (partial && !due) continue;
     const generation = b.metadata.generation ?? 0;
     let report: Report;
@@ -422,6 +418,7 @@ function upstream(ledger: Ledger, o: Observed, { live }: Pick<Blocks, 'live'>, t
   const s = o.worklist.status?.upstream;
   const up: Upstream = {
     ...(s?.working ? { working: s.working } : {}),
+    ...(s?.next ? { next: s.next } : {}),
     ...(s?.finished ? { finished: s.finished } : {}),
   };
   // Its parent missing (or its own ancestor: the Ready condition says so): nothing to hand out
@@ -430,15 +427,38 @@ function upstream(ledger: Ledger, o: Observed, { live }: Pick<Blocks, 'live'>, t
     return { ledger: { ...ledger, scope: RangeSet.EMPTY }, upstream: up, revoked: [], drained: false };
   const block = o.upstream.block;
   const alive = atWork(o, { live }, ledger);
-  const workers = Math.max(1, alive);
   const parent = { status: block?.status, report: block?.spec.report, settled: o.upstream.settled };
   return upstreamStep(ledger, up, parent, t, {
     reportEveryMs: UPSTREAM_REPORT_EVERY_MS,
     leaseMs: o.upstream.parentLeaseMs,
-    rangeSize: workers * UPSTREAM_BLOCKS_PER_WORKER * o.worklist.spec.blockSize,
+    rangeSize: upstreamRangeSize(o, alive),
+    // About a block per worker left: its workers get no next range of their own from here on.
+    startNextWithin: Math.max(1, alive) * o.worklist.spec.blockSize,
     idle: isIdle(o, alive),
   });
 }
+
+/**
+ * The secondary's Block in its parent's namespace: made when it has none (not again once
+ * finished: the parent deletes a finished worker's Block in time), carrying from its creation the
+ * range size it asks for (token 0 fences nothing), so that its first parent range is sized for
+ * all its workers, not one parent block that leaves most of them idle.
+ */
+function upstreamPlan(
+  o: Observed,
+  observed: ObservedUpstream,
+  up: UpstreamStep,
+  status: WorklistStatus,
+  alive: number,
+): NonNullable<Plan['upstream']> {
+  const create = observed.block === undefined && !status.completionTime && !isIdle(o, alive);
+  if (!create || up.report) return { create, report: up.report };
+  return { create, report: { token: 0, rangeSize: upstreamRangeSize(o, alive) } };
+}
+
+/** How many of the parent's items a secondary asks for in a range: UPSTREAM_BLOCKS_PER_WORKER of its own blocks a worker. */
+const upstreamRangeSize = (o: Observed, alive: number) =>
+  Math.max(1, alive) * UPSTREAM_BLOCKS_PER_WORKER * o.worklist.spec.blockSize;
 
 /** Blocks whose worker may be at work: live, its pod not gone, not Lost (quiet past its lease). */
 const atWork = (o: Observed, { live }: Pick<Blocks, 'live'>, ledger: Ledger) =>
@@ -521,6 +541,8 @@ function assignWaiting(
     size: rangeSize(policy, b.spec.report?.rangeSize, pool, eligible.length),
   });
   let count = 0;
+  /** Blocks handed their first range in this pass that asked for its size from their creation. */
+  const sized = new Set<string>();
   for (const b of eligible.filter((b) => !ledger.assignments.has(b.metadata.name!))) {
     if (ledger.assignments.size >= cap) break;
     const res = assign(ledger, b.metadata.name!, policy, t, given(b));
@@ -529,10 +551,13 @@ function assignWaiting(
     ledger = res.ledger;
     pool -= res.assignment.size;
     count++;
+    if (b.spec.report?.token === 0 && b.spec.report.rangeSize !== undefined) sized.add(b.metadata.name!);
   }
+  // A Block made asking for a range size (a secondary Worklist: its pace is its workers', known
+  // before it runs anything) gets its next range with its first, as one that ended a range does.
   const working = eligible.filter(
     (b) =>
-      ended.has(b.metadata.name!) &&
+      (ended.has(b.metadata.name!) || sized.has(b.metadata.name!)) &&
       ledger.assignments.has(b.metadata.name!) &&
       !ledger.next.has(b.metadata.name!),
   );
@@ -570,6 +595,7 @@ function readReport(r: BlockSpecReport): Report {
     goOn: r.next,
     renewedAt: Number.isNaN(renewedAt) ? undefined : renewedAt,
     ...(r.yieldFrom !== undefined ? { yieldFrom: r.yieldFrom } : {}),
+    ...(r.startedNext !== undefined ? { startedNext: r.startedNext } : {}),
     ...(r.finished
       ? {
           finished: {

@@ -12,7 +12,8 @@ import { RangeSet } from './range-set.js';
  * generation 3), its lease ends 12 s after `leasesFrom`, its worker reported the range's first
  * ten items, and it starts items 1264 to 1327 next (token 18, generation 5; a next range handed
  * out at the same generation as the range before it says none). A range on its second attempt
- * ends in `^2`; a range asked to yield from its 40th item carries `y40`.
+ * ends in `^2`; a range asked to yield from its 40th item carries `y40`; a next range its worker
+ * started before finishing the current one (a secondary Worklist) is written `>!1264+64#18`.
  */
 
 /** A malformed line of status.assigned (the controller alone writes them). */
@@ -35,7 +36,7 @@ export function formatHeld({ assignment: a, next }: Held, worklist: string, leas
   if (!a.reported.isEmpty) parts.push(shift(a.reported, -a.index).toString());
   if (a.yieldFrom !== undefined) parts.push(`y${a.yieldFrom - a.index}`);
   // A next range handed out at the generation of the one before it (the usual case) omits it.
-  if (next) parts.push(`>${formatRange(next, a.generation)}`);
+  if (next) parts.push(`>${next.started ? '!' : ''}${formatRange(next, a.generation)}`);
   return parts.join(' ');
 }
 
@@ -56,9 +57,11 @@ export function parseHeld(line: string, worklist: string, leasesFrom: number): H
   let next: Assignment | undefined;
   for (const part of rest) {
     if (part.startsWith('>')) {
+      const started = part.startsWith('>!');
       next =
-        parseRange(part.slice(1), block, assignment.generation) ??
+        parseRange(part.slice(started ? 2 : 1), block, assignment.generation) ??
         fail(`"${part}" is not a next range like >1264+64#18@5`);
+      if (started) next = { ...next, started };
     } else if (/^y\d+$/.test(part)) {
       assignment = { ...assignment, yieldFrom: assignment.index + Number(part.slice(1)) };
     } else {

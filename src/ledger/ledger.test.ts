@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   applyReport,
+  askToYield,
+  asked,
   assign,
   assignNext,
   emptyLedger,
@@ -16,6 +18,7 @@ import {
   unassigned,
   type Ledger,
   type Policy,
+  type Report,
 } from './ledger.js';
 import { RangeSet } from './range-set.js';
 
@@ -258,6 +261,90 @@ describe('next ranges (double buffering)', () => {
 
   it('survives a restart: the next ranges are in the status', () => {
     const l = withNext(emptyLedger(100));
+    expect(fromStatus(100, JSON.parse(JSON.stringify(toStatus(l, 'w'))), 'w').next).toEqual(l.next);
+  });
+});
+
+describe("a next range started early (a secondary Worklist, while its range's last items run)", () => {
+  /** w0 works on 0-9 (token 1, generation 0) and has 10-19 next (token 2). */
+  const withNext = () => assignNext(given(emptyLedger(100), 'w0'), 'w0', policy)!.ledger;
+  const started = (l: Ledger, extra: Partial<Report> = {}) =>
+    applyReport(l, 'w0', { ...report(1, '0-3'), generation: 1, startedNext: 2, ...extra }, policy, 0).ledger;
+
+  it("is marked started on its worker's word, in a report on the range before it", () => {
+    const l = started(withNext());
+    expect(l.next.get('w0')).toMatchObject({ index: 10, token: 2, started: true });
+    expect(l.completed.toString()).toBe('0-3');
+  });
+
+  it('is not marked by a word about another range, or written before it was handed out', () => {
+    expect(started(withNext(), { startedNext: 3 }).next.get('w0')?.started).toBeUndefined();
+    const late = assignNext(given(emptyLedger(100), 'w0'), 'w0', policy, { generation: 2 })!.ledger;
+    expect(started(late, { generation: 2 }).next.get('w0')?.started).toBeUndefined();
+    expect(started(late, { generation: 3 }).next.get('w0')?.started).toBe(true);
+  });
+
+  it('stays its own when its worker answers an ask to yield: only the tail of the range before it goes back', () => {
+    const l = askToYield(started(withNext()), 'w0', 10)!;
+    // Nothing left to give: the ask is answered by the mark itself.
+    expect(asked(l, l.assignments.get('w0')!)).toBe(false);
+    const mid = askToYield(started(withNext()), 'w0', 6)!;
+    const after = applyReport(
+      mid,
+      'w0',
+      { ...report(1, '0-3'), generation: 2, startedNext: 2, yieldFrom: 7 },
+      policy,
+      0,
+    ).ledger;
+    expect(after.assignments.get('w0')).toMatchObject({ index: 0, size: 7, token: 1 });
+    expect(after.next.get('w0')).toMatchObject({ index: 10, token: 2, started: true });
+    expect(unassigned(after).toString()).toBe('7-9,20-99');
+  });
+
+  it('becomes the range its Block works on when its worker yields all of the range before it', () => {
+    const l = askToYield(started(withNext(), { done: RangeSet.EMPTY }), 'w0', 0)!;
+    const after = applyReport(
+      l,
+      'w0',
+      { ...report(1), generation: 2, startedNext: 2, yieldFrom: 0 },
+      policy,
+      0,
+    ).ledger;
+    expect(after.assignments.get('w0')).toEqual(expect.objectContaining({ index: 10, token: 2 }));
+    expect(after.assignments.get('w0')!.started).toBeUndefined();
+    expect(after.next.has('w0')).toBe(false);
+    expect(unassigned(after).toString()).toBe('0-9,20-99');
+  });
+
+  it('goes back costing its attempt when its worker dies or loses its lease (its items may have run), and nothing when it stops', () => {
+    const l = started(withNext());
+    expect(reclaim(l, 'w0', policy).retry.get(1)?.toString()).toBe('4-19');
+    expect(expireLeases(l, policy, 60_000).ledger.retry.get(1)?.toString()).toBe('4-19');
+    const released = applyReport(
+      l,
+      'w0',
+      { ...report(1, '0-5', '', { release: true }), generation: 2 },
+      policy,
+      0,
+    );
+    expect(released.ledger.retry.size).toBe(0);
+    expect(unassigned(released.ledger).toString()).toBe('6-99');
+  });
+
+  it('is switched to as any next range, with what its worker did of it so far', () => {
+    const r = {
+      ...report(2, '10-14'),
+      generation: 2,
+      finished: { token: 1, done: s('0-9'), failed: RangeSet.EMPTY },
+    };
+    const l = applyReport(started(withNext()), 'w0', r, policy, 0).ledger;
+    expect(l.completed.toString()).toBe('0-14');
+    expect(l.assignments.get('w0')).toEqual(expect.objectContaining({ index: 10, token: 2 }));
+    expect(l.assignments.get('w0')!.started).toBeUndefined();
+  });
+
+  it('survives a restart: the mark is in the status', () => {
+    const l = started(withNext());
     expect(fromStatus(100, JSON.parse(JSON.stringify(toStatus(l, 'w'))), 'w').next).toEqual(l.next);
   });
 });

@@ -79,6 +79,12 @@ export interface Assignment {
    * rest went back to the pool; a range is asked once.
    */
   readonly yieldFrom?: number;
+  /**
+   * Of a next range: its worker said it started it before finishing the range before it (a
+   * secondary Worklist hands out its items while the last ones of that range run). It no longer
+   * goes back whole at no cost: only as a running range does.
+   */
+  readonly started?: boolean;
 }
 
 export interface Policy {
@@ -299,6 +305,12 @@ export interface Report {
    * to the controller's yieldFrom): what it gave up goes back to the pool, costing nothing.
    */
   readonly yieldFrom?: number;
+  /**
+   * On a report on the current range: the token of the Block's next range, which the worker has
+   * started although the current one is not finished (startNext). Carried by every report on
+   * the range after.
+   */
+  readonly startedNext?: number;
 }
 
 /** The final report on a range a worker finished: every item of it done or failed. */
@@ -345,6 +357,8 @@ export function applyReport(
   const current = l.assignments.get(block);
   if (!current || current.token !== report.token) return stale;
   if (report.generation !== undefined && report.generation <= current.generation) return stale;
+  // Before an answer to an ask to yield, which gives back only a next range never started.
+  if (report.startedNext !== undefined) l = startNext(l, block, report.startedNext, report.generation);
   if (report.yieldFrom !== undefined) {
     l = yieldTail(l, current, report.yieldFrom, policy);
     // Nothing of the range is left (it yielded even what it was asked to keep): nothing to fold.
@@ -386,6 +400,23 @@ export function applyReport(
 }
 
 /**
+ * The worker of `block` says it started its next range (`token`) before finishing the current
+ * one. Fenced like a report: a word written before the next range was handed out is about none.
+ */
+function startNext(l: Ledger, block: string, token: number, generation: number | undefined): Ledger {
+  const queued = l.next.get(block);
+  if (!queued || queued.token !== token || queued.started) return l;
+  if (generation !== undefined && generation <= queued.generation) return l;
+  return { ...l, next: new Map(l.next).set(block, { ...queued, started: true }) };
+}
+
+/** True when `block`'s next range is handed out and its worker has not said it started it. */
+export const unstartedNext = (l: Ledger, block: string): boolean => {
+  const queued = l.next.get(block);
+  return queued !== undefined && !queued.started;
+};
+
+/**
  * Asks `block`'s worker to start no item from `from` on, nor its next range, so that they can go
  * to an idle worker (tail stealing). Nothing changes hands yet: only the worker knows which items
  * it started, so they go back when it answers (its report's yieldFrom, folded by applyReport).
@@ -400,12 +431,13 @@ export function askToYield(l: Ledger, block: string, from: number): Ledger | und
 
 /** True while the Block's worker has not answered its ask to yield. */
 export const asked = (l: Ledger, a: Assignment): boolean =>
-  a.yieldFrom !== undefined && (a.yieldFrom < a.index + a.size || l.next.has(a.block));
+  a.yieldFrom !== undefined && (a.yieldFrom < a.index + a.size || unstartedNext(l, a.block));
 
 /**
  * The worker's answer to an ask to yield: it starts nothing from `from` on (clamped to its
  * range), nor its next range. Both go back to the pool costing no attempt (never started); the
- * range now ends at `from`, and the answer is kept as its yieldFrom (a range is asked once).
+ * range now ends at `from`, and the answer is kept as its yieldFrom (a range is asked once). A
+ * next range its worker already started stays its own.
  */
 function yieldTail(l: Ledger, a: Assignment, from: number, policy: Policy): Ledger {
   const end = a.index + a.size;
@@ -414,12 +446,17 @@ function yieldTail(l: Ledger, a: Assignment, from: number, policy: Policy): Ledg
   const kept = at > a.index ? RangeSet.span(a.index, at - 1) : RangeSet.EMPTY;
   const queued = l.next.get(a.block);
   const next = new Map(l.next);
-  next.delete(a.block);
+  if (queued && !queued.started) next.delete(a.block);
   let out: Ledger = { ...l, next };
   out = { ...out, ...requeue(out, tail, a.attempt - 1, policy) };
-  if (queued) out = { ...out, ...requeue(out, rangeOf(queued), queued.attempt - 1, policy) };
+  if (queued && !queued.started)
+    out = { ...out, ...requeue(out, rangeOf(queued), queued.attempt - 1, policy) };
   const assignments = new Map(out.assignments);
-  if (kept.isEmpty) assignments.delete(a.block);
+  // Nothing of the range kept: a next range it started becomes the range it works on.
+  if (kept.isEmpty && queued?.started) {
+    next.delete(a.block);
+    assignments.set(a.block, { ...current(queued), leaseExpires: a.leaseExpires });
+  } else if (kept.isEmpty) assignments.delete(a.block);
   else
     assignments.set(a.block, {
       ...a,
@@ -458,10 +495,15 @@ export function expireLeases(l: Ledger, policy: Policy, now: number): { ledger: 
   return { ledger: expired.reduce((acc, b) => reclaim(acc, b, policy), l), expired };
 }
 
+/** A next range as the range its Block works on: `started` is a next range's mark only. */
+function current({ started: _, ...a }: Assignment): Assignment {
+  return a;
+}
+
 /**
  * Ends a Block's assignment: its unreported items go back (`attemptsUsed` counted). Its next
  * range then becomes its assignment, leased from `promoteAt`, or, without `promoteAt`, goes back
- * too, costing nothing (it was never started).
+ * too: costing nothing if it was never started, else as the range before it did.
  */
 function endAssignment(
   l: Ledger,
@@ -482,12 +524,13 @@ function endAssignment(
     return {
       ...out,
       assignments: new Map(assignments).set(a.block, {
-        ...queued,
+        ...current(queued),
         leaseExpires: leaseEnd(promoteAt, policy),
       }),
     };
   }
-  return { ...out, ...requeue(out, rangeOf(queued), queued.attempt - 1, policy) };
+  const charged = queued.started && attemptsUsed >= a.attempt;
+  return { ...out, ...requeue(out, rangeOf(queued), queued.attempt - (charged ? 0 : 1), policy) };
 }
 
 /**

@@ -61,12 +61,16 @@ export function planSteals(
   return asks.length < wanted && young.length ? { asks, wakeInMs: Math.min(...young) } : { asks };
 }
 
-/** The ask that would free most of a range never asked: its next range, or half its rest. */
+/**
+ * The ask that would free most of a range never asked: its next range, or half its rest. A next
+ * range its worker already started is no longer whole to take (only its worker knows what of it
+ * runs): its Block is asked, like any, for half the rest of the range before it.
+ */
 function askOf(l: Ledger, a: Assignment, splittable: Splittable): StealAsk | undefined {
   if (a.yieldFrom !== undefined) return undefined;
   const end = a.index + a.size;
   const queued = l.next.get(a.block);
-  if (queued) return { block: a.block, from: end, items: queued.size };
+  if (queued && !queued.started) return { block: a.block, from: end, items: queued.size };
   if (!splittable(a.block)) return undefined;
   const half = Math.floor(liveItems(a).size / 2);
   return half >= 1 ? { block: a.block, from: end - half, items: half } : undefined;

@@ -432,6 +432,8 @@ describe('secondaries under random histories', () => {
     succeeded: number[];
     /** Items a secondary's worker ran while the parent did not hold them for it (after a lost lease). */
     lostLease: boolean[];
+    /** The secondaries start the parent's next range this early (undefined: only at the switch). */
+    startNextWithin?: number;
   }
 
   const parentBlock = (i: number) => `s${i}`;
@@ -479,6 +481,7 @@ describe('secondaries under random histories', () => {
             release: r.release,
             goOn: r.next,
             ...(r.yieldFrom !== undefined ? { yieldFrom: r.yieldFrom } : {}),
+            ...(r.startedNext !== undefined ? { startedNext: r.startedNext } : {}),
             renewedAt: r.renewTime ? Date.parse(r.renewTime) : undefined,
             finished: r.finished
               ? {
@@ -521,7 +524,7 @@ describe('secondaries under random histories', () => {
       sec.upstream,
       { status: parentStatus(w, i), report: sec.block.report, settled },
       w.now,
-      { ...up, rangeSize: 12, idle: sec.idle },
+      { ...up, rangeSize: 12, idle: sec.idle, startNextWithin: w.startNextWithin },
     );
     let l = step.ledger;
     for (const worker of WORKERS) {
@@ -548,13 +551,16 @@ describe('secondaries under random histories', () => {
 
   /**
    * What a secondary's workers may start, by the parent's protocol: the live part of the range
-   * the parent has it working on, and its next range only once it has written the switch to it.
+   * the parent has it working on, and its next range only once it has written the switch to it,
+   * or started it (its own status says so, whether or not its word reached the parent yet).
    */
   function startable(w: World, i: number): RangeSet {
     const a = w.parent.assignments.get(parentBlock(i));
     const n = w.parent.next.get(parentBlock(i));
-    const mine = w.secondaries[i]!.block.report;
-    const switched = n && mine?.token === n.token && mine.finished !== undefined;
+    const sec = w.secondaries[i]!;
+    const mine = sec.block.report;
+    const switched =
+      n && ((mine?.token === n.token && mine.finished !== undefined) || sec.upstream.next?.token === n.token);
     return (a ? liveItems(a) : RangeSet.EMPTY).union(
       switched ? RangeSet.span(n.index, n.index + n.size - 1) : RangeSet.EMPTY,
     );
@@ -660,9 +666,10 @@ describe('secondaries under random histories', () => {
 
   type Step = typeof step extends fc.Arbitrary<infer U> ? U : never;
 
-  function run(steps: Step[], failEvery: number, expireAllowed: boolean) {
+  function run(steps: Step[], failEvery: number, expireAllowed: boolean, startNextWithin?: number) {
     const w: World = {
       now: 0,
+      startNextWithin,
       parent: emptyLedger(TOTAL),
       secondaries: Array.from({ length: SECONDARIES }, () => ({
         ledger: { ...emptyLedger(TOTAL), scope: RangeSet.EMPTY },
@@ -720,8 +727,9 @@ describe('secondaries under random histories', () => {
       fc.property(
         fc.array(step, { minLength: 10, maxLength: 80 }),
         fc.constantFrom(0, 7),
-        (steps, failEvery) => {
-          const { w } = run(steps, failEvery, true);
+        fc.constantFrom(undefined, 0, 4, 100),
+        (steps, failEvery, startNextWithin) => {
+          const { w } = run(steps, failEvery, true, startNextWithin);
           expect(w.parent.completed.size + w.parent.failed.size).toBe(TOTAL);
         },
       ),
@@ -731,13 +739,166 @@ describe('secondaries under random histories', () => {
 
   it('runs each item to success exactly once, and only while the parent holds it for its secondary, when no lease runs out', () => {
     fc.assert(
-      fc.property(fc.array(step, { minLength: 10, maxLength: 80 }), (steps) => {
-        const { w } = run(steps, 0, false);
-        expect(w.succeeded).toEqual(Array.from({ length: TOTAL }, () => 1));
-        expect(w.lostLease.some(Boolean)).toBe(false);
-        expect(w.parent.completed.size).toBe(TOTAL);
-      }),
-      { numRuns: 150 },
+      fc.property(
+        fc.array(step, { minLength: 10, maxLength: 80 }),
+        fc.constantFrom(undefined, 0, 4, 100),
+        (steps, startNextWithin) => {
+          const { w } = run(steps, 0, false, startNextWithin);
+          expect(w.succeeded).toEqual(Array.from({ length: TOTAL }, () => 1));
+          expect(w.lostLease.some(Boolean)).toBe(false);
+          expect(w.parent.completed.size).toBe(TOTAL);
+        },
+      ),
+      { numRuns: 300 },
     );
+  });
+});
+
+describe("a secondary starts its parent's next range before the current one is finished", () => {
+  const own: Policy = { blockSize: 10, maxAttempts: 3, leaseMs: 60_000 };
+  const early: UpstreamOptions = { ...o, startNextWithin: 10 };
+  /** r1 (100-149) in scope; w0 holds 100-139, so 140-149 is all that is left to hand out. */
+  const mostlyOut = (done = '') =>
+    assign({ ...ledger(done), scope: spanOf(r1) }, 'w0', own, T, { size: 40 })!.ledger;
+  const recent = { token: 7, renewTime: iso(T - 10) };
+
+  it('starts it once at most startNextWithin items of the current one are left to hand out, and says so upward at once', () => {
+    const step = upstreamStep(
+      mostlyOut(),
+      { working: r1 },
+      { status: ready(r1, r2), report: recent },
+      T,
+      early,
+    );
+    expect(step.upstream).toEqual({ working: r1, next: r2 });
+    expect(unassigned(step.ledger).toString()).toBe('140-149,300-349');
+    expect(step.report).toEqual({ token: 7, done: '', failed: '', startedNext: 9, renewTime: iso(T) });
+  });
+
+  it('does not start it while more is left, without the option, or with no next range shown', () => {
+    for (const [why, opts, status] of [
+      ['more left', { ...o, startNextWithin: 9 }, ready(r1, r2)],
+      ['no option', o, ready(r1, r2)],
+      ['no next range', early, ready(r1)],
+    ] as const) {
+      const step = upstreamStep(mostlyOut(), { working: r1 }, { status, report: recent }, T, opts);
+      expect(step.upstream, why).toEqual({ working: r1 });
+      expect(unassigned(step.ledger).toString(), why).toBe('140-149');
+    }
+  });
+
+  it('does not start it while answering an ask to yield, once it yielded, or while idle', () => {
+    const cases: [string, BlockStatus, BlockSpecReport, UpstreamOptions][] = [
+      ['asked', { ...ready(r1, r2), yieldFrom: 145 }, recent, early],
+      ['yielded', ready(r1, r2), { ...recent, yieldFrom: 140 }, early],
+      ['idle', ready(r1, r2), recent, { ...early, idle: true }],
+    ];
+    for (const [why, status, report, opts] of cases) {
+      const step = upstreamStep(mostlyOut(), { working: r1 }, { status, report }, T, opts);
+      expect(step.upstream.next, why).toBeUndefined();
+      expect(step.report?.startedNext, why).toBeUndefined();
+    }
+  });
+
+  it('says it in every report on the current range, and again after a crash before its report upward', () => {
+    const step = upstreamStep(
+      { ...ledger('100-109'), scope: spanOf(r1) },
+      { working: r1, next: r2 },
+      { status: ready(r1, r2), report: recent },
+      T,
+      early,
+    );
+    expect(step.report).toMatchObject({ token: 7, done: '100-109', startedNext: 9 });
+    expect(step.upstream).toEqual({ working: r1, next: r2 });
+  });
+
+  it('switches to it with what its workers did of it so far, keeping those items', () => {
+    const step = upstreamStep(
+      ledger('100-149,300-309'),
+      { working: r1, next: r2 },
+      { status: ready(r1, r2), report: { ...recent, startedNext: 9 } },
+      T,
+      early,
+    );
+    expect(step.report).toEqual({
+      token: 9,
+      done: '300-309',
+      failed: '',
+      finished: { token: 7, done: '100-149', failed: '' },
+      renewTime: iso(T),
+    });
+    expect(step.upstream).toEqual({ working: r2, finished: r1 });
+    expect(step.ledger.completed.toString()).toBe('100-149,300-309');
+  });
+
+  it('answers an ask to yield keeping it, and switches to it once the range before is done', () => {
+    const l = { ...ledger('100-139'), scope: spanOf(r1).union(spanOf(r2)) };
+    const asked = upstreamStep(
+      l,
+      { working: r1, next: r2 },
+      { status: { ...ready(r1, r2), yieldFrom: 140 }, report: { ...recent, startedNext: 9 } },
+      T,
+      early,
+    );
+    expect(asked.report).toMatchObject({ token: 7, yieldFrom: 140, startedNext: 9 });
+    expect(asked.upstream).toEqual({ working: r1, next: r2 });
+    expect(unassigned(asked.ledger).toString()).toBe('300-349');
+    // The parent folded the answer: r1 ends at 140, all of it done; r2 still next, started.
+    const folded = upstreamStep(
+      asked.ledger,
+      asked.upstream,
+      { status: ready({ ...r1, size: 40 }, r2), report: asked.report },
+      T + 100,
+      early,
+    );
+    expect(folded.report).toMatchObject({ token: 9, finished: { token: 7, done: '100-139' } });
+    expect(folded.upstream).toEqual({ working: r2, finished: { ...r1, size: 40 } });
+  });
+
+  it('works on it once the parent shows it as the current range (it yielded all of the one before)', () => {
+    const step = upstreamStep(
+      { ...ledger('300-304'), scope: spanOf(r2) },
+      { working: r1, next: r2 },
+      { status: ready(r2), report: { ...recent, yieldFrom: 100, startedNext: 9 } },
+      T,
+      early,
+    );
+    expect(step.upstream).toEqual({ working: r2 });
+    expect(step.ledger.completed.toString()).toBe('300-304');
+    expect(step.revoked).toEqual([]);
+  });
+
+  it('disowns it when the parent shows it no more (its lease ran out): our ranges on it are revoked', () => {
+    const l = assign({ ...ledger('300-304'), scope: spanOf(r2) }, 'w1', own, T)!.ledger;
+    const step = upstreamStep(
+      l,
+      { working: r1, next: r2 },
+      { status: { phase: 'Lost', observedGeneration: 4 }, report: { ...recent, startedNext: 9 } },
+      T,
+      early,
+    );
+    expect(step.upstream).toEqual({});
+    expect(step.revoked).toEqual(['w1']);
+    expect(step.ledger.completed.toString()).toBe('');
+  });
+
+  it('when idle, switches to it before it gives anything back, and gives back nothing while its items are out', () => {
+    const done = upstreamStep(
+      ledger('100-149'),
+      { working: r1, next: r2 },
+      { status: ready(r1, r2), report: { ...recent, startedNext: 9 } },
+      T,
+      { ...early, idle: true },
+    );
+    expect(done.report).toMatchObject({ token: 9, finished: { token: 7 } });
+    const out = assign({ ...ledger('100-139'), scope: spanOf(r2) }, 'w1', own, T)!.ledger;
+    const held = upstreamStep(
+      out,
+      { working: r1, next: r2 },
+      { status: ready(r1, r2), report: { ...recent, startedNext: 9 } },
+      T,
+      { ...early, idle: true },
+    );
+    expect(held.report?.release).toBeUndefined();
   });
 });

@@ -27,6 +27,12 @@ export interface ParentRange {
 export interface Upstream {
   /** The parent range whose items this Worklist hands out. */
   readonly working?: ParentRange;
+  /**
+   * The parent's next range, once this Worklist hands out its items too, while the last ones of
+   * `working` still run (it said so upward: startedNext). It switches to it once `working` is
+   * finished.
+   */
+  readonly next?: ParentRange;
   /** The range it finished before, until the parent has folded that switch. */
   readonly finished?: ParentRange;
 }
@@ -60,6 +66,12 @@ export interface UpstreamOptions {
   readonly reportEveryMs: number;
   /** The parent's lease: a report renews it at least every third of it. */
   readonly leaseMs: number;
+  /**
+   * Start the parent's next range once at most this many items of the current one are left to
+   * hand out (about a block per worker: its workers would otherwise wait for the last of them).
+   * Undefined: only at the switch, once every item of the current one is done or failed.
+   */
+  readonly startNextWithin?: number;
   /** How many of the parent's items to ask for in the next range (spec.report.rangeSize). */
   readonly rangeSize?: number;
   /** Ranges a report's done, or its failed, holds at most (default MAX_REPORT_RANGES, as the parent accepts). */
@@ -132,6 +144,13 @@ export function disown(l: Ledger, range: RangeSet): { ledger: Ledger; revoked: s
   };
 }
 
+/** The items of `r` this ledger has not handed out yet: never handed out, or back in its retry pool. */
+function notHandedOut(l: Ledger, r: ParentRange): number {
+  let n = unassigned({ ...l, scope: spanOf(r) }).size;
+  for (const set of l.retry.values()) n += set.intersect(spanOf(r)).size;
+  return n;
+}
+
 /** Where the range's end that this ledger never handed out starts (the range's end when none is). */
 function untouchedFrom(l: Ledger, r: ParentRange): number {
   const end = r.index + r.size;
@@ -159,7 +178,7 @@ export function upstreamStep(
   const mine = parent.report;
   const shows = (r: ParentRange | undefined) =>
     r !== undefined && (current?.token === r.token || next?.token === r.token);
-  let { working, finished } = up;
+  let { working, finished, next: early } = up;
   let ledger = l;
   const revoked: string[] = [];
   // A range newly ours: whatever this ledger still says of its items (from an earlier hold of
@@ -189,7 +208,9 @@ export function upstreamStep(
   // Our switch report landed before our own status said so (a crash between the two writes).
   if (working && mine?.finished?.token === working.token && mine.token !== working.token) {
     const to = [current, next].find((r) => r?.token === mine.token);
-    if (to) [finished, working] = [working, take(to)];
+    // A range we started early is ours already: what our workers did of it stays.
+    if (to) [finished, working] = [working, early?.token === to.token ? to : take(to)];
+    if (early?.token === working.token) early = undefined;
   }
   if (working && !shows(working)) {
     // Gone from the parent Block: folded after we said every item of it is done, or taken back
@@ -198,6 +219,13 @@ export function upstreamStep(
       (mine?.token === working.token && mine.complete === true) || mine?.finished?.token === working.token;
     if (!reportedComplete) take(working);
     working = undefined;
+  }
+  // The range we started early: the one we work on once the parent shows it as current (it took
+  // back the rest of the one before, which we had yielded), or gone with it (our lease ran out).
+  if (early && !working && current?.token === early.token) [working, early] = [early, undefined];
+  if (early && !shows(early)) {
+    take(early);
+    early = undefined;
   }
   // The switch is folded once the parent shows the range we work on as its current one.
   if (finished && (!working || current?.token === working.token)) finished = undefined;
@@ -222,6 +250,25 @@ export function upstreamStep(
     yielded === undefined || r.token !== working?.token
       ? r
       : { ...r, size: Math.max(0, Math.min(r.size, yielded - r.index)) };
+
+  // Pipelining one level up: once little of the range is left to hand out, the parent's next
+  // range is started too, so that our workers do not wait for the range's last items. The
+  // parent keeps a next range that we said we started (startedNext, in every report on the
+  // range from then on): it no longer takes it back whole, as never started.
+  if (
+    !early &&
+    working &&
+    next &&
+    current?.token === working.token &&
+    next.token !== working.token &&
+    !finished &&
+    yielded === undefined &&
+    !o.idle &&
+    o.startNextWithin !== undefined &&
+    notHandedOut(ledger, kept(working)) <= o.startNextWithin
+  )
+    early = take(next);
+  const startedNext = early ? { startedNext: early.token } : {};
 
   const renewTime = new Date(now).toISOString();
   const ask = o.rangeSize ? { rangeSize: o.rangeSize } : {};
@@ -252,7 +299,20 @@ export function upstreamStep(
     [...ledger.assignments.values(), ...ledger.next.values()].some(
       (a) => !spanOf(r).intersect(RangeSet.span(a.index, a.index + a.size - 1)).isEmpty,
     );
-  if (working && o.idle && !finished && !out(working) && outcome(kept(working)).whole) {
+  /** Every item of the range done or failed here, and all of it said in one report. */
+  const allDone = (r: ParentRange) => {
+    const k = kept(r);
+    return ledger.completed.union(ledger.failed).intersect(spanOf(k)).size === k.size && outcome(k).whole;
+  };
+  if (
+    working &&
+    o.idle &&
+    !finished &&
+    !out(working) &&
+    outcome(kept(working)).whole &&
+    // With a next range started: its items not out either, and the switch to it goes first.
+    !(early && (out(early) || allDone(working)))
+  ) {
     // Idle: what is done and failed goes up, the rest back to the parent's pool, costing
     // nothing; a release asks for no other range (the parent gives none until we write again).
     const { done, failed } = outcome(kept(working));
@@ -262,6 +322,7 @@ export function upstreamStep(
       failed: failed.toString(),
       release: true,
       ...(yielded !== undefined ? { yieldFrom: yielded } : {}),
+      ...startedNext,
       renewTime,
     };
     urgent = !(mine?.token === working.token && mine.release === true);
@@ -274,20 +335,32 @@ export function upstreamStep(
     report = { token: mine.token, done: '', failed: '', renewTime, ...ask };
     urgent = true;
   } else if (working) {
-    const { done, failed, whole } = outcome(kept(working));
-    const k = kept(working);
-    const all = ledger.completed.union(ledger.failed).intersect(spanOf(k)).size === k.size && whole;
-    if (all && next && next.token !== working.token && !finished && yielded === undefined) {
-      // Every item of it done or failed, and the parent's next range waits: switch, in one write.
+    const { done, failed } = outcome(kept(working));
+    const all = allDone(working);
+    const startedIt = early !== undefined && early.token === next?.token;
+    // Once it answered an ask, only to a range it started, and once the parent folded the
+    // answer: a switch report says nothing of what it yielded, which would then cost an attempt.
+    const answered = yielded !== undefined && working.index + working.size <= yielded;
+    if (
+      all &&
+      next &&
+      next.token !== working.token &&
+      !finished &&
+      (yielded === undefined || (startedIt && answered))
+    ) {
+      // Every item of it done or failed, and the parent's next range waits (or runs already):
+      // switch, in one write, with what is done of the next range so far.
+      const onNext = startedIt ? outcome(next) : undefined;
       report = {
         token: next.token,
-        done: '',
-        failed: '',
+        done: onNext ? onNext.done.toString() : '',
+        failed: onNext ? onNext.failed.toString() : '',
         finished: { token: working.token, done: done.toString(), failed: failed.toString() },
         renewTime,
         ...ask,
       };
-      [finished, working] = [working, take(next)];
+      [finished, working] = [working, startedIt ? next : take(next)];
+      early = undefined;
       urgent = true;
     } else {
       const before = finished ? outcome(finished) : undefined;
@@ -297,6 +370,7 @@ export function upstreamStep(
         failed: failed.toString(),
         ...(all ? { complete: true } : {}),
         ...(yielded !== undefined ? { yieldFrom: yielded } : {}),
+        ...startedNext,
         ...(finished && before
           ? {
               finished: {
@@ -318,7 +392,9 @@ export function upstreamStep(
     comeBack = true;
   }
 
-  const scope = working && kept(working).size > 0 ? spanOf(kept(working)) : RangeSet.EMPTY;
+  const scope = (working && kept(working).size > 0 ? spanOf(kept(working)) : RangeSet.EMPTY).union(
+    early ? spanOf(early) : RangeSet.EMPTY,
+  );
   ledger = { ...ledger, scope };
   const lastWritten = mine?.renewTime ? Date.parse(mine.renewTime) : -Infinity;
   const age = now - lastWritten;
@@ -329,6 +405,8 @@ export function upstreamStep(
   // report on the finished range and did not: the parent must hear it before anything else
   // (our workers may start the range it switches to once our status says so).
   if (report && mine && (report.token !== mine.token || (report.finished && !mine.finished))) urgent = true;
+  // A next range started: the parent hears it at once, or it may still ask for that range whole.
+  if (report?.startedNext !== undefined && mine?.startedNext !== report.startedNext) urgent = true;
   if (report) {
     const changed = content(report) !== content(mine);
     if (urgent || ((changed || comeBack) && age >= o.reportEveryMs) || age >= renewEveryMs) write = report;
@@ -340,7 +418,11 @@ export function upstreamStep(
   }
   return {
     ledger,
-    upstream: { ...(working ? { working } : {}), ...(finished ? { finished } : {}) },
+    upstream: {
+      ...(working ? { working } : {}),
+      ...(early ? { next: early } : {}),
+      ...(finished ? { finished } : {}),
+    },
     report: write,
     revoked,
     drained: parent.status?.phase === 'Drained' && !working,

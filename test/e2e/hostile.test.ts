@@ -125,7 +125,10 @@ describe.each([
       'create',
     );
     expect(forged.status).not.toBe(0);
-    expect(forged.stderr).toContain('a new Block carries no spec.report');
+    expect(forged.stderr).toContain('a new Block carries no report on a range');
+    // Token 0 fences nothing, and still carries no outcome: only the range size it asks for.
+    const zero = asWorker(blockWithReport(`${g1}-evil`, g1, { token: 0, done: '0-15' }), 'create');
+    expect(zero.stderr).toContain('a new Block carries no report on a range');
     expect(asWorker(blockWithReport(`${g1}-evil`, g1, undefined), 'create').stderr).toBe('');
     const held = await eventually('g1-evil to hold a range', async () => {
       const s = (await readBlock(ns.name, `${g1}-evil`)).status;

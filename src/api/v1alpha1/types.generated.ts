@@ -74,6 +74,15 @@ export interface WorklistStatusRetry {
   attempts: number;
 }
 
+export interface WorklistStatusUpstreamNext {
+  /** The parent's fencing token of the range. */
+  token: number;
+  /** The range's first offset in the parent. */
+  index: number;
+  /** Items in the range. */
+  size: number;
+}
+
 export interface WorklistStatusUpstreamWorking {
   /** The parent's fencing token of the range. */
   token: number;
@@ -92,8 +101,9 @@ export interface WorklistStatusUpstreamFinished {
   size: number;
 }
 
-/** A secondary's place in its parent's ledger: the parent range whose items it hands out (working), and the one it finished before, until the parent has folded that switch. */
+/** A secondary's place in its parent's ledger: the parent range whose items it hands out (working), the parent's next range once it hands out its items too (next: started while the last items of working run), and the one it finished before, until the parent has folded that switch. */
 export interface WorklistStatusUpstream {
+  next?: WorklistStatusUpstreamNext;
   working?: WorklistStatusUpstreamWorking;
   finished?: WorklistStatusUpstreamFinished;
 }
@@ -134,7 +144,7 @@ export interface WorklistStatus {
   completed?: string;
   /** Offsets of items that failed maxAttempts times, as ranges. */
   failed?: string;
-  /** The ranges out, one line per Block: "NAME INDEX+SIZE#TOKEN@GENERATION LEASE [REPORTED] [yYIELD] [>INDEX+SIZE#TOKEN@GENERATION]", where a NAME starting with "-" follows the Worklist's name, LEASE is seconds after leasesFrom, REPORTED and YIELD are offsets within the range, a range on a later attempt ends in "^ATTEMPT", and the part after ">" is the range the Block starts next. docs/api.md spells it out. */
+  /** The ranges out, one line per Block: "NAME INDEX+SIZE#TOKEN@GENERATION LEASE [REPORTED] [yYIELD] [>INDEX+SIZE#TOKEN@GENERATION]", where a NAME starting with "-" follows the Worklist's name, LEASE is seconds after leasesFrom, REPORTED and YIELD are offsets within the range, a range on a later attempt ends in "^ATTEMPT", and the part after ">" is the range the Block starts next (">!" once its worker started it early). docs/api.md spells it out. */
   assigned?: string[];
   /** The time each lease in assigned counts its seconds from (the earliest lease). */
   leasesFrom?: string;
@@ -142,7 +152,7 @@ export interface WorklistStatus {
   retry?: WorklistStatusRetry[];
   /** Ranges handed out so far, plus one; the fencing token of the next range. */
   nextToken?: number;
-  /** A secondary's place in its parent's ledger: the parent range whose items it hands out (working), and the one it finished before, until the parent has folded that switch. */
+  /** A secondary's place in its parent's ledger: the parent range whose items it hands out (working), the parent's next range once it hands out its items too (next: started while the last items of working run), and the one it finished before, until the parent has folded that switch. */
   upstream?: WorklistStatusUpstream;
   /** Blocks whose lease ran out, with their generation then: they get no new range until their worker writes to them again. */
   lost?: WorklistStatusLost[];
@@ -182,6 +192,8 @@ export interface BlockSpecReport {
   rangeSize?: number;
   /** The worker's answer to status.yieldFrom: it starts no item of this range from this offset on (the first it had not started, if later than asked), nor the next range. */
   yieldFrom?: number;
+  /** The token of status.next when the worker started that range before finishing this one (a secondary Worklist does, while this range's last items run): from then on the next range is no longer taken back whole, as never started, and stays its own when it answers an ask to yield. */
+  startedNext?: number;
   /** With the token of status.next: the final report on the range the worker finished before it started that one (the switch to the next range, in one write). */
   finished?: BlockSpecReportFinished;
 }
