@@ -527,8 +527,9 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
               fmt(t.itemsPerSecond),
               fmt(t.worklistWrites),
               fmt(t.worklistWritesPerSecond, 2),
-              fmt(t.blockWrites),
-              fmt(t.allWrites),
+              // A watch that could not resume saw fewer writes than there were.
+              `${t.watchGaps ? '≥ ' : ''}${fmt(t.blockWrites)}`,
+              `${t.watchGaps ? '≥ ' : ''}${fmt(t.allWrites)}`,
               `${fmt(t.maxWorklistBytes / 1024, 1)} KB`,
             ]),
           ),

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { Watch } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import type { Block } from '../src/api/v1alpha1/index.js';
+import { BLOCK_PLURAL, type Block } from '../src/api/v1alpha1/index.js';
 import { sample } from '../src/controller/metrics.js';
 import { kubectlStdin } from '../test/support/kube.js';
 import { range, worklistYaml } from '../test/support/objects.js';
@@ -11,6 +10,7 @@ import { InProcessWorker, RunCounts } from '../test/support/workers.js';
 import { teamtaskWrites, type WriteCounts } from './apiserver-metrics.js';
 import { ClaimClock, IdleClock, percentile } from './claim-clock.js';
 import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.js';
+import { listVersion, ResumingWatch, watchPath } from './watch.js';
 import {
   apiSnapshot,
   deleteWorklist,
@@ -109,13 +109,14 @@ export async function runTeamtask(
     stealAsks: await controllerCounter(ctx, 'steal_asks'),
   };
   const clock = new ClaimClock();
-  const watch = await new Watch(ctx.kc).watch(
-    `/apis/teamtask.dev/v1alpha1/namespaces/${ctx.namespace}/blocks`,
-    {},
+  // Resumed where the API server closes it: a claim clock that stopped hearing would time nothing.
+  const watch = await ResumingWatch.start(
+    ctx.kc,
+    watchPath(ctx.namespace, BLOCK_PLURAL),
+    listVersion(ctx.kc, ctx.namespace, BLOCK_PLURAL),
     (type: string, b: Block) => {
       if (b.spec?.worklist === o.name) clock.observe(type as 'ADDED', b, performance.now());
     },
-    () => {},
   );
   const sampler = new ObjectSampler(ctx, o.name, o.timeline ? 1000 : 250);
   const cpuBefore = cpuSnapshot(ctx.processes);
@@ -131,7 +132,7 @@ export async function runTeamtask(
   const seconds = (performance.now() - started) / 1000;
   const cpuDuring = cpuUse(cpuBefore, cpuSnapshot(ctx.processes));
   const timeline = await sampler.stop();
-  watch.abort();
+  watch.stop();
   const api = teamtaskWrites(before.api, await apiSnapshot(ctx.kc));
   const after = processUsage(pid);
   const assignments = await controllerAssignments(ctx);

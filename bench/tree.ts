@@ -1,16 +1,9 @@
-import { CustomObjectsApi, Watch } from '@kubernetes/client-node';
-import {
-  BLOCK_PLURAL,
-  GROUP,
-  VERSION,
-  WORKLIST_PLURAL,
-  type Block,
-  type Worklist,
-} from '../src/api/v1alpha1/index.js';
+import { BLOCK_PLURAL, WORKLIST_PLURAL, type Block, type Worklist } from '../src/api/v1alpha1/index.js';
 import { kubectlStdin } from '../test/support/kube.js';
 import { range, worklistYaml } from '../test/support/objects.js';
 import { InProcessWorker, RunCounts } from '../test/support/workers.js';
 import { deleteWorklist, round, type BenchContext } from './context.js';
+import { listVersion, ResumingWatch, watchPath } from './watch.js';
 
 /**
  * The same worker clients on one Worklist, then spread over secondary Worklists of one parent
@@ -42,6 +35,8 @@ export interface TreeRun {
   /** Writes of every Worklist and Block of the run (the parent's, the secondaries', their workers'): the API server's load. */
   allWrites: number;
   maxWorklistBytes: number;
+  /** Times a watch could not resume where it was closed (410 Gone): the write counts are then lower bounds. */
+  watchGaps: number;
   notOnce: string[];
 }
 
@@ -56,26 +51,15 @@ export interface TreePlan {
 /**
  * Every write of the run's Worklists and Blocks, by two watches on the namespace (each event is
  * one write: created, changed, deleted), from the lists' resourceVersion on (what was there
- * before is no write of the run): those of the shared Worklist and its Blocks apart, and the
- * shared Worklist's largest size (its JSON).
+ * before is no write of the run), resumed where the API server closes them: those of the shared
+ * Worklist and its Blocks apart, and the shared Worklist's largest size (its JSON).
  */
 async function watchWrites(ctx: BenchContext, shared: string) {
   const counts = { worklistWrites: 0, blockWrites: 0, allWrites: 0, maxBytes: 0 };
-  const path = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${ctx.namespace}/${plural}`;
-  const watch = new Watch(ctx.kc);
-  const api = ctx.kc.makeApiClient(CustomObjectsApi);
-  const from = async (plural: string) => {
-    const list = (await api.listNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: ctx.namespace,
-      plural,
-    })) as { metadata: { resourceVersion: string } };
-    return { resourceVersion: list.metadata.resourceVersion };
-  };
-  const worklists = await watch.watch(
-    path(WORKLIST_PLURAL),
-    await from(WORKLIST_PLURAL),
+  const worklists = await ResumingWatch.start(
+    ctx.kc,
+    watchPath(ctx.namespace, WORKLIST_PLURAL),
+    listVersion(ctx.kc, ctx.namespace, WORKLIST_PLURAL),
     (type: string, w: Worklist) => {
       if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
       counts.allWrites++;
@@ -83,23 +67,22 @@ async function watchWrites(ctx: BenchContext, shared: string) {
       if (type === 'MODIFIED') counts.worklistWrites++;
       counts.maxBytes = Math.max(counts.maxBytes, JSON.stringify(w).length);
     },
-    () => {},
   );
-  const blocks = await watch.watch(
-    path(BLOCK_PLURAL),
-    await from(BLOCK_PLURAL),
+  const blocks = await ResumingWatch.start(
+    ctx.kc,
+    watchPath(ctx.namespace, BLOCK_PLURAL),
+    listVersion(ctx.kc, ctx.namespace, BLOCK_PLURAL),
     (type: string, b: Block) => {
       if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
       counts.allWrites++;
       if (b.spec?.worklist === shared) counts.blockWrites++;
     },
-    () => {},
   );
   return {
     stop: () => {
-      worklists.abort();
-      blocks.abort();
-      return counts;
+      worklists.stop();
+      blocks.stop();
+      return { ...counts, gaps: worklists.gaps + blocks.gaps };
     },
   };
 }
@@ -131,7 +114,7 @@ async function measure(
   const started = performance.now();
   await work(ctx, o.worklists, o.plan.workers, counts);
   const seconds = (performance.now() - started) / 1000;
-  const { worklistWrites, blockWrites, allWrites, maxBytes } = watch.stop();
+  const { worklistWrites, blockWrites, allWrites, maxBytes, gaps } = watch.stop();
   return {
     system: o.system,
     workers: o.plan.workers,
@@ -146,6 +129,7 @@ async function measure(
     blockWrites,
     allWrites,
     maxWorklistBytes: maxBytes,
+    watchGaps: gaps,
     notOnce: counts.notOnce(),
   };
 }
