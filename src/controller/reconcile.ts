@@ -510,8 +510,9 @@ function applyRetry(
  * record, until a retry clears them). Then each Block whose worker just ended a range gets the
  * range it starts after its current one (double buffering: its worker never waits for a pass
  * again), while the pool still holds a range for every Block at work. A next range never goes
- * to a Block that has not finished a range yet, nor near the end: it would sit unstarted behind
- * a range of unknown length while another worker (one that starts later, say) idles.
+ * to a Block that has not finished a range yet (unless it was made asking for a range size: a
+ * secondary Worklist's), nor near the end: it would sit unstarted behind a range of unknown
+ * length while another worker (one that starts later, say) idles.
  * `idle` counts the Blocks still waiting for a range that could have one (tail stealing's cue),
  * `pool` the items still waiting to be handed out.
  */

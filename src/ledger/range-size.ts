@@ -9,7 +9,7 @@ export const MAX_RANGE_BLOCKS = 64;
  * at most an even share of the `pool` among the `working` Blocks, so that ranges shrink back
  * toward one block as the pool empties (guided self-scheduling: what is left at the end is
  * about a range per worker, and a slow one's tail is stolen). A worker that asks for nothing
- * (the first range, a --per-block worker, one outside this runtime) gets one block, the
+ * (the first range of a worker, a --per-block worker, one outside this runtime) gets one block, the
  * Worklist's unit.
  */
 export function rangeSize(policy: Policy, asked: number | undefined, pool: number, working: number): number {
