@@ -528,8 +528,8 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
               fmt(t.worklistWrites),
               fmt(t.worklistWritesPerSecond, 2),
               // A watch that could not resume saw fewer writes than there were.
-              `${t.watchGaps ? '≥ ' : ''}${fmt(t.blockWrites)}`,
-              `${t.watchGaps ? '≥ ' : ''}${fmt(t.allWrites)}`,
+              `${t.watchBroken ? '≥ ' : ''}${fmt(t.blockWrites)}`,
+              `${t.watchBroken ? '≥ ' : ''}${fmt(t.allWrites)}`,
               `${fmt(t.maxWorklistBytes / 1024, 1)} KB`,
             ]),
           ),

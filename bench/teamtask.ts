@@ -5,12 +5,12 @@ import { sample } from '../src/controller/metrics.js';
 import { kubectlStdin } from '../test/support/kube.js';
 import { range, worklistYaml } from '../test/support/objects.js';
 import { Background, controllerMetrics } from '../test/support/processes.js';
+import { ResumingWatch } from '../test/support/watch.js';
 import { readWorklist } from '../test/support/read.js';
 import { InProcessWorker, RunCounts } from '../test/support/workers.js';
 import { teamtaskWrites, type WriteCounts } from './apiserver-metrics.js';
 import { ClaimClock, IdleClock, percentile } from './claim-clock.js';
 import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.js';
-import { listVersion, ResumingWatch, watchPath } from './watch.js';
 import {
   apiSnapshot,
   deleteWorklist,
@@ -109,14 +109,13 @@ export async function runTeamtask(
     stealAsks: await controllerCounter(ctx, 'steal_asks'),
   };
   const clock = new ClaimClock();
-  // Resumed where the API server closes it: a claim clock that stopped hearing would time nothing.
-  const watch = await ResumingWatch.start(
-    ctx.kc,
-    watchPath(ctx.namespace, BLOCK_PLURAL),
-    listVersion(ctx.kc, ctx.namespace, BLOCK_PLURAL),
-    (type: string, b: Block) => {
-      if (b.spec?.worklist === o.name) clock.observe(type as 'ADDED', b, performance.now());
+  // Resumed whenever its connection ends: a claim clock that stopped hearing would time nothing.
+  const watch = await ResumingWatch.start<Block>(
+    `/apis/teamtask.dev/v1alpha1/namespaces/${ctx.namespace}/${BLOCK_PLURAL}`,
+    (type, b) => {
+      if (b.spec?.worklist === o.name) clock.observe(type, b, performance.now());
     },
+    { kc: ctx.kc },
   );
   const sampler = new ObjectSampler(ctx, o.name, o.timeline ? 1000 : 250);
   const cpuBefore = cpuSnapshot(ctx.processes);

@@ -1,9 +1,17 @@
-import { BLOCK_PLURAL, WORKLIST_PLURAL, type Block, type Worklist } from '../src/api/v1alpha1/index.js';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import {
+  BLOCK_PLURAL,
+  GROUP,
+  VERSION,
+  WORKLIST_PLURAL,
+  type Block,
+  type Worklist,
+} from '../src/api/v1alpha1/index.js';
 import { kubectlStdin } from '../test/support/kube.js';
 import { range, worklistYaml } from '../test/support/objects.js';
 import { InProcessWorker, RunCounts } from '../test/support/workers.js';
 import { deleteWorklist, round, type BenchContext } from './context.js';
-import { listVersion, ResumingWatch, watchPath } from './watch.js';
+import { ResumingWatch } from '../test/support/watch.js';
 
 /**
  * The same worker clients on one Worklist, then spread over secondary Worklists of one parent
@@ -35,8 +43,8 @@ export interface TreeRun {
   /** Writes of every Worklist and Block of the run (the parent's, the secondaries', their workers'): the API server's load. */
   allWrites: number;
   maxWorklistBytes: number;
-  /** Times a watch could not resume where it was closed (410 Gone): the write counts are then lower bounds. */
-  watchGaps: number;
+  /** A watch could not resume where it was closed (410 Gone, say): the write counts are then lower bounds. */
+  watchBroken: boolean;
   notOnce: string[];
 }
 
@@ -56,33 +64,41 @@ export interface TreePlan {
  */
 async function watchWrites(ctx: BenchContext, shared: string) {
   const counts = { worklistWrites: 0, blockWrites: 0, allWrites: 0, maxBytes: 0 };
-  const worklists = await ResumingWatch.start(
-    ctx.kc,
-    watchPath(ctx.namespace, WORKLIST_PLURAL),
-    listVersion(ctx.kc, ctx.namespace, WORKLIST_PLURAL),
-    (type: string, w: Worklist) => {
-      if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
+  const path = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${ctx.namespace}/${plural}`;
+  const api = ctx.kc.makeApiClient(CustomObjectsApi);
+  const from = async (plural: string) => {
+    const list = (await api.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ctx.namespace,
+      plural,
+      limit: 1,
+    })) as { metadata: { resourceVersion: string } };
+    return { kc: ctx.kc, resourceVersion: list.metadata.resourceVersion };
+  };
+  const worklists = await ResumingWatch.start<Worklist>(
+    path(WORKLIST_PLURAL),
+    (type, w) => {
       counts.allWrites++;
       if (w.metadata?.name !== shared) return;
       if (type === 'MODIFIED') counts.worklistWrites++;
       counts.maxBytes = Math.max(counts.maxBytes, JSON.stringify(w).length);
     },
+    await from(WORKLIST_PLURAL),
   );
-  const blocks = await ResumingWatch.start(
-    ctx.kc,
-    watchPath(ctx.namespace, BLOCK_PLURAL),
-    listVersion(ctx.kc, ctx.namespace, BLOCK_PLURAL),
-    (type: string, b: Block) => {
-      if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
+  const blocks = await ResumingWatch.start<Block>(
+    path(BLOCK_PLURAL),
+    (_, b) => {
       counts.allWrites++;
       if (b.spec?.worklist === shared) counts.blockWrites++;
     },
+    await from(BLOCK_PLURAL),
   );
   return {
     stop: () => {
       worklists.stop();
       blocks.stop();
-      return { ...counts, gaps: worklists.gaps + blocks.gaps };
+      return { ...counts, broken: worklists.broken !== undefined || blocks.broken !== undefined };
     },
   };
 }
@@ -114,7 +130,7 @@ async function measure(
   const started = performance.now();
   await work(ctx, o.worklists, o.plan.workers, counts);
   const seconds = (performance.now() - started) / 1000;
-  const { worklistWrites, blockWrites, allWrites, maxBytes, gaps } = watch.stop();
+  const { worklistWrites, blockWrites, allWrites, maxBytes, broken } = watch.stop();
   return {
     system: o.system,
     workers: o.plan.workers,
@@ -129,7 +145,7 @@ async function measure(
     blockWrites,
     allWrites,
     maxWorklistBytes: maxBytes,
-    watchGaps: gaps,
+    watchBroken: broken,
     notOnce: counts.notOnce(),
   };
 }

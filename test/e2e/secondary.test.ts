@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTrue } from '../../src/api/conditions.js';
-import { WorklistConditions } from '../../src/api/v1alpha1/index.js';
+import { WorklistConditions, type Worklist } from '../../src/api/v1alpha1/index.js';
 import { parentReaderRole, upstreamBlockName } from '../../src/api/names.js';
 import { eventually, freshNamespace, kubectl, kubectlStdin, teamtask } from '../support/kube.js';
 import { range, worklistYaml } from '../support/objects.js';
 import { readBlock, readWorklist } from '../support/read.js';
 import { Background, startController, withoutInClusterController } from '../support/processes.js';
+import { Recorder } from '../support/watch.js';
 import { InProcessWorker, RunCounts } from '../support/workers.js';
 
 // Secondary Worklists in one cluster (docs/secondary.md): a parent, and secondaries in other
@@ -46,6 +47,11 @@ const complete = (namespace: string, name: string) =>
 describe('secondary Worklists in one cluster', () => {
   it('three secondaries with their own block sizes and workers complete a parent of 200,000 items, each item exactly once', async () => {
     const total = 200_000;
+    // Every write of the parent's ledger: the secondaries' next ranges started early show in it.
+    const ledger = await Recorder.start<Worklist>(
+      `/apis/teamtask.dev/v1alpha1/namespaces/${parentNs.name}/worklists`,
+      (w) => w.metadata?.name === 'top',
+    );
     create(parentNs.name, 'top', { source: range(1, total), blockSize: 1000 });
     const sizes = [100, 250, 500];
     sizes.forEach((blockSize, i) =>
@@ -75,6 +81,12 @@ describe('secondary Worklists in one cluster', () => {
     });
     expect(runs.notOnce()).toEqual([]);
     expect([...items].filter(([offset, item]) => item !== String(offset + 1)).slice(0, 5)).toEqual([]);
+    // The secondaries started parent ranges before the ones they worked on were done (startedNext),
+    // and the parent kept them as theirs (">!" in its ledger line), each item still run once.
+    ledger.stop();
+    expect(ledger.broken).toBeUndefined();
+    const lines = ledger.changes.flatMap((c) => c.object.status?.assigned ?? []);
+    expect(lines.filter((line) => line.includes(' >!')).length).toBeGreaterThan(0);
     // Every secondary finishes once its parent has nothing left for it, and its workers exit.
     for (const ns of secondaryNs) {
       const w = await complete(ns.name, 'share');

@@ -1,4 +1,4 @@
-import { Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { kubeConfig } from './kube.js';
 
 export interface Change<T> {
@@ -9,32 +9,37 @@ export interface Change<T> {
 }
 
 /**
- * Every change the API server reports on one kind of object (a watch of `path`, cluster-wide or
- * of a namespace) from the moment `start` resolves, each with the time it arrived: the test's
- * own record of what happened, to hold a measurement against. A watch the server or the client
- * ends (client-node gives up on a connection quiet for 30 s) starts again from the last
- * resourceVersion seen, bookmarks keeping it fresh; `broken` tells when it could not.
+ * A watch of `path` (one kind of object, cluster-wide or of a namespace) that goes on whatever
+ * ends its connection: client-node gives up on one quiet for 30 s, and the API server closes
+ * one whose reader falls behind (a benchmark's own busy process). It starts again from the last
+ * resourceVersion seen, as an informer's reflector does, bookmarks keeping it fresh, so no change
+ * in between is lost; `broken` tells when it could not (an ERROR, such as 410 Gone).
  */
-export class Recorder<T extends KubernetesObject> {
-  readonly changes: Change<T>[] = [];
-  /** Why the record may have gaps (the watch failed in a way it cannot resume from). */
+export class ResumingWatch<T extends KubernetesObject> {
+  /** Why the changes heard may have gaps (the watch failed in a way it cannot resume from). */
   broken: unknown;
-  private resourceVersion: string | undefined;
   private request: AbortController | undefined;
   private stopped = false;
 
   private constructor(
+    private readonly kc: KubeConfig,
     private readonly path: string,
-    private readonly keep: (o: T) => boolean,
+    private readonly onChange: (type: Change<T>['type'], object: T) => void,
+    private resourceVersion: string | undefined,
   ) {}
 
+  /**
+   * Starts watching; from `resourceVersion` when given (what was there before is no change),
+   * else from now with what is there as ADDED.
+   */
   static async start<T extends KubernetesObject>(
     path: string,
-    keep: (o: T) => boolean = () => true,
-  ): Promise<Recorder<T>> {
-    const r = new Recorder<T>(path, keep);
-    await r.watch();
-    return r;
+    onChange: (type: Change<T>['type'], object: T) => void,
+    o: { kc?: KubeConfig; resourceVersion?: string } = {},
+  ): Promise<ResumingWatch<T>> {
+    const w = new ResumingWatch<T>(o.kc ?? kubeConfig(), path, onChange, o.resourceVersion);
+    await w.watch();
+    return w;
   }
 
   stop(): void {
@@ -43,7 +48,7 @@ export class Recorder<T extends KubernetesObject> {
   }
 
   private async watch(): Promise<void> {
-    this.request = await new Watch(kubeConfig()).watch(
+    this.request = await new Watch(this.kc).watch(
       this.path,
       {
         allowWatchBookmarks: true,
@@ -51,9 +56,7 @@ export class Recorder<T extends KubernetesObject> {
       },
       (type: string, object: T) => {
         this.resourceVersion = object.metadata?.resourceVersion ?? this.resourceVersion;
-        if ((type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') && this.keep(object)) {
-          this.changes.push({ type, object, at: performance.now() });
-        }
+        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.onChange(type, object);
         if (type === 'ERROR') this.broken ??= object;
       },
       (err: unknown) => {
@@ -63,5 +66,35 @@ export class Recorder<T extends KubernetesObject> {
         if (!this.broken) this.watch().catch((e: unknown) => (this.broken ??= e));
       },
     );
+  }
+}
+
+/**
+ * Every change the API server reports on one kind of object from the moment `start` resolves,
+ * each with the time it arrived: the test's own record of what happened, to hold a measurement
+ * against.
+ */
+export class Recorder<T extends KubernetesObject> {
+  readonly changes: Change<T>[] = [];
+  private watch?: ResumingWatch<T>;
+
+  /** Why the record may have gaps (the watch failed in a way it cannot resume from). */
+  get broken(): unknown {
+    return this.watch?.broken;
+  }
+
+  static async start<T extends KubernetesObject>(
+    path: string,
+    keep: (o: T) => boolean = () => true,
+  ): Promise<Recorder<T>> {
+    const r = new Recorder<T>();
+    r.watch = await ResumingWatch.start<T>(path, (type, object) => {
+      if (keep(object)) r.changes.push({ type, object, at: performance.now() });
+    });
+    return r;
+  }
+
+  stop(): void {
+    this.watch?.stop();
   }
 }
