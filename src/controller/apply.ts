@@ -88,6 +88,8 @@ export class Applier {
     let written: Block | undefined;
     let report = plan.report;
     if (plan.create) {
+      // Token 0 fences nothing: the range size it asks for, which a new Block may carry.
+      const atCreation = report?.token === 0 ? report : undefined;
       this.assertMayWrite();
       try {
         written = await blocks.create({
@@ -114,16 +116,18 @@ export class Applier {
             worker: `worklist ${who}${elsewhere ? ' (another cluster)' : ''}`,
             // It can give up the end of its range that it never handed out (upstream.ts).
             splittable: true,
-            // Made with its first report (the range size it asks for): one write, not two.
-            ...(report ? { report } : {}),
+            // Made with the range size it asks for: one write, not two.
+            ...(atCreation ? { report: atCreation } : {}),
           },
         });
-        report = undefined;
         this.metrics.inc('blockWrites');
       } catch (err) {
-        // Made by an earlier pass the cache has not shown yet.
+        // Made by an earlier pass the cache has not shown yet, or still there while deleted.
         if (!isApiError(err, 409)) throw err;
       }
+      // Not written on a Block that was there already: it must not overwrite a report on a
+      // range that the Block's deletion is waiting to fold.
+      if (atCreation) report = undefined;
     }
     if (report) {
       this.assertMayWrite();

@@ -316,10 +316,12 @@ describe("a next range started early (a secondary Worklist, while its range's la
     expect(unassigned(after).toString()).toBe('0-9,20-99');
   });
 
-  it('goes back costing its attempt when its worker dies or loses its lease (its items may have run), and nothing when it stops', () => {
+  it('goes back with the range before it when its worker dies, loses its lease or stops, costing nothing: most of it never ran', () => {
     const l = started(withNext());
-    expect(reclaim(l, 'w0', policy).retry.get(1)?.toString()).toBe('4-19');
-    expect(expireLeases(l, policy, 60_000).ledger.retry.get(1)?.toString()).toBe('4-19');
+    // The current range's unreported items cost their attempt, as always; the started range not.
+    expect(reclaim(l, 'w0', policy).retry.get(1)?.toString()).toBe('4-9');
+    expect(unassigned(reclaim(l, 'w0', policy)).toString()).toBe('10-99');
+    expect(expireLeases(l, policy, 60_000).ledger).toEqual(reclaim(l, 'w0', policy));
     const released = applyReport(
       l,
       'w0',
@@ -329,6 +331,18 @@ describe("a next range started early (a secondary Worklist, while its range's la
     );
     expect(released.ledger.retry.size).toBe(0);
     expect(unassigned(released.ledger).toString()).toBe('6-99');
+  });
+
+  it('becomes the range its Block works on after a release that goes on (an idle secondary giving both back in turn)', () => {
+    const l = applyReport(
+      started(withNext()),
+      'w0',
+      { ...report(1, '0-5', '', { release: true, goOn: true }), generation: 2 },
+      policy,
+      0,
+    ).ledger;
+    expect(l.assignments.get('w0')).toEqual(expect.objectContaining({ index: 10, token: 2 }));
+    expect(unassigned(l).toString()).toBe('6-9,20-99');
   });
 
   it('is switched to as any next range, with what its worker did of it so far', () => {

@@ -81,8 +81,9 @@ export interface Assignment {
   readonly yieldFrom?: number;
   /**
    * Of a next range: its worker said it started it before finishing the range before it (a
-   * secondary Worklist hands out its items while the last ones of that range run). It no longer
-   * goes back whole at no cost: only as a running range does.
+   * secondary Worklist hands out its items while the last ones of that range run). It is no
+   * longer taken back on its own (an answer to an ask to yield keeps it): only with the range
+   * before it, when its worker dies or stops.
    */
   readonly started?: boolean;
 }
@@ -503,7 +504,9 @@ function current({ started: _, ...a }: Assignment): Assignment {
 /**
  * Ends a Block's assignment: its unreported items go back (`attemptsUsed` counted). Its next
  * range then becomes its assignment, leased from `promoteAt`, or, without `promoteAt`, goes back
- * too: costing nothing if it was never started, else as the range before it did.
+ * too, costing nothing: never started, or started early by a secondary Worklist, which hands a
+ * next range's items out little by little (most of it never ran, and a secondary does not die
+ * of its items).
  */
 function endAssignment(
   l: Ledger,
@@ -529,8 +532,7 @@ function endAssignment(
       }),
     };
   }
-  const charged = queued.started && attemptsUsed >= a.attempt;
-  return { ...out, ...requeue(out, rangeOf(queued), queued.attempt - (charged ? 0 : 1), policy) };
+  return { ...out, ...requeue(out, rangeOf(queued), queued.attempt - 1, policy) };
 }
 
 /**

@@ -882,6 +882,66 @@ describe("a secondary starts its parent's next range before the current one is f
     expect(step.ledger.completed.toString()).toBe('');
   });
 
+  it('when idle with the range before it unfinished, releases that one going on to it, then releases it with what is done of it', () => {
+    const idle = { ...early, idle: true };
+    // 140-149 waits in the retry pool (its worker gone); 300-319 of the started range are done.
+    const l: Ledger = {
+      ...ledger('100-139,300-319'),
+      retry: new Map([[1, s('140-149')]]),
+      scope: spanOf(r1).union(spanOf(r2)),
+    };
+    const first = upstreamStep(
+      l,
+      { working: r1, next: r2 },
+      { status: ready(r1, r2), report: { ...recent, startedNext: 9 } },
+      T,
+      idle,
+    );
+    expect(first.report).toMatchObject({
+      token: 7,
+      done: '100-139',
+      release: true,
+      next: true,
+      startedNext: 9,
+    });
+    // The parent made the started range the current one: given back now, with its done items.
+    const then = upstreamStep(
+      first.ledger,
+      first.upstream,
+      { status: ready(r2), report: first.report },
+      T + 100,
+      idle,
+    );
+    expect(then.upstream).toEqual({ working: r2 });
+    expect(then.report).toMatchObject({ token: 9, done: '300-319', release: true });
+    expect(then.report?.next).toBeUndefined();
+  });
+
+  it('decides nothing from a view that shows the range before it without it (the parent takes it back only with that one)', () => {
+    const l = assign({ ...ledger('300-304'), scope: spanOf(r2) }, 'w1', own, T)!.ledger;
+    const step = upstreamStep(
+      l,
+      { working: r1, next: r2 },
+      { status: ready(r1), report: { ...recent, startedNext: 9 } },
+      T,
+      early,
+    );
+    expect(step.upstream).toEqual({ working: r1, next: r2 });
+    expect(step.revoked).toEqual([]);
+    expect(step.report).toBeUndefined();
+  });
+
+  it('does not start it while its release of the range before it is not folded yet', () => {
+    const step = upstreamStep(
+      mostlyOut(),
+      { working: r1 },
+      { status: ready(r1, r2), report: { ...recent, release: true } },
+      T,
+      early,
+    );
+    expect(step.upstream.next).toBeUndefined();
+  });
+
   it('when idle, switches to it before it gives anything back, and gives back nothing while its items are out', () => {
     const done = upstreamStep(
       ledger('100-149'),

@@ -195,7 +195,10 @@ export function upstreamStep(
   // every range it shows has a token below the one we work on, and tokens only grow. Nothing is
   // decided from it: no new hand-out, nothing said upward, until it catches up.
   const behind = (t: number) => [current, next].every((r) => r === undefined || r.token < t);
-  if (working && current && behind(working.token)) {
+  // So is one that shows the range we work on without the next one we started: the parent takes
+  // a started range back only with the one before it (or makes it the current one).
+  const lagging = early !== undefined && current?.token === working?.token && next?.token !== early.token;
+  if (working && current && (behind(working.token) || lagging)) {
     return {
       ledger: { ...l, scope: RangeSet.EMPTY },
       upstream: up,
@@ -264,6 +267,8 @@ export function upstreamStep(
     !finished &&
     yielded === undefined &&
     !o.idle &&
+    // A release of the range not folded yet: the parent may give both back.
+    !(mine?.token === working.token && mine.release === true) &&
     o.startNextWithin !== undefined &&
     notHandedOut(ledger, kept(working)) <= o.startNextWithin
   )
@@ -315,12 +320,15 @@ export function upstreamStep(
   ) {
     // Idle: what is done and failed goes up, the rest back to the parent's pool, costing
     // nothing; a release asks for no other range (the parent gives none until we write again).
+    // With a next range started, the release goes on to it (`next`): the parent makes it the
+    // current one, and the next pass gives it back with what is done of it.
     const { done, failed } = outcome(kept(working));
     report = {
       token: working.token,
       done: done.toString(),
       failed: failed.toString(),
       release: true,
+      ...(early ? { next: true } : {}),
       ...(yielded !== undefined ? { yieldFrom: yielded } : {}),
       ...startedNext,
       renewTime,
