@@ -123,4 +123,27 @@ describe('describe worklist', () => {
       /Worklist up\/top \(its items, at its offsets; working on its range 4000\+6400, token 12\)/,
     );
   });
+
+  it("names the parent's next range a secondary started before the one it works on is done", () => {
+    const text = describeWorklist({
+      worklist: {
+        ...worklist,
+        spec: { ...worklist.spec, source: { worklist: { name: 'top', namespace: 'up' } } },
+        status: {
+          ...worklist.status,
+          upstream: {
+            working: { index: 4000, size: 6400, token: 12 },
+            next: { index: 20000, size: 6400, token: 15 },
+          },
+        },
+      },
+      blocks: [],
+      pods: [],
+      events: [],
+      now,
+    });
+    expect(text).toContain(
+      'working on its range 4000+6400, token 12; started its next range 20000+6400, token 15)',
+    );
+  });
 });

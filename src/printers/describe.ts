@@ -135,8 +135,12 @@ function source(w: Worklist): string {
   if (src.inline) return `inline, ${src.inline.length} item${src.inline.length === 1 ? '' : 's'}`;
   if (src.worklist) {
     const parent = `${src.worklist.namespace ?? w.metadata.namespace}/${src.worklist.name}`;
-    const working = w.status?.upstream?.working;
-    return `Worklist ${parent} (its items, at its offsets${working ? `; working on its range ${working.index}+${working.size}, token ${working.token}` : ''})`;
+    const { working, next } = w.status?.upstream ?? {};
+    const ranges = [
+      ...(working ? [`working on its range ${working.index}+${working.size}, token ${working.token}`] : []),
+      ...(next ? [`started its next range ${next.index}+${next.size}, token ${next.token}`] : []),
+    ];
+    return `Worklist ${parent} (its items, at its offsets${ranges.map((r) => `; ${r}`).join('')})`;
   }
   return `ConfigMap ${src.configMap!.name}, key ${itemsKey(src.configMap)}`;
 }
