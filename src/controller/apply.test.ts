@@ -40,31 +40,23 @@ function blocks(exists: boolean) {
   return { calls, client };
 }
 
+/** A secondary's pass that makes its Block (it has none in the cache) with `report` to write. */
+const createWith = (client: ResourceClient<Block>, report: BlockSpecReport) =>
+  applier().writeUpstream(worklist('s', 'a'), worklist('p', 'b'), client, { create: true, report }, false);
+
 describe("Applier.writeUpstream: a secondary's Block in its parent's namespace", () => {
   const ask: BlockSpecReport = { token: 0, rangeSize: 4000 };
 
   it('makes the Block with the range size it asks for, in one write', async () => {
     const { calls, client } = blocks(false);
-    await applier().writeUpstream(
-      worklist('s', 'a'),
-      worklist('p', 'b'),
-      client,
-      { create: true, report: ask },
-      false,
-    );
+    await createWith(client, ask);
     expect(calls.create.map((b) => b.spec.report)).toEqual([ask]);
     expect(calls.patch).toEqual([]);
   });
 
   it('leaves the report of a Block that is there already (being deleted, its last report not folded) as it is', async () => {
     const { calls, client } = blocks(true);
-    await applier().writeUpstream(
-      worklist('s', 'a'),
-      worklist('p', 'b'),
-      client,
-      { create: true, report: ask },
-      false,
-    );
+    await createWith(client, ask);
     expect(calls.create).toHaveLength(1);
     expect(calls.patch).toEqual([]);
   });
@@ -72,13 +64,7 @@ describe("Applier.writeUpstream: a secondary's Block in its parent's namespace",
   it('writes a report on a range after a create that found the Block there', async () => {
     const { calls, client } = blocks(true);
     const report: BlockSpecReport = { token: 7, done: '0-9', failed: '' };
-    await applier().writeUpstream(
-      worklist('s', 'a'),
-      worklist('p', 'b'),
-      client,
-      { create: true, report },
-      false,
-    );
+    await createWith(client, report);
     expect(calls.patch).toEqual([[{ op: 'add', path: '/spec/report', value: report }]]);
   });
 });

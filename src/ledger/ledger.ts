@@ -151,9 +151,10 @@ export const places = (l: Ledger): RangeSet[] => [
 export const unassigned = (l: Ledger): RangeSet =>
   places(l).reduce((rest, place) => rest.subtract(place), l.scope ?? RangeSet.span(0, l.total - 1));
 
-/** Items waiting to be handed out: never handed out, or back in the retry pool. */
+/** Items waiting to be handed out (within the scope, if any): never handed out, or back in the retry pool. */
 export const poolSize = (l: Ledger): number =>
-  unassigned(l).size + [...l.retry.values()].reduce((n, set) => n + set.size, 0);
+  unassigned(l).size +
+  [...l.retry.values()].reduce((n, set) => n + (l.scope ? set.intersect(l.scope) : set).size, 0);
 
 /** True when every item is completed or failed. */
 export const isFinished = (l: Ledger) => l.completed.size + l.failed.size === l.total;

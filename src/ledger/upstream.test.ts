@@ -761,6 +761,15 @@ describe("a secondary starts its parent's next range before the current one is f
   const mostlyOut = (done = '') =>
     assign({ ...ledger(done), scope: spanOf(r1) }, 'w0', own, T, { size: 40 })!.ledger;
   const recent = { token: 7, renewTime: iso(T - 10) };
+  /** A pass of a secondary that works on r1 and started r2, by default as the parent shows both and knows it. */
+  const withStarted = (
+    l: Ledger,
+    {
+      status = ready(r1, r2),
+      report = { ...recent, startedNext: 9 },
+      o: opts = early,
+    }: { status?: BlockStatus; report?: BlockSpecReport; o?: UpstreamOptions } = {},
+  ) => upstreamStep(l, { working: r1, next: r2 }, { status, report }, T, opts);
 
   it('starts it once at most startNextWithin items of the current one are left to hand out, and says so upward at once', () => {
     const step = upstreamStep(
@@ -801,25 +810,13 @@ describe("a secondary starts its parent's next range before the current one is f
   });
 
   it('says it in every report on the current range, and again after a crash before its report upward', () => {
-    const step = upstreamStep(
-      { ...ledger('100-109'), scope: spanOf(r1) },
-      { working: r1, next: r2 },
-      { status: ready(r1, r2), report: recent },
-      T,
-      early,
-    );
+    const step = withStarted({ ...ledger('100-109'), scope: spanOf(r1) }, { report: recent });
     expect(step.report).toMatchObject({ token: 7, done: '100-109', startedNext: 9 });
     expect(step.upstream).toEqual({ working: r1, next: r2 });
   });
 
   it('switches to it with what its workers did of it so far, keeping those items', () => {
-    const step = upstreamStep(
-      ledger('100-149,300-309'),
-      { working: r1, next: r2 },
-      { status: ready(r1, r2), report: { ...recent, startedNext: 9 } },
-      T,
-      early,
-    );
+    const step = withStarted(ledger('100-149,300-309'));
     expect(step.report).toEqual({
       token: 9,
       done: '300-309',
@@ -833,13 +830,7 @@ describe("a secondary starts its parent's next range before the current one is f
 
   it('answers an ask to yield keeping it, and switches to it once the range before is done', () => {
     const l = { ...ledger('100-139'), scope: spanOf(r1).union(spanOf(r2)) };
-    const asked = upstreamStep(
-      l,
-      { working: r1, next: r2 },
-      { status: { ...ready(r1, r2), yieldFrom: 140 }, report: { ...recent, startedNext: 9 } },
-      T,
-      early,
-    );
+    const asked = withStarted(l, { status: { ...ready(r1, r2), yieldFrom: 140 } });
     expect(asked.report).toMatchObject({ token: 7, yieldFrom: 140, startedNext: 9 });
     expect(asked.upstream).toEqual({ working: r1, next: r2 });
     expect(unassigned(asked.ledger).toString()).toBe('300-349');
@@ -856,12 +847,9 @@ describe("a secondary starts its parent's next range before the current one is f
   });
 
   it('works on it once the parent shows it as the current range (it yielded all of the one before)', () => {
-    const step = upstreamStep(
+    const step = withStarted(
       { ...ledger('300-304'), scope: spanOf(r2) },
-      { working: r1, next: r2 },
       { status: ready(r2), report: { ...recent, yieldFrom: 100, startedNext: 9 } },
-      T,
-      early,
     );
     expect(step.upstream).toEqual({ working: r2 });
     expect(step.ledger.completed.toString()).toBe('300-304');
@@ -870,13 +858,7 @@ describe("a secondary starts its parent's next range before the current one is f
 
   it('disowns it when the parent shows it no more (its lease ran out): our ranges on it are revoked', () => {
     const l = assign({ ...ledger('300-304'), scope: spanOf(r2) }, 'w1', own, T)!.ledger;
-    const step = upstreamStep(
-      l,
-      { working: r1, next: r2 },
-      { status: { phase: 'Lost', observedGeneration: 4 }, report: { ...recent, startedNext: 9 } },
-      T,
-      early,
-    );
+    const step = withStarted(l, { status: { phase: 'Lost', observedGeneration: 4 } });
     expect(step.upstream).toEqual({});
     expect(step.revoked).toEqual(['w1']);
     expect(step.ledger.completed.toString()).toBe('');
@@ -890,13 +872,7 @@ describe("a secondary starts its parent's next range before the current one is f
       retry: new Map([[1, s('140-149')]]),
       scope: spanOf(r1).union(spanOf(r2)),
     };
-    const first = upstreamStep(
-      l,
-      { working: r1, next: r2 },
-      { status: ready(r1, r2), report: { ...recent, startedNext: 9 } },
-      T,
-      idle,
-    );
+    const first = withStarted(l, { o: idle });
     expect(first.report).toMatchObject({
       token: 7,
       done: '100-139',
@@ -919,13 +895,7 @@ describe("a secondary starts its parent's next range before the current one is f
 
   it('decides nothing from a view that shows the range before it without it (the parent takes it back only with that one)', () => {
     const l = assign({ ...ledger('300-304'), scope: spanOf(r2) }, 'w1', own, T)!.ledger;
-    const step = upstreamStep(
-      l,
-      { working: r1, next: r2 },
-      { status: ready(r1), report: { ...recent, startedNext: 9 } },
-      T,
-      early,
-    );
+    const step = withStarted(l, { status: ready(r1) });
     expect(step.upstream).toEqual({ working: r1, next: r2 });
     expect(step.revoked).toEqual([]);
     expect(step.report).toBeUndefined();
@@ -943,22 +913,10 @@ describe("a secondary starts its parent's next range before the current one is f
   });
 
   it('when idle, switches to it before it gives anything back, and gives back nothing while its items are out', () => {
-    const done = upstreamStep(
-      ledger('100-149'),
-      { working: r1, next: r2 },
-      { status: ready(r1, r2), report: { ...recent, startedNext: 9 } },
-      T,
-      { ...early, idle: true },
-    );
+    const done = withStarted(ledger('100-149'), { o: { ...early, idle: true } });
     expect(done.report).toMatchObject({ token: 9, finished: { token: 7 } });
     const out = assign({ ...ledger('100-139'), scope: spanOf(r2) }, 'w1', own, T)!.ledger;
-    const held = upstreamStep(
-      out,
-      { working: r1, next: r2 },
-      { status: ready(r1, r2), report: { ...recent, startedNext: 9 } },
-      T,
-      { ...early, idle: true },
-    );
+    const held = withStarted(out, { o: { ...early, idle: true } });
     expect(held.report?.release).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import type { BlockSpecReport, BlockStatus, WorklistStatus } from '../api/v1alpha1/index.js';
-import { unassigned, type Ledger } from './ledger.js';
+import { poolSize, unassigned, type Ledger } from './ledger.js';
 import { MAX_REPORT_RANGES } from './limits.js';
 import { RangeSet } from './range-set.js';
 
@@ -144,13 +144,6 @@ export function disown(l: Ledger, range: RangeSet): { ledger: Ledger; revoked: s
   };
 }
 
-/** The items of `r` this ledger has not handed out yet: never handed out, or back in its retry pool. */
-function notHandedOut(l: Ledger, r: ParentRange): number {
-  let n = unassigned({ ...l, scope: spanOf(r) }).size;
-  for (const set of l.retry.values()) n += set.intersect(spanOf(r)).size;
-  return n;
-}
-
 /** Where the range's end that this ledger never handed out starts (the range's end when none is). */
 function untouchedFrom(l: Ledger, r: ParentRange): number {
   const end = r.index + r.size;
@@ -270,7 +263,8 @@ export function upstreamStep(
     // A release of the range not folded yet: the parent may give both back.
     !(mine?.token === working.token && mine.release === true) &&
     o.startNextWithin !== undefined &&
-    notHandedOut(ledger, kept(working)) <= o.startNextWithin
+    // What of the range is left to hand out.
+    poolSize({ ...ledger, scope: spanOf(kept(working)) }) <= o.startNextWithin
   )
     early = take(next);
   const startedNext = early ? { startedNext: early.token } : {};
