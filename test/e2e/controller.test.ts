@@ -216,7 +216,12 @@ describe('the controller', () => {
       assigned: [],
       retry: [{ attempts: 1, ranges: '4-9' }],
     });
-    expect((await readBlock(ns, 'quiet')).status).toMatchObject({ phase: 'Lost', token: b.status!.token });
+    // The ledger is written first and the Block's status after it, so the Block may lag a moment.
+    const lost = await eventually('the Block to be marked Lost', async () => {
+      const s = (await readBlock(ns, 'quiet')).status;
+      return s?.phase === 'Lost' ? s : undefined;
+    });
+    expect(lost).toMatchObject({ token: b.status!.token });
   });
 
   it("gives a dead worker pod's range to another Block and removes its Block", async () => {
