@@ -16,7 +16,7 @@ import {
 } from '../support/kube.js';
 import { blockYaml, range, worklistYaml } from '../support/objects.js';
 import { patchBlock } from '../support/write.js';
-import { apiserverRequests, readBlock } from '../support/read.js';
+import { apiserverRequests, readBlock, readWorklist } from '../support/read.js';
 import { Background, startController, withoutInClusterController } from '../support/processes.js';
 
 // The commands a kubectl user reaches for, against the real API server: get (the same text as
@@ -52,6 +52,10 @@ beforeAll(async () => {
     (await readBlock(ns.name, 'b2')).status?.phase === 'Ready'
       ? true
       : undefined,
+  );
+  // `other` is suspended: no Block of it changes, so wait for its own first status.
+  await eventually('the suspended Worklist to have a status', async () =>
+    (await readWorklist(ns.name, 'other')).status?.conditions?.length ? true : undefined,
   );
 });
 afterAll(async () => {

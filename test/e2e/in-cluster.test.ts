@@ -252,16 +252,20 @@ describe('in real pods on the real node', () => {
       failedItems: 1,
       failed: '3',
     });
-    const events = kubectl(
-      'get',
-      'events',
-      '-n',
-      ns.name,
-      '--field-selector',
-      'involvedObject.name=hungry,reason=ItemsFailed',
-      '-o',
-      'jsonpath={.items[*].message}',
-    ).stdout;
+    // Events are written after the Blocks' statuses, whose Drained ends the workers: wait for it.
+    const events = await eventually('the ItemsFailed event', async () => {
+      const messages = kubectl(
+        'get',
+        'events',
+        '-n',
+        ns.name,
+        '--field-selector',
+        'involvedObject.name=hungry,reason=ItemsFailed',
+        '-o',
+        'jsonpath={.items[*].message}',
+      ).stdout;
+      return messages || undefined;
+    });
     expect(events).toMatch(
       /^1 item\(s\) failed 2 attempt\(s\): offsets 3; last failure, hungry-workers-0-\w+: killed by the out-of-memory killer: the container's memory limit is too small for the command$/,
     );
