@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { hostname } from 'node:os';
-import { Controller, DEFAULT_LIMITS } from '../controller/controller.js';
+import { Controller, DEFAULT_LIMITS, DEFAULT_RECONCILE_WORKERS } from '../controller/controller.js';
 import { readiness, serveHealth } from '../controller/http.js';
 import { LeaderElector } from '../controller/leader.js';
 import { durationFlag } from '../cli/flags.js';
@@ -17,7 +17,11 @@ export default class ControllerCommand extends BaseCommand<typeof ControllerComm
       description:
         'where /metrics, /healthz and /readyz are served (port 0: any free port; ":8080" is every interface); the Deployment uses the pod\'s IP',
     }),
-    workers: Flags.integer({ default: 2, min: 1, description: 'Worklists reconciled at once' }),
+    workers: Flags.integer({
+      default: DEFAULT_RECONCILE_WORKERS,
+      min: 1,
+      description: 'Worklists reconciled at once',
+    }),
     'watch-namespace': Flags.string({
       description: 'reconcile only the Worklists of this namespace (default: all namespaces)',
     }),

@@ -56,6 +56,12 @@ interface UpstreamTarget {
 }
 
 export const DEFAULT_LIMITS = { qps: 100, burst: 200, worklistQps: 50, worklistBurst: 100 };
+/**
+ * Worklists reconciled at once, as kube-controller-manager's --concurrent-job-syncs: a pass
+ * mostly waits on the API server, so more than the cores; a secondary's workers wait for its
+ * pass while other Worklists' run (docs/benchmarks.md, 2026-12-04).
+ */
+export const DEFAULT_RECONCILE_WORKERS = 5;
 /** A Block changed under a finalizer removal (a last report landed): look again this soon. */
 const CHANGED_UNDER_US_MS = 100;
 
@@ -139,7 +145,7 @@ export class Controller {
   lead(): void {
     for (const w of this.caches.worklists.list())
       this.queue.add(`${w.metadata.namespace}/${w.metadata.name}`);
-    for (let i = 0; i < (this.options.workers ?? 2); i++) void this.work();
+    for (let i = 0; i < (this.options.workers ?? DEFAULT_RECONCILE_WORKERS); i++) void this.work();
   }
 
   async stop(): Promise<void> {
