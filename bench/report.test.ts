@@ -13,6 +13,7 @@ import {
 } from './report.js';
 import type { QueueRun } from './redis-queue.js';
 import type { CommandRun, TeamtaskRun } from './teamtask.js';
+import type { TreeRun } from './tree.js';
 
 const writes = { writes: 0, conflicts: 0, throttled: 0, byKind: {} };
 const teamtask = (fn: TeamtaskRun['fn'], workers: number, over: Partial<TeamtaskRun> = {}): TeamtaskRun => ({
@@ -231,6 +232,36 @@ describe('benchmark report', () => {
         ['redis-queue', '1ms', '64', '1.96 of 2', '0.4', 'n/a', 'n/a', 'n/a', 'n/a', '0.1'],
       ],
     });
+  });
+
+  it('tabulates the tree runs too: their CPU, and when the shared ledger was complete', () => {
+    const cpu = { cores: 2, machineCores: 1.9, byProcess: { bench: 0.6, 'kube-apiserver': 0.9 } };
+    const run = (system: TreeRun['system'], seconds: number, completeSeconds: number): TreeRun => ({
+      system,
+      workers: 400,
+      secondaries: system === 'teamtask-one' ? 0 : 8,
+      items: 4_000_000,
+      blockSize: 1000,
+      seconds,
+      completeSeconds,
+      itemsPerSecond: Math.round(4_000_000 / seconds),
+      worklistWrites: 40,
+      worklistWritesPerSecond: 0.5,
+      blockWrites: 100,
+      allWrites: 9000,
+      maxWorklistBytes: 4096,
+      watchBroken: false,
+      cpu,
+      notOnce: [],
+    });
+    const r = results({ tree: { one: run('teamtask-one', 72, 55), tree: run('teamtask-tree', 84, 75) } });
+    expect(cpuTable(r).rows.filter((row) => row[0]!.startsWith('teamtask-'))).toEqual([
+      ['teamtask-one', 'zero', '400', '1.9 of 2', '0.6', 'n/a', '0.9'],
+      ['teamtask-tree', 'zero', '400', '1.9 of 2', '0.6', 'n/a', '0.9'],
+    ]);
+    const md = renderMarkdown(r, []);
+    expect(md).toMatch(/\| one Worklist \| 400 \| 0 \| 4,000,000 \| 1,000 \| 72 \| 55 \|/);
+    expect(md).toMatch(/\| a parent and its secondaries \| 400 \| 8 \| 4,000,000 \| 1,000 \| 84 \| 75 \|/);
   });
 
   it('renders the tables and the plots as Markdown', () => {

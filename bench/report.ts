@@ -322,6 +322,7 @@ export function cpuTable(r: BenchResults): { head: string[]; rows: string[][] } 
     ...allTeamtaskRuns(r),
     ...r.jobs.filter((j) => j.system === 'static-split'),
     ...(r.queues ?? []),
+    ...(r.tree ? [r.tree.one, r.tree.tree].map((t) => ({ ...t, fn: 'zero' })) : []),
   ].filter((x) => x.cpu);
   const names = [...new Set(runs.flatMap((x) => Object.keys(x.cpu!.byProcess)))].sort(
     (a, b) =>
@@ -510,6 +511,7 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
               'items',
               'blocks',
               'seconds',
+              'its ledger complete at (s)',
               'items/s',
               'writes of the shared Worklist',
               'per second',
@@ -524,6 +526,7 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
               fmt(t.items),
               t.parentBlockSize ? `${fmt(t.blockSize)} (parent ${fmt(t.parentBlockSize)})` : fmt(t.blockSize),
               fmt(t.seconds, 1),
+              t.completeSeconds === undefined ? '' : fmt(t.completeSeconds, 1),
               fmt(t.itemsPerSecond),
               fmt(t.worklistWrites),
               fmt(t.worklistWritesPerSecond, 2),

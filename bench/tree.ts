@@ -12,6 +12,7 @@ import { range, worklistYaml } from '../test/support/objects.js';
 import { InProcessWorker, RunCounts } from '../test/support/workers.js';
 import { deleteWorklist, round, type BenchContext } from './context.js';
 import { ResumingWatch } from '../test/support/watch.js';
+import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.js';
 
 /**
  * The same worker clients on one Worklist, then spread over secondary Worklists of one parent
@@ -30,6 +31,11 @@ export interface TreeRun {
   /** The parent's block size: what a secondary takes in whole blocks. */
   parentBlockSize?: number;
   seconds: number;
+  /**
+   * When the shared Worklist's ledger first showed every item done (its watch), from the start:
+   * the rest of `seconds` is the workers seeing that and leaving (their Blocks deleted).
+   */
+  completeSeconds?: number;
   itemsPerSecond: number;
   /** Writes of the Worklist the workers share (the parent, in a tree), as its watch saw them. */
   worklistWrites: number;
@@ -45,6 +51,8 @@ export interface TreeRun {
   maxWorklistBytes: number;
   /** A watch could not resume where it was closed (410 Gone, say): the write counts are then lower bounds. */
   watchBroken: boolean;
+  /** Where the CPU went while the workers ran (bench/cpu.ts): on 2 cores, whether the run measured the machine. */
+  cpu?: CpuUse;
   notOnce: string[];
 }
 
@@ -62,8 +70,9 @@ export interface TreePlan {
  * before is no write of the run), resumed where the API server closes them: those of the shared
  * Worklist and its Blocks apart, and the shared Worklist's largest size (its JSON).
  */
-async function watchWrites(ctx: BenchContext, shared: string) {
+async function watchWrites(ctx: BenchContext, shared: string, items: number) {
   const counts = { worklistWrites: 0, blockWrites: 0, allWrites: 0, maxBytes: 0 };
+  let completeAt: number | undefined;
   const path = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${ctx.namespace}/${plural}`;
   const api = ctx.kc.makeApiClient(CustomObjectsApi);
   const from = async (plural: string) => {
@@ -83,6 +92,9 @@ async function watchWrites(ctx: BenchContext, shared: string) {
       if (w.metadata?.name !== shared) return;
       if (type === 'MODIFIED') counts.worklistWrites++;
       counts.maxBytes = Math.max(counts.maxBytes, JSON.stringify(w).length);
+      const s = w.status;
+      if (completeAt === undefined && (s?.completedItems ?? 0) + (s?.failedItems ?? 0) >= items)
+        completeAt = performance.now();
     },
     await from(WORKLIST_PLURAL),
   );
@@ -98,7 +110,11 @@ async function watchWrites(ctx: BenchContext, shared: string) {
     stop: () => {
       worklists.stop();
       blocks.stop();
-      return { ...counts, broken: worklists.broken !== undefined || blocks.broken !== undefined };
+      return {
+        ...counts,
+        completeAt,
+        broken: worklists.broken !== undefined || blocks.broken !== undefined,
+      };
     },
   };
 }
@@ -126,11 +142,13 @@ async function measure(
   o: { system: TreeRun['system']; watched: string; worklists: string[]; plan: TreePlan; secondaries: number },
 ): Promise<TreeRun> {
   const counts = new RunCounts(o.plan.items);
-  const watch = await watchWrites(ctx, o.watched);
+  const watch = await watchWrites(ctx, o.watched, o.plan.items);
+  const cpuBefore = cpuSnapshot(ctx.processes);
   const started = performance.now();
   await work(ctx, o.worklists, o.plan.workers, counts);
   const seconds = (performance.now() - started) / 1000;
-  const { worklistWrites, blockWrites, allWrites, maxBytes, broken } = watch.stop();
+  const cpu = cpuUse(cpuBefore, cpuSnapshot(ctx.processes));
+  const { worklistWrites, blockWrites, allWrites, maxBytes, completeAt, broken } = watch.stop();
   return {
     system: o.system,
     workers: o.plan.workers,
@@ -139,6 +157,7 @@ async function measure(
     blockSize: o.plan.blockSize,
     ...(o.secondaries ? { parentBlockSize: o.plan.parentBlockSize } : {}),
     seconds: round(seconds, 2),
+    ...(completeAt !== undefined ? { completeSeconds: round((completeAt - started) / 1000, 2) } : {}),
     itemsPerSecond: Math.round(o.plan.items / seconds),
     worklistWrites,
     worklistWritesPerSecond: round(worklistWrites / seconds, 2),
@@ -146,6 +165,7 @@ async function measure(
     allWrites,
     maxWorklistBytes: maxBytes,
     watchBroken: broken,
+    ...(cpu ? { cpu } : {}),
     notOnce: counts.notOnce(),
   };
 }
