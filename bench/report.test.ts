@@ -249,6 +249,8 @@ describe('benchmark report', () => {
       worklistWritesPerSecond: 0.5,
       blockWrites: 100,
       allWrites: 9000,
+      allWorklistWrites: 500,
+      blockStatusWrites: 4000,
       maxWorklistBytes: 4096,
       watchBroken: false,
       cpu,
@@ -261,6 +263,7 @@ describe('benchmark report', () => {
     ]);
     const md = renderMarkdown(r, []);
     expect(md).toMatch(/\| one Worklist \| 400 \| 0 \| 4,000,000 \| 1,000 \| 72 \| 55 \|/);
+    expect(md).toMatch(/\| 9,000 \| 500 \/ 4,000 \| 4 KB \|/);
     expect(md).toMatch(/\| a parent and its secondaries \| 400 \| 8 \| 4,000,000 \| 1,000 \| 84 \| 75 \|/);
   });
 

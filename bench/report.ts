@@ -517,6 +517,7 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
               'per second',
               'writes of its Blocks',
               'all writes of Worklists and Blocks',
+              'of which Worklists / Blocks’ status',
               'its largest size',
             ],
             [r.tree.one, r.tree.tree].map((t) => [
@@ -533,6 +534,9 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
               // A watch that could not resume saw fewer writes than there were.
               `${t.watchBroken ? '≥ ' : ''}${fmt(t.blockWrites)}`,
               `${t.watchBroken ? '≥ ' : ''}${fmt(t.allWrites)}`,
+              t.allWorklistWrites === undefined || t.blockStatusWrites === undefined
+                ? ''
+                : `${fmt(t.allWorklistWrites)} / ${fmt(t.blockStatusWrites)}`,
               `${fmt(t.maxWorklistBytes / 1024, 1)} KB`,
             ]),
           ),

@@ -48,6 +48,13 @@ export interface TreeRun {
   blockWrites: number;
   /** Writes of every Worklist and Block of the run (the parent's, the secondaries', their workers'): the API server's load. */
   allWrites: number;
+  /**
+   * Of allWrites: every Worklist's (the ledgers), and the Blocks' status writes (the controller's
+   * word to workers); the rest are Blocks made, deleted, or their spec written (the workers'
+   * reports, which change a Block's generation).
+   */
+  allWorklistWrites?: number;
+  blockStatusWrites?: number;
   maxWorklistBytes: number;
   /** A watch could not resume where it was closed (410 Gone, say): the write counts are then lower bounds. */
   watchBroken: boolean;
@@ -71,7 +78,15 @@ export interface TreePlan {
  * Worklist and its Blocks apart, and the shared Worklist's largest size (its JSON).
  */
 async function watchWrites(ctx: BenchContext, shared: string, items: number) {
-  const counts = { worklistWrites: 0, blockWrites: 0, allWrites: 0, maxBytes: 0 };
+  const counts = {
+    worklistWrites: 0,
+    blockWrites: 0,
+    allWrites: 0,
+    allWorklistWrites: 0,
+    blockStatusWrites: 0,
+    maxBytes: 0,
+  };
+  const generations = new Map<string, number>();
   let completeAt: number | undefined;
   const path = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${ctx.namespace}/${plural}`;
   const api = ctx.kc.makeApiClient(CustomObjectsApi);
@@ -89,6 +104,7 @@ async function watchWrites(ctx: BenchContext, shared: string, items: number) {
     path(WORKLIST_PLURAL),
     (type, w) => {
       counts.allWrites++;
+      counts.allWorklistWrites++;
       if (w.metadata?.name !== shared) return;
       if (type === 'MODIFIED') counts.worklistWrites++;
       counts.maxBytes = Math.max(counts.maxBytes, JSON.stringify(w).length);
@@ -100,9 +116,15 @@ async function watchWrites(ctx: BenchContext, shared: string, items: number) {
   );
   const blocks = await ResumingWatch.start<Block>(
     path(BLOCK_PLURAL),
-    (_, b) => {
+    (type, b) => {
       counts.allWrites++;
       if (b.spec?.worklist === shared) counts.blockWrites++;
+      // A status write leaves the generation as it was; a spec write (a report) moves it.
+      const uid = b.metadata?.uid ?? '';
+      const generation = b.metadata?.generation ?? 0;
+      if (type === 'MODIFIED' && generations.get(uid) === generation) counts.blockStatusWrites++;
+      if (type === 'DELETED') generations.delete(uid);
+      else generations.set(uid, generation);
     },
     await from(BLOCK_PLURAL),
   );
@@ -148,7 +170,16 @@ async function measure(
   await work(ctx, o.worklists, o.plan.workers, counts);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuUse(cpuBefore, cpuSnapshot(ctx.processes));
-  const { worklistWrites, blockWrites, allWrites, maxBytes, completeAt, broken } = watch.stop();
+  const {
+    worklistWrites,
+    blockWrites,
+    allWrites,
+    allWorklistWrites,
+    blockStatusWrites,
+    maxBytes,
+    completeAt,
+    broken,
+  } = watch.stop();
   return {
     system: o.system,
     workers: o.plan.workers,
@@ -163,6 +194,8 @@ async function measure(
     worklistWritesPerSecond: round(worklistWrites / seconds, 2),
     blockWrites,
     allWrites,
+    allWorklistWrites,
+    blockStatusWrites,
     maxWorklistBytes: maxBytes,
     watchBroken: broken,
     ...(cpu ? { cpu } : {}),
