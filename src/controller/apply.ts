@@ -2,6 +2,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import {
   API_VERSION,
   BLOCK_FINALIZER,
+  NO_RANGE_TOKEN,
   type Block,
   type BlockSpecReport,
   type BlockStatus,
@@ -88,8 +89,8 @@ export class Applier {
     let written: Block | undefined;
     let report = plan.report;
     if (plan.create) {
-      // Token 0 fences nothing: the range size it asks for, which a new Block may carry.
-      const atCreation = report?.token === 0 ? report : undefined;
+      // A report on no range, the range size it asks for, is all a new Block may carry.
+      const atCreation = report?.token === NO_RANGE_TOKEN ? report : undefined;
       this.assertMayWrite();
       try {
         written = await blocks.create({

@@ -1,5 +1,7 @@
 import {
+  asksRangeSize,
   BLOCK_FINALIZER,
+  NO_RANGE_TOKEN,
   type Block,
   type BlockSpecReport,
   type BlockStatus,
@@ -441,7 +443,7 @@ function upstream(ledger: Ledger, o: Observed, { live }: Pick<Blocks, 'live'>, t
 /**
  * The secondary's Block in its parent's namespace: made when it has none (not again once
  * finished: the parent deletes a finished worker's Block in time), carrying from its creation the
- * range size it asks for (token 0 fences nothing), so that its first parent range is sized for
+ * range size it asks for (a report on no range), so that its first parent range is sized for
  * all its workers, not one parent block that leaves most of them idle.
  */
 function upstreamPlan(
@@ -453,7 +455,7 @@ function upstreamPlan(
 ): NonNullable<Plan['upstream']> {
   const create = observed.block === undefined && !status.completionTime && !isIdle(o, alive);
   if (!create || up.report) return { create, report: up.report };
-  return { create, report: { token: 0, rangeSize: upstreamRangeSize(o, alive) } };
+  return { create, report: { token: NO_RANGE_TOKEN, rangeSize: upstreamRangeSize(o, alive) } };
 }
 
 /** How many of the parent's items a secondary asks for in a range: UPSTREAM_BLOCKS_PER_WORKER of its own blocks a worker. */
@@ -552,7 +554,7 @@ function assignWaiting(
     ledger = res.ledger;
     pool -= res.assignment.size;
     count++;
-    if (b.spec.report?.token === 0 && b.spec.report.rangeSize !== undefined) sized.add(b.metadata.name!);
+    if (asksRangeSize(b.spec.report)) sized.add(b.metadata.name!);
   }
   // A Block made asking for a range size (a secondary Worklist: its pace is its workers', known
   // before it runs anything) gets its next range with its first, as one that ended a range does.

@@ -1,4 +1,9 @@
-import type { BlockSpecReport, BlockStatus, WorklistStatus } from '../api/v1alpha1/index.js';
+import {
+  NO_RANGE_TOKEN,
+  type BlockSpecReport,
+  type BlockStatus,
+  type WorklistStatus,
+} from '../api/v1alpha1/index.js';
 import { poolSize, unassigned, type Ledger } from './ledger.js';
 import { MAX_REPORT_RANGES } from './limits.js';
 import { RangeSet } from './range-set.js';
@@ -390,7 +395,7 @@ export function upstreamStep(
     }
   } else if (parent.status?.phase === 'Lost') {
     // The parent gives a Lost Block nothing until its holder writes to it again: a sign of life.
-    report = { ...(mine ?? { token: 0 }), renewTime };
+    report = { ...(mine ?? { token: NO_RANGE_TOKEN }), renewTime };
     comeBack = true;
   }
 
