@@ -86,7 +86,7 @@ async function watchWrites(ctx: BenchContext, shared: string, items: number) {
     blockStatusWrites: 0,
     maxBytes: 0,
   };
-  const generations = new Map<string, number>();
+  const last = new Map<string, { generation: number; status: string }>();
   let completeAt: number | undefined;
   const path = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${ctx.namespace}/${plural}`;
   const api = ctx.kc.makeApiClient(CustomObjectsApi);
@@ -119,12 +119,15 @@ async function watchWrites(ctx: BenchContext, shared: string, items: number) {
     (type, b) => {
       counts.allWrites++;
       if (b.spec?.worklist === shared) counts.blockWrites++;
-      // A status write leaves the generation as it was; a spec write (a report) moves it.
+      // A status write changes the status and leaves the generation as it was; a spec write (a
+      // report) or a delete moves the generation; a finalizer removal changes neither.
       const uid = b.metadata?.uid ?? '';
-      const generation = b.metadata?.generation ?? 0;
-      if (type === 'MODIFIED' && generations.get(uid) === generation) counts.blockStatusWrites++;
-      if (type === 'DELETED') generations.delete(uid);
-      else generations.set(uid, generation);
+      const seen = { generation: b.metadata?.generation ?? 0, status: JSON.stringify(b.status ?? {}) };
+      const before = last.get(uid);
+      if (type === 'MODIFIED' && before?.generation === seen.generation && before.status !== seen.status)
+        counts.blockStatusWrites++;
+      if (type === 'DELETED') last.delete(uid);
+      else last.set(uid, seen);
     },
     await from(BLOCK_PLURAL),
   );

@@ -53,9 +53,12 @@ beforeAll(async () => {
       ? true
       : undefined,
   );
-  // `other` is suspended: no Block of it changes, so wait for its own first status.
-  await eventually('the suspended Worklist to have a status', async () =>
-    (await readWorklist(ns.name, 'other')).status?.conditions?.length ? true : undefined,
+  // `other` is suspended: its ledger is written, then its Block's status (Pending, saying why).
+  await eventually('the suspended Worklist and its Block to have a status', async () =>
+    (await readWorklist(ns.name, 'other')).status?.conditions?.length &&
+    (await readBlock(ns.name, 'o1')).status?.phase === 'Pending'
+      ? true
+      : undefined,
   );
 });
 afterAll(async () => {
