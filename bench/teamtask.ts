@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { stringify } from 'yaml';
 import { BLOCK_PLURAL, type Block } from '../src/api/v1alpha1/index.js';
 import { sample } from '../src/controller/metrics.js';
+import { collectionPath } from '../src/kube/teamtask-client.js';
 import { kubectlStdin } from '../test/support/kube.js';
 import { range, worklistYaml } from '../test/support/objects.js';
 import { Background, controllerMetrics } from '../test/support/processes.js';
@@ -111,7 +112,7 @@ export async function runTeamtask(
   const clock = new ClaimClock();
   // Resumed whenever its connection ends: a claim clock that stopped hearing would time nothing.
   const watch = await ResumingWatch.start<Block>(
-    `/apis/teamtask.dev/v1alpha1/namespaces/${ctx.namespace}/${BLOCK_PLURAL}`,
+    collectionPath(BLOCK_PLURAL, ctx.namespace),
     (type, b) => {
       if (b.spec?.worklist === o.name) clock.observe(type, b, performance.now());
     },

@@ -1,12 +1,5 @@
-import { CustomObjectsApi } from '@kubernetes/client-node';
-import {
-  BLOCK_PLURAL,
-  GROUP,
-  VERSION,
-  WORKLIST_PLURAL,
-  type Block,
-  type Worklist,
-} from '../src/api/v1alpha1/index.js';
+import { BLOCK_PLURAL, WORKLIST_PLURAL, type Block, type Worklist } from '../src/api/v1alpha1/index.js';
+import { collectionPath, TeamtaskClient } from '../src/kube/teamtask-client.js';
 import { kubectlStdin } from '../test/support/kube.js';
 import { range, worklistYaml } from '../test/support/objects.js';
 import { InProcessWorker, RunCounts } from '../test/support/workers.js';
@@ -88,17 +81,11 @@ async function watchWrites(ctx: BenchContext, shared: string, items: number) {
   };
   const last = new Map<string, { generation: number; status: string }>();
   let completeAt: number | undefined;
-  const path = (plural: string) => `/apis/${GROUP}/${VERSION}/namespaces/${ctx.namespace}/${plural}`;
-  const api = ctx.kc.makeApiClient(CustomObjectsApi);
-  const from = async (plural: string) => {
-    const list = (await api.listNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: ctx.namespace,
-      plural,
-      limit: 1,
-    })) as { metadata: { resourceVersion: string } };
-    return { kc: ctx.kc, resourceVersion: list.metadata.resourceVersion };
+  const path = (plural: string) => collectionPath(plural, ctx.namespace);
+  const client = new TeamtaskClient(ctx.kc);
+  const from = async (plural: 'worklists' | 'blocks') => {
+    const list = await client.listAll(plural, ctx.namespace);
+    return { kc: ctx.kc, resourceVersion: list.metadata?.resourceVersion };
   };
   const worklists = await ResumingWatch.start<Worklist>(
     path(WORKLIST_PLURAL),
