@@ -109,6 +109,16 @@ describe('ReportMarks', () => {
     expect(m.judge([stale(2)], [block('a', '2', 2)]).stale).toEqual([]);
   });
 
+  it('does not count the report of a Block being deleted, whose generation its deletion raised', () => {
+    const m = new ReportMarks();
+    m.judge([], [block('a', '1', 1)]);
+    const deleting = {
+      ...block('a', '2', 2),
+      metadata: { ...block('a', '2', 2).metadata, deletionTimestamp: new Date() },
+    };
+    expect(m.judge([stale(2), malformed(2)], [deleting])).toEqual({ stale: [], refused: [] });
+  });
+
   it('tells of a malformed report once per Block generation', () => {
     const m = new ReportMarks();
     expect(m.judge([malformed(1)], [block('a')]).refused).toEqual([malformed(1)]);

@@ -82,13 +82,18 @@ export class ReportMarks {
   /**
    * A stale report counts when its Block's generation is new to us. A Block seen for the first
    * time (after a restart, say) only sets the mark: its report may have been folded long ago.
+   * Nor does a Block being deleted count: the API server raises the generation of an object
+   * with finalizers when it is deleted, and its report is then the one already judged (every
+   * worker's Block, at its exit, would otherwise count as a stale report).
    */
   judge(reports: readonly ReportSeen[], blocks: readonly Block[]): Judged {
-    const uid = new Map(blocks.map((b) => [b.metadata.name!, b.metadata.uid!]));
+    const byName = new Map(blocks.map((b) => [b.metadata.name!, b]));
     const stale: ReportSeen[] = [];
     const refused: ReportSeen[] = [];
     for (const r of reports) {
-      const id = uid.get(r.block)!;
+      const block = byName.get(r.block)!;
+      if (block.metadata.deletionTimestamp) continue;
+      const id = block.metadata.uid!;
       const judged = this.judged.get(id);
       if (r.outcome === 'stale' && judged !== undefined && judged !== r.generation) stale.push(r);
       if (r.outcome === 'malformed' && this.refused.get(id) !== r.generation) {
