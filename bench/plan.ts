@@ -65,7 +65,9 @@ export const SMOKE_PLAN: BenchPlan = {
   tasks: { workers: [2], perWorker: 3 },
   scale: { items: 20_000, blockSize: 1000, workers: 4 },
   crowd: { items: 12_000, blockSize: 500, workers: 6 },
-  tree: { items: 24_000, workers: 6, secondaries: 2, blockSize: 500, parentBlockSize: 2000 },
+  // Eight of a secondary's ranges (3 workers × 8 blocks of 500): each secondary takes a share,
+  // whichever makes its Block in the parent's namespace first.
+  tree: { items: 96_000, workers: 6, secondaries: 2, blockSize: 500, parentBlockSize: 2000 },
   gateway: { workers: [2], itemsPerWorker: 300, blockSize: 50, itemMs: 1 },
 };
 

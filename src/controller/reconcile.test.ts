@@ -89,6 +89,12 @@ class World {
     };
   }
 
+  /** Sets when a Block was made: `s` seconds after T0 (before it, if negative). */
+  bornAt(name: string, s: number): void {
+    const b = this.blocks.get(name)!;
+    this.blocks.set(name, { ...b, metadata: { ...b.metadata, creationTimestamp: later(s) as never } });
+  }
+
   /** One reconcile; `writeBlocks: false` is a controller that crashed after the ledger write. */
   step(now = T0, writeBlocks = true): Plan {
     const plan = reconcile(this.observed(), now);
@@ -1134,13 +1140,16 @@ describe("reconcile's one requeue decision", () => {
 // its Block in the parent's namespace shows, reports upward in the plan (docs/secondary.md).
 describe('reconcile a secondary Worklist', () => {
   const parentRange = { index: 200, size: 30, token: 5 };
-  function secondary(parentStatus?: Block['status'], report?: BlockSpecReport) {
+  function secondary(parentStatus?: Block['status'], report?: BlockSpecReport, parentPool?: number) {
     const w = new World(
       { source: { worklist: { name: 'top', namespace: 'up' } }, blockSize: 10 },
       'w0',
       'w1',
     );
     w.total = 1000;
+    // Its workers arrived a while ago (a secondary waits for them before asking its parent).
+    w.bornAt('w0', -60);
+    w.bornAt('w1', -59);
     const parentBlock: Block | undefined = parentStatus
       ? {
           apiVersion: 'teamtask.dev/v1alpha1',
@@ -1150,7 +1159,14 @@ describe('reconcile a secondary Worklist', () => {
           status: parentStatus,
         }
       : undefined;
-    const observed = () => ({ ...w.observed(), upstream: { block: parentBlock, parentLeaseMs: 60_000 } });
+    const observed = () => ({
+      ...w.observed(),
+      upstream: {
+        block: parentBlock,
+        parentLeaseMs: 60_000,
+        ...(parentPool !== undefined ? { parentPool } : {}),
+      },
+    });
     return { w, observed };
   }
 
@@ -1172,6 +1188,24 @@ describe('reconcile a secondary Worklist', () => {
       ['w0', 220],
     ]);
     expect(nextRanges(plan.status).map((a) => [a.block, a.index])).toEqual([['w0', 500]]);
+  });
+
+  it.each([
+    { name: 'while the parent still has items to hand out, at once', parentPool: 1, started: true },
+    {
+      name: 'once the parent has none, not yet: the parent may still give it whole to an idle secondary',
+      parentPool: 0,
+      started: false,
+    },
+  ])("starts the parent's next range $name", ({ parentPool, started }) => {
+    // Two workers, blocks of 10: the first pass hands out 20 of the parent range's 100 items,
+    // and 80 are left, far more than a block per worker.
+    const working = { index: 200, size: 100, token: 5 };
+    const next = { index: 500, size: 30, token: 6 };
+    const { observed } = secondary({ phase: 'Ready', ...working, next }, undefined, parentPool);
+    const plan = reconcile(observed(), T0);
+    expect(plan.status.upstream).toEqual(started ? { working, next } : { working });
+    expect(plan.upstream?.report?.startedNext).toBe(started ? 6 : undefined);
   });
 
   it("hands its workers the parent range's items only, in its own blocks", () => {
@@ -1196,6 +1230,41 @@ describe('reconcile a secondary Worklist', () => {
     expect(assignments(plan.status)).toEqual([]);
     expect([...plan.blockStatuses.values()].map((s) => s.phase)).toEqual(['Pending', 'Pending']);
   });
+
+  it.each([
+    {
+      name: 'its workers arrived over a second and the newest is 2 s old: now',
+      born: [-3, -2],
+      create: true,
+    },
+    {
+      name: 'its newest worker is 1 s old: in 1 s, for a range sized for the workers still coming',
+      born: [-3, -1],
+      create: false,
+      inMs: 1000,
+    },
+    {
+      name: 'workers keep coming, the first 5 s ago: now, with those there are',
+      born: [-5, 0],
+      create: true,
+    },
+    { name: 'workers keep coming, the first 4 s ago: in 1 s', born: [-4, 0], create: false, inMs: 1000 },
+    { name: 'a newest worker Block that is Lost does not count', born: [-3, 0], lost: 'w1', create: true },
+  ])(
+    'makes its Block in the parent namespace once its workers have arrived: $name',
+    ({ born, lost, create, inMs }) => {
+      const { w, observed } = secondary();
+      born.forEach((s, i) => w.bornAt(`w${i}`, s));
+      if (lost)
+        w.worklist = {
+          ...w.worklist,
+          status: { ...w.worklist.status, lost: [{ block: lost, generation: 1, since: T0.toISOString() }] },
+        };
+      const plan = reconcile(observed(), T0);
+      expect(plan.upstream?.create).toBe(create);
+      if (inMs) expect(plan.requeueAfterMs).toBe(inMs);
+    },
+  );
 
   it('makes no Block in the parent namespace while it has no worker, or is suspended: it would hold parent ranges no one runs', () => {
     const { w, observed } = secondary();

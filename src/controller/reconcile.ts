@@ -82,6 +82,11 @@ export interface ObservedUpstream {
   readonly parentLeaseMs: number;
   /** What the parent's ledger has settled (ledger/upstream.ts, settledBy). */
   readonly settled?: RangeSet;
+  /**
+   * The parent's items not handed out yet (its pool), from a view of its status that already
+   * holds the next range its Block shows (ledger/upstream.ts, parentPoolAfter).
+   */
+  readonly parentPool?: number;
 }
 
 /** One quota'd resource of a ResourceQuota: `count/blocks.teamtask.dev` 3 of 3, say. */
@@ -243,6 +248,7 @@ export function reconcile(o: Observed, now: Date): Plan {
     ...(up ? { upstream: up.upstream } : {}),
   };
   events.push(...transitionEvents(o.worklist.status, status));
+  const upward = o.upstream && up ? upstreamPlan(o, o.upstream, up, status, blocks, ledger, t) : undefined;
 
   return {
     status,
@@ -257,9 +263,7 @@ export function reconcile(o: Observed, now: Date): Plan {
     throttled: assigned.throttled,
     reports: folded.reports,
     events,
-    ...(o.upstream && up
-      ? { upstream: upstreamPlan(o, o.upstream, up, status, atWork(o, blocks, ledger)) }
-      : {}),
+    ...(upward ? { upstream: upward.plan } : {}),
     requeueAfterMs: requeueAfter(
       ledger,
       policy.leaseMs,
@@ -274,6 +278,8 @@ export function reconcile(o: Observed, now: Date): Plan {
         o.source && !status.completionTime ? CONFIGMAP_TTL_MS : undefined,
         // A report upward that falls due with nothing changing (a renewal, held-back progress).
         up?.wakeInMs,
+        // A secondary whose workers are still arriving asks its parent once they stop.
+        upward?.settleInMs,
       ],
     ),
   };
@@ -434,28 +440,68 @@ function upstream(ledger: Ledger, o: Observed, { live }: Pick<Blocks, 'live'>, t
     reportEveryMs: UPSTREAM_REPORT_EVERY_MS,
     leaseMs: o.upstream.parentLeaseMs,
     rangeSize: upstreamRangeSize(o, alive),
-    // About a block per worker left: its workers get no next range of their own from here on.
-    startNextWithin: Math.max(1, alive) * o.worklist.spec.blockSize,
+    startNextWithin: startNextWithin(o.upstream, alive, o.worklist.spec.blockSize),
     idle: isIdle(o, alive),
   });
+}
+
+/**
+ * When a secondary starts its parent's next range (ledger/upstream.ts): at once while the parent
+ * still has items to hand out, so that its pool never runs dry at a switch (its workers' ranges
+ * would shrink to a block each, and its idle ones steal: a small end game at every switch). A
+ * started range is its own to finish, though: the parent no longer takes it back whole. Once
+ * the parent's pool is empty, the next range an idle secondary could get is one that another
+ * holds unstarted, so it is started only with about a block per worker left.
+ */
+function startNextWithin(parent: ObservedUpstream, alive: number, blockSize: number): number {
+  if ((parent.parentPool ?? 0) > 0) return Number.POSITIVE_INFINITY;
+  return Math.max(1, alive) * blockSize;
 }
 
 /**
  * The secondary's Block in its parent's namespace: made when it has none (not again once
  * finished: the parent deletes a finished worker's Block in time), carrying from its creation the
  * range size it asks for (a report on no range), so that its first parent range is sized for
- * all its workers, not one parent block that leaves most of them idle.
+ * all its workers, not one parent block that leaves most of them idle. So it is made once its
+ * workers have arrived (workersSettleInMs): a range asked for the first of fifty workers leaves
+ * the other 49 stealing from one-block ranges until it switches.
  */
 function upstreamPlan(
   o: Observed,
   observed: ObservedUpstream,
   up: UpstreamStep,
   status: WorklistStatus,
-  alive: number,
-): NonNullable<Plan['upstream']> {
-  const create = observed.block === undefined && !status.completionTime && !isIdle(o, alive);
-  if (!create || up.report) return { create, report: up.report };
-  return { create, report: { token: NO_RANGE_TOKEN, rangeSize: upstreamRangeSize(o, alive) } };
+  blocks: Pick<Blocks, 'live'>,
+  ledger: Ledger,
+  t: number,
+): { plan: NonNullable<Plan['upstream']>; settleInMs?: number } {
+  const alive = atWork(o, blocks, ledger);
+  const wanted = observed.block === undefined && !status.completionTime && !isIdle(o, alive);
+  const settleInMs = wanted ? workersSettleInMs(o, blocks, ledger, t) : 0;
+  const create = wanted && settleInMs === 0;
+  if (!create || up.report)
+    return { plan: { create, report: up.report }, ...(settleInMs ? { settleInMs } : {}) };
+  return { plan: { create, report: { token: NO_RANGE_TOKEN, rangeSize: upstreamRangeSize(o, alive) } } };
+}
+
+/**
+ * A secondary's workers count as arrived once its newest worker's Block is this old: a Job's
+ * pods, or a crowd of workers started at once, make their Blocks within moments of each other.
+ */
+export const UPSTREAM_SETTLE_MS = 2000;
+/** ...or once its first worker's Block is this old, however many are still coming. */
+export const UPSTREAM_SETTLE_MAX_MS = 5000;
+
+/** ms until the secondary's workers count as arrived (0: they have). */
+function workersSettleInMs(o: Observed, blocks: Pick<Blocks, 'live'>, ledger: Ledger, t: number): number {
+  const born = workingBlocks(o, blocks, ledger)
+    .map((b) => Date.parse(String(b.metadata.creationTimestamp ?? '')))
+    .filter(Number.isFinite);
+  if (!born.length) return 0;
+  return Math.max(
+    0,
+    Math.min(Math.max(...born) + UPSTREAM_SETTLE_MS, Math.min(...born) + UPSTREAM_SETTLE_MAX_MS) - t,
+  );
 }
 
 /** How many of the parent's items a secondary asks for in a range: UPSTREAM_BLOCKS_PER_WORKER of its own blocks a worker. */
@@ -463,8 +509,11 @@ const upstreamRangeSize = (o: Observed, alive: number) =>
   Math.max(1, alive) * UPSTREAM_BLOCKS_PER_WORKER * o.worklist.spec.blockSize;
 
 /** Blocks whose worker may be at work: live, its pod not gone, not Lost (quiet past its lease). */
-const atWork = (o: Observed, { live }: Pick<Blocks, 'live'>, ledger: Ledger) =>
-  [...live.keys()].filter((name) => !o.deadWorkers.has(name) && !ledger.lost.has(name)).length;
+const atWork = (o: Observed, blocks: Pick<Blocks, 'live'>, ledger: Ledger) =>
+  workingBlocks(o, blocks, ledger).length;
+
+const workingBlocks = (o: Observed, { live }: Pick<Blocks, 'live'>, ledger: Ledger) =>
+  [...live].filter(([name]) => !o.deadWorkers.has(name) && !ledger.lost.has(name)).map(([, b]) => b);
 
 /**
  * No worker of the secondary's own could run a parent range now: none live, it is suspended, or

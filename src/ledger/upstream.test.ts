@@ -21,6 +21,7 @@ import {
 import { RangeSet } from './range-set.js';
 import {
   disown,
+  parentPoolAfter,
   spanOf,
   upstreamStep,
   type ParentRange,
@@ -727,7 +728,7 @@ describe('secondaries under random histories', () => {
       fc.property(
         fc.array(step, { minLength: 10, maxLength: 80 }),
         fc.constantFrom(0, 7),
-        fc.constantFrom(undefined, 0, 4, 100),
+        fc.constantFrom(undefined, 0, 4, 100, Number.POSITIVE_INFINITY),
         (steps, failEvery, startNextWithin) => {
           const { w } = run(steps, failEvery, true, startNextWithin);
           expect(w.parent.completed.size + w.parent.failed.size).toBe(TOTAL);
@@ -741,7 +742,7 @@ describe('secondaries under random histories', () => {
     fc.assert(
       fc.property(
         fc.array(step, { minLength: 10, maxLength: 80 }),
-        fc.constantFrom(undefined, 0, 4, 100),
+        fc.constantFrom(undefined, 0, 4, 100, Number.POSITIVE_INFINITY),
         (steps, startNextWithin) => {
           const { w } = run(steps, 0, false, startNextWithin);
           expect(w.succeeded).toEqual(Array.from({ length: TOTAL }, () => 1));
@@ -751,6 +752,27 @@ describe('secondaries under random histories', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("the parent's pool, as a secondary may trust it", () => {
+  // A parent of 100 items in blocks of 10: the secondary's Block `s` holds 0-9 (token 1) and
+  // 10-19 as its next range (token 2); 80 items are left to hand out.
+  const policy: Policy = { blockSize: 10, maxAttempts: 3, leaseMs: 60_000 };
+  const first = assign(emptyLedger(100), 's', policy, 0)!.ledger;
+  const withNext = assignNext(first, 's', policy)!.ledger;
+
+  it.each([
+    { name: 'from a status that holds the next range the Block shows', parent: withNext, next: 2, want: 80 },
+    {
+      name: 'none from an older status, whose pool still counts that range',
+      parent: first,
+      next: 2,
+      want: undefined,
+    },
+    { name: 'none when the Block shows no next range', parent: withNext, next: undefined, want: undefined },
+  ])('$name', ({ parent, next, want }) => {
+    expect(parentPoolAfter(parent, 's', next)).toBe(want);
   });
 });
 

@@ -61,6 +61,17 @@ export function settledBy(status: WorklistStatus | undefined): RangeSet {
 }
 
 /**
+ * The parent's items not handed out yet (its pool), as a view of its status that already holds
+ * the next range its Block shows us (`next`, its token); undefined from an older view, whose pool
+ * still counts that range, or when the Block shows none. The parent's Worklist and its Blocks
+ * come through different watches, in no order between them.
+ */
+export function parentPoolAfter(parent: Ledger, block: string, next: number | undefined): number | undefined {
+  if (next === undefined || parent.next.get(block)?.token !== next) return undefined;
+  return poolSize(parent);
+}
+
+/**
  * How often a secondary reports progress upward at most: a worker's pace (its PROGRESS_EVERY_MS).
  * What a secondary's crash makes run again elsewhere is what finished since.
  */
@@ -73,8 +84,9 @@ export interface UpstreamOptions {
   readonly leaseMs: number;
   /**
    * Start the parent's next range once at most this many items of the current one are left to
-   * hand out (about a block per worker: its workers would otherwise wait for the last of them).
-   * Undefined: only at the switch, once every item of the current one is done or failed.
+   * hand out (about a block per worker: its workers would otherwise wait for the last of them;
+   * Infinity: at once). Undefined: only at the switch, once every item of the current one is
+   * done or failed.
    */
   readonly startNextWithin?: number;
   /** How many of the parent's items to ask for in the next range (spec.report.rangeSize). */
