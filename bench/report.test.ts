@@ -251,6 +251,7 @@ describe('benchmark report', () => {
       allWrites: 9000,
       allWorklistWrites: 500,
       blockStatusWrites: 4000,
+      ranges: { assignments: 1900, stealAsks: 150 },
       maxWorklistBytes: 4096,
       watchBroken: false,
       cpu,
@@ -261,9 +262,13 @@ describe('benchmark report', () => {
       ['teamtask-one', 'zero', '400', '1.9 of 2', '0.6', 'n/a', '0.9'],
       ['teamtask-tree', 'zero', '400', '1.9 of 2', '0.6', 'n/a', '0.9'],
     ]);
+    // The parent's writes with its Blocks' (140 in 84 s) against one Worklist's (140 in 72 s): 0.857×.
+    const rate = targets(r).find((t) => t.target.startsWith("the parent's write rate"))!;
+    expect(rate.measured).toBe('1.7/s against 1.9/s (0.857×); its Worklist alone 0.5/s against 0.5/s (1×)');
+    expect(rate.met).toBe(false);
     const md = renderMarkdown(r, []);
     expect(md).toMatch(/\| one Worklist \| 400 \| 0 \| 4,000,000 \| 1,000 \| 72 \| 55 \|/);
-    expect(md).toMatch(/\| 9,000 \| 500 \/ 4,000 \| 4 KB \|/);
+    expect(md).toMatch(/\| 9,000 \| 500 \/ 4,000 \| 1,900 \/ 150 \| 4 KB \|/);
     expect(md).toMatch(/\| a parent and its secondaries \| 400 \| 8 \| 4,000,000 \| 1,000 \| 84 \| 75 \|/);
   });
 

@@ -275,11 +275,14 @@ function treeTargets(
 ): Target[] {
   if (!t) return [];
   const clients = `${t.tree.workers} worker clients over ${t.tree.secondaries} secondaries`;
-  const rate = t.one.worklistWritesPerSecond
+  const pace = t.tree.itemsPerSecond / t.one.itemsPerSecond;
+  // The parent's writes are its Worklist's and its Blocks': since the pipelined protocol a claim
+  // is a Block write, and a ledger write serves every Block of a pass (docs/benchmarks.md).
+  const withBlocks = (r: TreeRun) => (r.worklistWrites + r.blockWrites) / r.seconds;
+  const rate = withBlocks(t.one) ? withBlocks(t.tree) / withBlocks(t.one) : undefined;
+  const ledgerRate = t.one.worklistWritesPerSecond
     ? t.tree.worklistWritesPerSecond / t.one.worklistWritesPerSecond
     : undefined;
-  const pace = t.tree.itemsPerSecond / t.one.itemsPerSecond;
-  const withBlocks = (r: TreeRun) => (r.worklistWrites + r.blockWrites) / r.seconds;
   return [
     row(
       `parent ≤ 20 KB with ${clients}`,
@@ -288,8 +291,8 @@ function treeTargets(
       'secondary-worklists',
     ),
     row(
-      "the parent's write rate ≤ 1/10 of one Worklist's with the same clients",
-      `${fmt(t.tree.worklistWritesPerSecond, 2)}/s against ${fmt(t.one.worklistWritesPerSecond, 2)}/s (${fmt(rate, 3)}×); with its Blocks ${fmt(withBlocks(t.tree), 1)}/s against ${fmt(withBlocks(t.one), 1)}/s (${fmt(withBlocks(t.tree) / withBlocks(t.one), 3)}×)`,
+      "the parent's write rate (its Worklist's and its Blocks') ≤ 1/10 of one Worklist's with the same clients",
+      `${fmt(withBlocks(t.tree), 1)}/s against ${fmt(withBlocks(t.one), 1)}/s (${fmt(rate, 3)}×); its Worklist alone ${fmt(t.tree.worklistWritesPerSecond, 2)}/s against ${fmt(t.one.worklistWritesPerSecond, 2)}/s (${fmt(ledgerRate, 3)}×)`,
       rate === undefined ? undefined : rate <= 0.1,
       'secondary-worklists',
     ),
@@ -518,6 +521,7 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
               'writes of its Blocks',
               'all writes of Worklists and Blocks',
               'of which Worklists / Blocks’ status',
+              'ranges handed out / asks to yield',
               'its largest size',
             ],
             [r.tree.one, r.tree.tree].map((t) => [
@@ -537,6 +541,7 @@ export function renderMarkdown(r: BenchResults, plots: string[]): string {
               t.allWorklistWrites === undefined || t.blockStatusWrites === undefined
                 ? ''
                 : `${fmt(t.allWorklistWrites)} / ${fmt(t.blockStatusWrites)}`,
+              t.ranges ? `${fmt(t.ranges.assignments)} / ${fmt(t.ranges.stealAsks)}` : '',
               `${fmt(t.maxWorklistBytes / 1024, 1)} KB`,
             ]),
           ),

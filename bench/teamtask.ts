@@ -316,6 +316,6 @@ const commandRun = (
 export const controllerAssignments = (ctx: BenchContext) => controllerCounter(ctx, 'assignments');
 
 /** One of the controller's counters (`teamtask_controller_NAME_total`). */
-async function controllerCounter(ctx: BenchContext, name: string): Promise<number | undefined> {
+export async function controllerCounter(ctx: BenchContext, name: string): Promise<number | undefined> {
   return sample(await controllerMetrics(ctx.controller), `teamtask_controller_${name}_total`);
 }

@@ -5,6 +5,7 @@ import { range, worklistYaml } from '../test/support/objects.js';
 import { InProcessWorker, RunCounts } from '../test/support/workers.js';
 import { deleteWorklist, round, type BenchContext } from './context.js';
 import { ResumingWatch } from '../test/support/watch.js';
+import { controllerCounter } from './teamtask.js';
 import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.js';
 
 /**
@@ -53,6 +54,12 @@ export interface TreeRun {
   watchBroken: boolean;
   /** Where the CPU went while the workers ran (bench/cpu.ts): on 2 cores, whether the run measured the machine. */
   cpu?: CpuUse;
+  /**
+   * The controller's counts over the run (its /metrics): ranges handed out, to every Block of
+   * every Worklist of the run (a secondary's Block in its parent's namespace too), and asks to
+   * yield a tail (tail stealing). Each range costs a Block status write and a report.
+   */
+  ranges?: { assignments: number; stealAsks: number };
   notOnce: string[];
 }
 
@@ -149,6 +156,15 @@ async function work(ctx: BenchContext, worklists: string[], workers: number, cou
   await Promise.all(pool.map((p) => p.finished));
 }
 
+/** The controller's counters of ranges handed out and asks to yield; undefined if it serves none. */
+async function controllerRanges(ctx: BenchContext) {
+  const [assignments, stealAsks] = await Promise.all([
+    controllerCounter(ctx, 'assignments'),
+    controllerCounter(ctx, 'steal_asks'),
+  ]);
+  return assignments === undefined || stealAsks === undefined ? undefined : { assignments, stealAsks };
+}
+
 async function measure(
   ctx: BenchContext,
   o: { system: TreeRun['system']; watched: string; worklists: string[]; plan: TreePlan; secondaries: number },
@@ -156,10 +172,12 @@ async function measure(
   const counts = new RunCounts(o.plan.items);
   const watch = await watchWrites(ctx, o.watched, o.plan.items);
   const cpuBefore = cpuSnapshot(ctx.processes);
+  const ranges0 = await controllerRanges(ctx);
   const started = performance.now();
   await work(ctx, o.worklists, o.plan.workers, counts);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuUse(cpuBefore, cpuSnapshot(ctx.processes));
+  const ranges1 = await controllerRanges(ctx);
   const {
     worklistWrites,
     blockWrites,
@@ -189,6 +207,14 @@ async function measure(
     maxWorklistBytes: maxBytes,
     watchBroken: broken,
     ...(cpu ? { cpu } : {}),
+    ...(ranges0 && ranges1
+      ? {
+          ranges: {
+            assignments: ranges1.assignments - ranges0.assignments,
+            stealAsks: ranges1.stealAsks - ranges0.stealAsks,
+          },
+        }
+      : {}),
     notOnce: counts.notOnce(),
   };
 }
