@@ -10,8 +10,7 @@ import { Applier } from './apply.js';
 import { orphanPlan, ownBlocks } from './block-status.js';
 import { Caches } from './caches.js';
 import { NewestBlocks, ReportMarks, WriteExpectations, type Judged } from './expectations.js';
-import { ledgerOf } from '../ledger/ledger.js';
-import { parentPoolAfter, settledBy } from '../ledger/upstream.js';
+import { parentView } from '../ledger/upstream.js';
 import { Metrics } from './metrics.js';
 import { workerLiveness } from './pods.js';
 import { quotaUses } from './quotas.js';
@@ -291,8 +290,7 @@ export class Controller {
       upstream: {
         block: usable && this.upstreamReports.current(usable),
         parentLeaseMs: effectiveSpec(parent.spec).leaseSeconds * 1000,
-        settled: settledBy(parent.status),
-        parentPool: parentPool(parent, usable),
+        ...parentView(parent, usable),
       },
       target: { parent, blocks, elsewhere },
     };
@@ -421,15 +419,5 @@ export class Controller {
     }
     this.configMaps.set(key, { at: this.now(), cm });
     return cm;
-  }
-}
-
-/** The parent's pool once its status holds the next range our Block shows (parentPoolAfter); undefined if a line of it does not parse. */
-function parentPool(parent: Worklist, block: Block | undefined): number | undefined {
-  if (!block) return undefined;
-  try {
-    return parentPoolAfter(ledgerOf(parent), block.metadata.name!, block.status?.next?.token);
-  } catch {
-    return undefined;
   }
 }

@@ -111,12 +111,24 @@ describe('ReportMarks', () => {
 
   it('does not count the report of a Block being deleted, whose generation its deletion raised', () => {
     const m = new ReportMarks();
-    m.judge([], [block('a', '1', 1)]);
+    m.judge([malformed(1)], [block('a', '1', 1)]);
     const deleting = {
       ...block('a', '2', 2),
       metadata: { ...block('a', '2', 2).metadata, deletionTimestamp: new Date() },
     };
     expect(m.judge([stale(2), malformed(2)], [deleting])).toEqual({ stale: [], refused: [] });
+  });
+
+  it('tells of a malformed report on a Block being deleted once, if not told of before', () => {
+    const m = new ReportMarks();
+    m.judge([], [block('a', '1', 1)]);
+    const deleting = {
+      ...block('a', '2', 2),
+      metadata: { ...block('a', '2', 2).metadata, deletionTimestamp: new Date() },
+    };
+    expect(m.judge([malformed(2)], [deleting]).refused).toEqual([malformed(2)]);
+    const raised = { ...deleting, metadata: { ...deleting.metadata, generation: 3 } };
+    expect(m.judge([malformed(3)], [raised]).refused).toEqual([]);
   });
 
   it('tells of a malformed report once per Block generation', () => {

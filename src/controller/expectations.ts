@@ -84,7 +84,8 @@ export class ReportMarks {
    * time (after a restart, say) only sets the mark: its report may have been folded long ago.
    * Nor does a Block being deleted count: the API server raises the generation of an object
    * with finalizers when it is deleted, and its report is then the one already judged (every
-   * worker's Block, at its exit, would otherwise count as a stale report).
+   * worker's Block, at its exit, would otherwise count as a stale report). Its malformed report
+   * is told of unless told of already (written just before the delete, it was not).
    */
   judge(reports: readonly ReportSeen[], blocks: readonly Block[]): Judged {
     const byName = new Map(blocks.map((b) => [b.metadata.name!, b]));
@@ -92,11 +93,13 @@ export class ReportMarks {
     const refused: ReportSeen[] = [];
     for (const r of reports) {
       const block = byName.get(r.block)!;
-      if (block.metadata.deletionTimestamp) continue;
       const id = block.metadata.uid!;
+      const deleting = block.metadata.deletionTimestamp !== undefined;
       const judged = this.judged.get(id);
-      if (r.outcome === 'stale' && judged !== undefined && judged !== r.generation) stale.push(r);
-      if (r.outcome === 'malformed' && this.refused.get(id) !== r.generation) {
+      if (r.outcome === 'stale' && !deleting && judged !== undefined && judged !== r.generation)
+        stale.push(r);
+      const told = deleting ? this.refused.has(id) : this.refused.get(id) === r.generation;
+      if (r.outcome === 'malformed' && !told) {
         this.refused.set(id, r.generation);
         refused.push(r);
       }

@@ -1,4 +1,5 @@
 import type { Block } from '../api/v1alpha1/index.js';
+import { createdAt } from '../api/meta.js';
 import { POD_LABEL, SECONDARY_ANNOTATION } from '../api/names.js';
 
 /** How long a Block's pod may be missing from the cache before its worker counts as dead. */
@@ -38,7 +39,8 @@ export function workerLiveness(
       continue;
     }
     if (!pod && worklistExists(secondary!)) continue;
-    const age = now - new Date(String(b.metadata.creationTimestamp ?? 0)).getTime();
+    // One without a creation time (never from an API server) counts as old.
+    const age = now - (createdAt(b) || 0);
     if (age > graceMs) dead.add(b.metadata.name!);
     else recheckAfterMs = Math.min(recheckAfterMs ?? Infinity, graceMs - age + 1);
   }

@@ -11,6 +11,7 @@ import {
 } from '../api/v1alpha1/index.js';
 import { isTrue } from '../api/conditions.js';
 import { effectiveSpec } from '../api/defaults.js';
+import { createdAt } from '../api/meta.js';
 import { POD_LABEL } from '../api/names.js';
 import {
   applyReport,
@@ -80,7 +81,7 @@ export interface ObservedUpstream {
   readonly block?: Block;
   /** The parent's lease: a report upward renews it. */
   readonly parentLeaseMs: number;
-  /** What the parent's ledger has settled (ledger/upstream.ts, settledBy). */
+  /** What the parent's ledger has settled (ledger/upstream.ts, settledIn). */
   readonly settled?: RangeSet;
   /**
    * The parent's items not handed out yet (its pool), from a view of its status that already
@@ -171,7 +172,12 @@ export function reconcile(o: Observed, now: Date): Plan {
   if (o.totalItems === undefined) return unreadableSourcePlan(o, now);
   const policy = policyOf(o.worklist);
   const t = now.getTime();
-  const before = fromStatus(o.totalItems, o.worklist.status, o.worklist.metadata.name!);
+  const before = fromStatus(
+    o.totalItems,
+    o.worklist.status,
+    o.worklist.metadata.name!,
+    o.worklist.spec.source.worklist !== undefined,
+  );
   const present = new Map(o.blocks.map((b) => [b.metadata.name!, b]));
   const deleting = new Set(o.blocks.filter((b) => b.metadata.deletionTimestamp).map((b) => b.metadata.name!));
   const blocks: Blocks = {
@@ -277,9 +283,9 @@ export function reconcile(o: Observed, now: Date): Plan {
         // An item ConfigMap can go at any time: looked at again while the Worklist runs.
         o.source && !status.completionTime ? CONFIGMAP_TTL_MS : undefined,
         // A report upward that falls due with nothing changing (a renewal, held-back progress).
-        up?.wakeInMs,
+        plus(up?.wakeInMs, REQUEUE_MARGIN_MS),
         // A secondary whose workers are still arriving asks its parent once they stop.
-        upward?.settleInMs,
+        plus(upward?.settleInMs, REQUEUE_MARGIN_MS),
       ],
     ),
   };
@@ -494,9 +500,7 @@ export const UPSTREAM_SETTLE_MAX_MS = 5000;
 
 /** ms until the secondary's workers count as arrived (0: they have). */
 function workersSettleInMs(o: Observed, blocks: Pick<Blocks, 'live'>, ledger: Ledger, t: number): number {
-  const born = workingBlocks(o, blocks, ledger)
-    .map((b) => Date.parse(String(b.metadata.creationTimestamp ?? '')))
-    .filter(Number.isFinite);
+  const born = workingBlocks(o, blocks, ledger).map(createdAt).filter(Number.isFinite);
   if (!born.length) return 0;
   return Math.max(
     0,

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Worklist } from '../api/v1alpha1/index.js';
 import {
   applyReport,
   askToYield,
@@ -10,8 +11,10 @@ import {
   expireLeases,
   fromStatus,
   isFinished,
+  ledgerOf,
   liveItems,
   places,
+  poolSize,
   putBack,
   reclaim,
   toStatus,
@@ -579,5 +582,65 @@ describe('putBack', () => {
     expect(res.ledger.completed.toString()).toBe('0-39');
     expect(res.ledger.failed.toString()).toBe('');
     expect(unassigned(res.ledger).ranges[0]).toEqual({ start: 40, end: 69 }); // 50-59, 62-69 were never out
+  });
+});
+
+describe('a ledger read back from a status', () => {
+  // A Worklist of 1,000 items; w0 holds 100-109, 120-129 is in the retry pool.
+  const held = assign({ ...emptyLedger(1000), scope: s('100-149') }, 'w0', policy, 0)!.ledger;
+  const stored = {
+    ...JSON.parse(JSON.stringify(toStatus({ ...held, retry: new Map([[1, s('120-129')]]) }, 'w'))),
+    upstream: { working: { token: 7, index: 100, size: 50 }, next: { token: 9, index: 300, size: 50 } },
+  };
+
+  it.each([
+    {
+      name: 'of a Worklist of its own items: all of them (parent ranges in its status or not)',
+      status: stored,
+      secondary: false,
+      pool: 990,
+      scope: undefined,
+    },
+    {
+      name: 'of a secondary: only the parent ranges its status says it works on',
+      status: stored,
+      secondary: true,
+      pool: 90,
+      scope: '100-149,300-349',
+    },
+    {
+      name: 'of a secondary working on no parent range: nothing',
+      status: { ...stored, upstream: {} },
+      secondary: true,
+      pool: 0,
+      scope: '',
+    },
+    {
+      name: 'of a secondary with no status yet: nothing',
+      status: undefined,
+      secondary: true,
+      pool: 0,
+      scope: '',
+    },
+  ])('$name is its pool', ({ status, secondary, pool, scope }) => {
+    const l = fromStatus(1000, status, 'w', secondary);
+    expect(poolSize(l)).toBe(pool);
+    expect(l.scope?.toString()).toBe(scope);
+  });
+
+  it.each([
+    {
+      name: 'a secondary (its source is a Worklist)',
+      source: { worklist: { name: 'top', namespace: 'a' } },
+      pool: 90,
+    },
+    { name: 'a Worklist of a range', source: { range: { from: 0, to: 999 } }, pool: 990 },
+  ])('is scoped by ledgerOf as its spec says: $name', ({ source, pool }) => {
+    const w = {
+      metadata: { name: 'w' },
+      spec: { source, blockSize: 10 },
+      status: { ...stored, totalItems: 1000 },
+    };
+    expect(poolSize(ledgerOf(w as unknown as Worklist))).toBe(pool);
   });
 });

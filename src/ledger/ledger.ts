@@ -41,8 +41,8 @@ export interface Ledger {
   readonly lost: ReadonlyMap<string, LostBlock>;
   /**
    * The offsets this Worklist may hand out, when not all of [0, total): a secondary Worklist's
-   * are the parent range it works on (upstream.ts). Not stored: rebuilt from the status's parent
-   * range on every pass.
+   * are the parent ranges it works on (upstream.ts). Not stored as such: read from the status's
+   * parent ranges (fromStatus), and set anew by every pass.
    */
   readonly scope?: RangeSet;
 }
@@ -584,10 +584,18 @@ export function toStatus(
 
 /**
  * Rebuilds the ledger from a Worklist status (after a controller restart, or from the informer
- * cache); throws AssignedSyntaxError on a line of status.assigned that does not parse.
+ * cache); throws AssignedSyntaxError on a line of status.assigned that does not parse. A
+ * secondary's (`secondary`) is scoped to the parent ranges its status says it works on: none, so
+ * nothing to hand out, until it has one.
  */
-export function fromStatus(total: number, s: WorklistStatus | undefined, worklist: string): Ledger {
-  if (!s) return emptyLedger(total);
+export function fromStatus(
+  total: number,
+  s: WorklistStatus | undefined,
+  worklist: string,
+  secondary = false,
+): Ledger {
+  const scope = secondary ? { scope: upstreamScope(s?.upstream) } : {};
+  if (!s) return { ...emptyLedger(total), ...scope };
   const leasesFrom = s.leasesFrom ? Date.parse(s.leasesFrom) : 0;
   const held = (s.assigned ?? []).map((line) => parseHeld(line, worklist, leasesFrom));
   return {
@@ -604,9 +612,21 @@ export function fromStatus(total: number, s: WorklistStatus | undefined, worklis
         { generation: x.generation, since: x.since ? Date.parse(x.since) : 0 },
       ]),
     ),
+    ...scope,
   };
+}
+
+/**
+ * The parent ranges a secondary's status says it works on: the current one and the next it
+ * started. (A tail it yielded counts until its parent folds the answer, in the parent's next pass.)
+ */
+function upstreamScope(u: WorklistStatus['upstream']): RangeSet {
+  return [u?.working, u?.next].reduce<RangeSet>(
+    (scope, r) => (r ? scope.union(RangeSet.span(r.index, r.index + r.size - 1)) : scope),
+    RangeSet.EMPTY,
+  );
 }
 
 /** The ledger a Worklist's status holds, for readers (printers, tests): empty before the first pass. */
 export const ledgerOf = (w: Worklist): Ledger =>
-  fromStatus(w.status?.totalItems ?? 0, w.status, w.metadata.name!);
+  fromStatus(w.status?.totalItems ?? 0, w.status, w.metadata.name!, w.spec.source.worklist !== undefined);

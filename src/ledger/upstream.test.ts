@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BlockSpecReport, BlockStatus } from '../api/v1alpha1/index.js';
+import type { Block, BlockSpecReport, BlockStatus, Worklist } from '../api/v1alpha1/index.js';
 import {
   applyReport,
   askToYield,
@@ -14,6 +14,7 @@ import {
   markLost,
   places,
   reclaim,
+  toStatus,
   unassigned,
   type Ledger,
   type Policy,
@@ -22,6 +23,7 @@ import { RangeSet } from './range-set.js';
 import {
   disown,
   parentPoolAfter,
+  parentView,
   spanOf,
   upstreamStep,
   type ParentRange,
@@ -773,6 +775,64 @@ describe("the parent's pool, as a secondary may trust it", () => {
     { name: 'none when the Block shows no next range', parent: withNext, next: undefined, want: undefined },
   ])('$name', ({ parent, next, want }) => {
     expect(parentPoolAfter(parent, 's', next)).toBe(want);
+  });
+});
+
+describe('what a secondary reads of its parent Worklist', () => {
+  // The parent's status as the previous table's: our Block `s` holds 0-9 with 10-19 next (token
+  // 2), 20-29 failed for good; as a secondary itself, the parent works on 0-49 of its own parent.
+  const policy: Policy = { blockSize: 10, maxAttempts: 3, leaseMs: 60_000 };
+  const held = assignNext(assign(emptyLedger(100), 's', policy, 0)!.ledger, 's', policy)!.ledger;
+  const status = {
+    ...JSON.parse(JSON.stringify(toStatus({ ...held, failed: s('20-29') }, 'top'))),
+    upstream: { working: { token: 3, index: 0, size: 50 } },
+  };
+  const worklist = (source: object, st: object = status) =>
+    ({ metadata: { name: 'top' }, spec: { source, blockSize: 10 }, status: st }) as unknown as Worklist;
+  const ofItems = worklist({ range: { from: 0, to: 99 } });
+  const secondary = worklist({ worklist: { name: 'up', namespace: 'a' } });
+  const block = (next?: number) =>
+    ({
+      metadata: { name: 's' },
+      status: {
+        phase: 'Ready',
+        token: 1,
+        index: 0,
+        size: 10,
+        ...(next ? { next: { token: next, index: 10, size: 10 } } : {}),
+      },
+    }) as unknown as Block;
+
+  it.each([
+    {
+      name: 'a Worklist of its own items: its pool is all it has not handed out',
+      parent: ofItems,
+      b: block(2),
+      pool: 70,
+    },
+    {
+      name: 'itself a secondary: its pool is what it has not handed out of its own parent range',
+      parent: secondary,
+      b: block(2),
+      pool: 20,
+    },
+    {
+      name: 'a status behind our Block (it shows a next range the status does not hold): no pool',
+      parent: ofItems,
+      b: block(5),
+      pool: undefined,
+    },
+    { name: 'no Block of ours yet: no pool', parent: ofItems, b: undefined, pool: undefined },
+  ])('of $name', ({ parent, b, pool }) => {
+    const view = parentView(parent, b);
+    expect(view.parentPool).toBe(pool);
+    expect(view.settled?.toString()).toBe('20-29');
+  });
+
+  it('reads nothing of a status with a line it cannot parse', () => {
+    expect(
+      parentView(worklist({ range: { from: 0, to: 99 } }, { ...status, assigned: ['s'] }), block(2)),
+    ).toEqual({});
   });
 });
 

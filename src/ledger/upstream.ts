@@ -1,10 +1,11 @@
 import {
   NO_RANGE_TOKEN,
+  type Block,
   type BlockSpecReport,
   type BlockStatus,
-  type WorklistStatus,
+  type Worklist,
 } from '../api/v1alpha1/index.js';
-import { poolSize, unassigned, type Ledger } from './ledger.js';
+import { ledgerOf, poolSize, unassigned, type Ledger } from './ledger.js';
 import { MAX_REPORT_RANGES } from './limits.js';
 import { RangeSet } from './range-set.js';
 
@@ -48,17 +49,17 @@ export interface ParentBlock {
   readonly report?: BlockSpecReport;
   /**
    * What the parent's ledger has settled (completed, failed, or in its retry pool): what our
-   * reports need not say again when all of it would not fit in one (settledBy).
+   * reports need not say again when all of it would not fit in one (settledIn).
    */
   readonly settled?: RangeSet;
 }
 
-/** The items a parent's status has settled: completed, failed for good, or waiting in its retry pool. */
-export function settledBy(status: WorklistStatus | undefined): RangeSet {
-  let settled = RangeSet.parse(status?.completed ?? '').union(RangeSet.parse(status?.failed ?? ''));
-  for (const r of status?.retry ?? []) settled = settled.union(RangeSet.parse(r.ranges));
-  return settled;
-}
+/** The items a parent's ledger has settled: completed, failed for good, or waiting in its retry pool. */
+export const settledIn = (parent: Ledger): RangeSet =>
+  [...parent.retry.values()].reduce(
+    (settled, set) => settled.union(set),
+    parent.completed.union(parent.failed),
+  );
 
 /**
  * The parent's items not handed out yet (its pool), as a view of its status that already holds
@@ -69,6 +70,25 @@ export function settledBy(status: WorklistStatus | undefined): RangeSet {
 export function parentPoolAfter(parent: Ledger, block: string, next: number | undefined): number | undefined {
   if (next === undefined || parent.next.get(block)?.token !== next) return undefined;
   return poolSize(parent);
+}
+
+/**
+ * What a secondary reads of its parent's ledger, its status parsed once: the items it settled
+ * (settledIn), and its pool once it holds the next range our Block shows (parentPoolAfter).
+ * Nothing when a line of it does not parse (the parent's controller says so on the parent).
+ */
+export function parentView(
+  parent: Worklist,
+  block: Block | undefined,
+): { settled?: RangeSet; parentPool?: number } {
+  let ledger: Ledger;
+  try {
+    ledger = ledgerOf(parent);
+  } catch {
+    return {};
+  }
+  const pool = block && parentPoolAfter(ledger, block.metadata.name!, block.status?.next?.token);
+  return { settled: settledIn(ledger), ...(pool !== undefined ? { parentPool: pool } : {}) };
 }
 
 /**
