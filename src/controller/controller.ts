@@ -10,6 +10,7 @@ import { Applier } from './apply.js';
 import { orphanPlan, ownBlocks } from './block-status.js';
 import { Caches } from './caches.js';
 import { NewestBlocks, ReportMarks, WriteExpectations, type Judged } from './expectations.js';
+import { FirstSeen } from './first-seen.js';
 import { parentView } from '../ledger/upstream.js';
 import { Metrics } from './metrics.js';
 import { workerLiveness } from './pods.js';
@@ -82,6 +83,7 @@ export class Controller {
   private readonly expectations = new WriteExpectations();
   private readonly marks = new ReportMarks();
   private readonly upstreamReports = new NewestBlocks();
+  private readonly firstSeen = new FirstSeen();
   private synced = false;
   private stopped = false;
   private readonly limits: AssignmentLimits;
@@ -136,6 +138,7 @@ export class Controller {
         this.marks.forgetBlock(uid);
         this.expectations.forgetBlock(uid);
         this.upstreamReports.forgetBlock(uid);
+        this.firstSeen.forgetBlock(uid);
       },
     );
     this.synced = !this.stopped;
@@ -252,6 +255,7 @@ export class Controller {
       assignmentWaitMs: this.limits.waitMs(key, budget),
       source: read?.source ?? secondary?.source,
       upstream: secondary?.upstream,
+      ...(secondary ? { seenAt: this.firstSeen.of(blocks, this.now()) } : {}),
     };
     return { observed, target: secondary?.target };
   }

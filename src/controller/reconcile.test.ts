@@ -1255,9 +1255,21 @@ describe('reconcile a secondary Worklist', () => {
     },
     { name: 'workers keep coming, the first 4 s ago: in 1 s', born: [-4, 0], create: false, inMs: 1000 },
     { name: 'a newest worker Block that is Lost does not count', born: [-3, 0], lost: 'w1', create: true },
+    {
+      name: "made 1 s from now by the API server's clock, seen 2 s ago by the controller's (behind it): now",
+      born: [1, 1],
+      seen: -2,
+      create: true,
+    },
+    {
+      name: "made 3 s ago by the API server's clock, seen 1 s ago by the controller's (ahead of it): now",
+      born: [-3, -3],
+      seen: -1,
+      create: true,
+    },
   ])(
     'makes its Block in the parent namespace once its workers have arrived: $name',
-    ({ born, lost, create, inMs }) => {
+    ({ born, lost, create, inMs, seen }) => {
       const { w, observed } = secondary();
       born.forEach((s, i) => w.bornAt(`w${i}`, s));
       if (lost)
@@ -1265,7 +1277,9 @@ describe('reconcile a secondary Worklist', () => {
           ...w.worklist,
           status: { ...w.worklist.status, lost: [{ block: lost, generation: 1, since: T0.toISOString() }] },
         };
-      const plan = reconcile(observed(), T0);
+      const seenAt =
+        seen === undefined ? undefined : new Map(born.map((_, i) => [`w${i}`, T0.getTime() + seen * 1000]));
+      const plan = reconcile({ ...observed(), ...(seenAt ? { seenAt } : {}) }, T0);
       expect(plan.upstream?.create).toBe(create);
       if (inMs) expect(plan.requeueAfterMs).toBe(inMs + REQUEUE_MARGIN_MS);
     },

@@ -73,6 +73,11 @@ export interface Observed {
   readonly source?: SourceState;
   /** For a secondary (spec.source.worklist): where it stands with its parent (docs/secondary.md). */
   readonly upstream?: ObservedUpstream;
+  /**
+   * When this controller first saw each Block (by name), on its own clock: a Block made, by the
+   * API server's clock, after that (the controller's clock behind) counts as made then.
+   */
+  readonly seenAt?: ReadonlyMap<string, number>;
 }
 
 /** A secondary's parent as the controller sees it. */
@@ -500,7 +505,9 @@ export const UPSTREAM_SETTLE_MAX_MS = 5000;
 
 /** ms until the secondary's workers count as arrived (0: they have). */
 function workersSettleInMs(o: Observed, blocks: Pick<Blocks, 'live'>, ledger: Ledger, t: number): number {
-  const born = workingBlocks(o, blocks, ledger).map(createdAt).filter(Number.isFinite);
+  const born = workingBlocks(o, blocks, ledger)
+    .map((b) => Math.min(createdAt(b) || Infinity, o.seenAt?.get(b.metadata.name!) ?? Infinity))
+    .filter(Number.isFinite);
   if (!born.length) return 0;
   return Math.max(
     0,
