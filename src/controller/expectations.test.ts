@@ -131,6 +131,17 @@ describe('ReportMarks', () => {
     expect(m.judge([malformed(3)], [raised]).refused).toEqual([]);
   });
 
+  it('tells of a malformed report written just before the delete, though an older one was told of', () => {
+    const m = new ReportMarks();
+    m.judge([malformed(1)], [block('a', '1', 1)]);
+    m.judge([], [block('a', '3', 3)]);
+    const deleting = {
+      ...block('a', '6', 6),
+      metadata: { ...block('a', '6', 6).metadata, deletionTimestamp: new Date() },
+    };
+    expect(m.judge([malformed(6)], [deleting]).refused).toEqual([malformed(6)]);
+  });
+
   it('tells of a malformed report once per Block generation', () => {
     const m = new ReportMarks();
     expect(m.judge([malformed(1)], [block('a')]).refused).toEqual([malformed(1)]);

@@ -85,7 +85,8 @@ export class ReportMarks {
    * Nor does a Block being deleted count: the API server raises the generation of an object
    * with finalizers when it is deleted, and its report is then the one already judged (every
    * worker's Block, at its exit, would otherwise count as a stale report). Its malformed report
-   * is told of unless told of already (written just before the delete, it was not).
+   * is told of unless told of at the generation judged last (one written just before the
+   * delete was not).
    */
   judge(reports: readonly ReportSeen[], blocks: readonly Block[]): Judged {
     const byName = new Map(blocks.map((b) => [b.metadata.name!, b]));
@@ -98,7 +99,8 @@ export class ReportMarks {
       const judged = this.judged.get(id);
       if (r.outcome === 'stale' && !deleting && judged !== undefined && judged !== r.generation)
         stale.push(r);
-      const told = deleting ? this.refused.has(id) : this.refused.get(id) === r.generation;
+      // Being deleted, its generation is the delete's: told if told at the one judged last.
+      const told = this.refused.get(id) === (deleting ? judged : r.generation);
       if (r.outcome === 'malformed' && !told) {
         this.refused.set(id, r.generation);
         refused.push(r);

@@ -634,7 +634,7 @@ describe('a ledger read back from a status', () => {
       source: { worklist: { name: 'top', namespace: 'a' } },
       pool: 90,
     },
-    { name: 'a Worklist of a range', source: { range: { from: 0, to: 999 } }, pool: 990 },
+    { name: 'a Worklist of a range', source: { range: { start: 0, end: 999 } }, pool: 990 },
   ])('is scoped by ledgerOf as its spec says: $name', ({ source, pool }) => {
     const w = {
       metadata: { name: 'w' },

@@ -627,6 +627,6 @@ function upstreamScope(u: WorklistStatus['upstream']): RangeSet {
   );
 }
 
-/** The ledger a Worklist's status holds, for readers (printers, tests): empty before the first pass. */
+/** The ledger a Worklist's status holds, for its readers (printers, a secondary reading its parent): empty before the first pass. */
 export const ledgerOf = (w: Worklist): Ledger =>
   fromStatus(w.status?.totalItems ?? 0, w.status, w.metadata.name!, w.spec.source.worklist !== undefined);

@@ -789,7 +789,7 @@ describe('what a secondary reads of its parent Worklist', () => {
   };
   const worklist = (source: object, st: object = status) =>
     ({ metadata: { name: 'top' }, spec: { source, blockSize: 10 }, status: st }) as unknown as Worklist;
-  const ofItems = worklist({ range: { from: 0, to: 99 } });
+  const ofItems = worklist({ range: { start: 0, end: 99 } });
   const secondary = worklist({ worklist: { name: 'up', namespace: 'a' } });
   const block = (next?: number) =>
     ({
@@ -831,8 +831,14 @@ describe('what a secondary reads of its parent Worklist', () => {
 
   it('reads nothing of a status with a line it cannot parse', () => {
     expect(
-      parentView(worklist({ range: { from: 0, to: 99 } }, { ...status, assigned: ['s'] }), block(2)),
+      parentView(worklist({ range: { start: 0, end: 99 } }, { ...status, assigned: ['s'] }), block(2)),
     ).toEqual({});
+  });
+
+  it('lets any other error out (the pass fails, and says why)', () => {
+    expect(() =>
+      parentView(worklist({ range: { start: 0, end: 99 } }, { ...status, completed: '9-3' }), block(2)),
+    ).toThrow();
   });
 });
 

@@ -5,6 +5,7 @@ import {
   type BlockStatus,
   type Worklist,
 } from '../api/v1alpha1/index.js';
+import { AssignedSyntaxError } from './assigned.js';
 import { ledgerOf, poolSize, unassigned, type Ledger } from './ledger.js';
 import { MAX_REPORT_RANGES } from './limits.js';
 import { RangeSet } from './range-set.js';
@@ -75,7 +76,8 @@ export function parentPoolAfter(parent: Ledger, block: string, next: number | un
 /**
  * What a secondary reads of its parent's ledger, its status parsed once: the items it settled
  * (settledIn), and its pool once it holds the next range our Block shows (parentPoolAfter).
- * Nothing when a line of it does not parse (the parent's controller says so on the parent).
+ * Nothing when a line of its status.assigned does not parse (the parent's controller is stuck
+ * on it too, and says so on the parent).
  */
 export function parentView(
   parent: Worklist,
@@ -84,8 +86,9 @@ export function parentView(
   let ledger: Ledger;
   try {
     ledger = ledgerOf(parent);
-  } catch {
-    return {};
+  } catch (err) {
+    if (err instanceof AssignedSyntaxError) return {};
+    throw err;
   }
   const pool = block && parentPoolAfter(ledger, block.metadata.name!, block.status?.next?.token);
   return { settled: settledIn(ledger), ...(pool !== undefined ? { parentPool: pool } : {}) };
