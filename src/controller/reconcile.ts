@@ -21,9 +21,9 @@ import {
   assignNext,
   expireLeases,
   forgetLost,
-  fromStatus,
   heldBy,
   isFinished,
+  ledgerOf,
   markLost,
   poolSize,
   putBack,
@@ -177,12 +177,7 @@ export function reconcile(o: Observed, now: Date): Plan {
   if (o.totalItems === undefined) return unreadableSourcePlan(o, now);
   const policy = policyOf(o.worklist);
   const t = now.getTime();
-  const before = fromStatus(
-    o.totalItems,
-    o.worklist.status,
-    o.worklist.metadata.name!,
-    o.worklist.spec.source.worklist !== undefined,
-  );
+  const before = ledgerOf(o.worklist, o.totalItems);
   const present = new Map(o.blocks.map((b) => [b.metadata.name!, b]));
   const deleting = new Set(o.blocks.filter((b) => b.metadata.deletionTimestamp).map((b) => b.metadata.name!));
   const blocks: Blocks = {

@@ -124,7 +124,7 @@ export function forgetLost(l: Ledger, block: string): Ledger {
   return { ...l, lost };
 }
 
-const rangeOf = (a: Assignment) => RangeSet.span(a.index, a.index + a.size - 1);
+const rangeOf = (a: { index: number; size: number }) => RangeSet.span(a.index, a.index + a.size - 1);
 /** What an assignment still holds: its range minus what was reported. */
 export const liveItems = (a: Assignment) => rangeOf(a).subtract(a.reported);
 
@@ -622,11 +622,15 @@ export function fromStatus(
  */
 function upstreamScope(u: WorklistStatus['upstream']): RangeSet {
   return [u?.working, u?.next].reduce<RangeSet>(
-    (scope, r) => (r ? scope.union(RangeSet.span(r.index, r.index + r.size - 1)) : scope),
+    (scope, r) => (r ? scope.union(rangeOf(r)) : scope),
     RangeSet.EMPTY,
   );
 }
 
-/** The ledger a Worklist's status holds, for its readers (printers, a secondary reading its parent): empty before the first pass. */
-export const ledgerOf = (w: Worklist): Ledger =>
-  fromStatus(w.status?.totalItems ?? 0, w.status, w.metadata.name!, w.spec.source.worklist !== undefined);
+/**
+ * The ledger a Worklist's status holds (of `total` items: the status's count by default), for
+ * the controller's pass and for readers (printers, a secondary reading its parent): empty before
+ * the first pass.
+ */
+export const ledgerOf = (w: Worklist, total = w.status?.totalItems ?? 0): Ledger =>
+  fromStatus(total, w.status, w.metadata.name!, w.spec.source.worklist !== undefined);
