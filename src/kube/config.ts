@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { HintedError } from './errors.js';
+import { PooledKubeConfig } from './pooled-kubeconfig.js';
 
 /** How the user pointed at a cluster, the way kubectl resolves it. */
 export interface KubeTarget {
@@ -24,7 +25,7 @@ export interface ResolvedKube {
  * Throws a KubeConfigError with a hint when nothing usable is found.
  */
 export function loadKube(target: KubeTarget = {}): ResolvedKube {
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   const files = target.kubeconfig
     ? [target.kubeconfig]
     : process.env.KUBECONFIG

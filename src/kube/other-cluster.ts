@@ -1,6 +1,7 @@
 import { CoreV1Api, KubeConfig, type RequestContext, type V1Secret } from '@kubernetes/client-node';
 import { KUBECONFIG_SECRET_KEY, KUBECONFIG_SECRET_LABEL } from '../api/names.js';
 import { HintedError, isApiError } from './errors.js';
+import { PooledKubeConfig } from './pooled-kubeconfig.js';
 import { TeamtaskClient } from './teamtask-client.js';
 
 /**
@@ -24,7 +25,7 @@ export const REMOTE_CALL_TIMEOUT_MS = 10_000;
  * stops answering (a partition, a stopped API server) holds a request, and its connection, open
  * with no error. For calls that end: no watch goes to another cluster.
  */
-class DeadlineKubeConfig extends KubeConfig {
+class DeadlineKubeConfig extends PooledKubeConfig {
   constructor(private readonly deadlineMs: number) {
     super();
   }

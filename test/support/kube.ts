@@ -4,11 +4,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import { PooledKubeConfig } from '../../src/kube/pooled-kubeconfig.js';
 import { REPO_ROOT } from './paths.js';
 
 /** A KubeConfig for the cluster under test (admin credentials). */
 export function kubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   kc.loadFromFile(inject('kubeconfig'));
   return kc;
 }

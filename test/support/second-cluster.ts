@@ -2,7 +2,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { PooledKubeConfig } from '../../src/kube/pooled-kubeconfig.js';
 import { clusterEnv, REPO_ROOT } from './paths.js';
 
 const scripts = join(REPO_ROOT, 'test', 'cluster');
@@ -53,7 +54,7 @@ export class SecondCluster {
   }
 
   kubeConfig(): KubeConfig {
-    const kc = new KubeConfig();
+    const kc = new PooledKubeConfig();
     kc.loadFromFile(join(this.state, 'kubeconfig'));
     return kc;
   }
