@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createSecureServer } from 'node:http2';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -91,5 +92,40 @@ describe('PooledKubeConfig: connections to the API server', () => {
     expect(await handshakesOf(kc, 3)).toBeGreaterThan(0);
     kc.setCurrentContext('alice');
     expect(await handshakesOf(kc, 3)).toBe(0);
+  });
+
+  it('speaks HTTP/1.1 to a server that offers HTTP/2: an aborted request then takes its connection with it', async () => {
+    const tls = selfSignedCertificate(['127.0.0.1']);
+    const versions: string[] = [];
+    const h2 = createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true }, (req, res) => {
+      versions.push(req.httpVersion);
+      res.setHeader('Content-Type', 'application/json');
+      res.end('{"items":[]}');
+    });
+    h2.listen(0, '127.0.0.1');
+    await once(h2, 'listening');
+    const at = (kc: KubeConfig) => {
+      kc.loadFromOptions({
+        clusters: [
+          {
+            name: 'h2',
+            server: `https://127.0.0.1:${(h2.address() as AddressInfo).port}`,
+            caData: Buffer.from(tls.cert).toString('base64'),
+            skipTLSVerify: false,
+          },
+        ],
+        users: [{ name: 'alice', token: 'a' }],
+        contexts: [{ name: 'h2', cluster: 'h2', user: 'alice' }],
+        currentContext: 'h2',
+      });
+      return new TeamtaskClient(kc);
+    };
+    try {
+      await at(new KubeConfig()).worklists('default').list();
+      await at(new PooledKubeConfig()).worklists('default').list();
+      expect(versions).toEqual(['2.0', '1.1']);
+    } finally {
+      h2.close();
+    }
   });
 });
